@@ -1,0 +1,43 @@
+"""hyperword: multilingual lexicon words fused into mnemophrases, at Rust speed.
+
+    >>> import hyperword
+    >>> hyperword.sample(2, langs="ru", seed=1)            # doctest: +SKIP
+    ['водагрустьплавностьсвет', ...]
+    >>> m = hyperword.generate("corpus/", 10_000_000)     # doctest: +SKIP
+    >>> for batch in hyperword.stream(1_000_000): ...     # doctest: +SKIP
+"""
+
+from hyperword import _fork  # noqa: F401  (registers the fork hook)
+from hyperword._hyperword import (
+    ArrowWriteError,
+    ConfigError,
+    CorruptCorpusError,
+    HyperwordError,
+    InternalError,
+    Lexicon,
+    LexiconError,
+    OutputExistsError,
+    __version__,
+)
+from hyperword.config import parse_count
+from hyperword.corpus import generate, sample, stream
+from hyperword.manifest import Manifest, ShardInfo, read_manifest
+
+__all__ = [
+    "ArrowWriteError",
+    "ConfigError",
+    "CorruptCorpusError",
+    "HyperwordError",
+    "InternalError",
+    "Lexicon",
+    "LexiconError",
+    "Manifest",
+    "OutputExistsError",
+    "ShardInfo",
+    "__version__",
+    "generate",
+    "parse_count",
+    "read_manifest",
+    "sample",
+    "stream",
+]

@@ -1,0 +1,3 @@
+from hyperword.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""The ``hyperword`` command line: ``generate``, ``sample`` and ``inspect``.
+
+Every failure is one line on stderr (``hyperword: error: ...``) and a non-zero exit, never
+a traceback; nothing is written when the input is bad.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from hyperword import __version__
+from hyperword._hyperword import HyperwordError
+from hyperword.config import parse_count
+from hyperword.corpus import DEFAULT_BATCH_WORDS, DEFAULT_SHARD_WORDS, generate, sample
+from hyperword.reader import open_corpus
+
+
+def _count(text: str) -> int:
+    try:
+        return parse_count(text)
+    except HyperwordError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _add_fusion_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("fusion")
+    g.add_argument("--lexicon", metavar="PATH", help="lexicon TSV, or a word list with --lexicon-lang (default: the shipped 12-language lexicon)")
+    g.add_argument("--lexicon-lang", metavar="L", help="language of a plain word-list lexicon")
+    g.add_argument("--langs", metavar="L[:W],...", help="languages and weights, e.g. en:2,ru,es (default: all, equally)")
+    g.add_argument("--words-per-phrase", default="2-6", metavar="N|MIN-MAX", help="words per phrase (default 2-6)")
+    g.add_argument("--phrase-dist", default="uniform", help="uniform | geometric:P | weights:W1,W2,... over the range")
+    g.add_argument("--mix", choices=["phrase", "word"], default="phrase", help="one language per phrase, or per word")
+    g.add_argument("--alpha", type=float, default=0.0, help="draw words proportionally to weight^alpha (0 = uniform)")
+    g.add_argument("--coherence", type=float, default=0.0, metavar="P", help="probability the next word stays in the semantic field")
+    g.add_argument("--joiner", default="", metavar="J", help="string between words (default none)")
+    g.add_argument("--case", choices=["as-is", "lower", "title", "upper"], default="as-is")
+    g.add_argument("--seed", type=int, default=0)
+
+
+def _fusion_kwargs(a: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "lexicon": a.lexicon, "lexicon_lang": a.lexicon_lang, "langs": a.langs,
+        "words_per_phrase": a.words_per_phrase, "phrase_dist": a.phrase_dist, "mix": a.mix,
+        "alpha": a.alpha, "coherence": a.coherence, "joiner": a.joiner, "case": a.case, "seed": a.seed,
+    }  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hyperword", description="Generate corpora of fused multilingual mnemophrases.")
+    parser.add_argument("--version", action="version", version=f"hyperword {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a corpus of Arrow shards and a manifest")
+    gen.add_argument("--words", type=_count, required=True, metavar="N", help="words to generate: 1000, 10M, 1e9")
+    gen.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    _add_fusion_args(gen)
+    out = gen.add_argument_group("output")
+    out.add_argument("--threads", type=int, help="worker threads (default: all cores; never changes the output)")
+    out.add_argument("--shard-words", type=_count, default=DEFAULT_SHARD_WORDS, metavar="M", help="words per shard (default 10M)")
+    out.add_argument("--batch-words", type=_count, default=DEFAULT_BATCH_WORDS, metavar="B", help="words per record batch")
+    out.add_argument("--compression", choices=["zstd", "lz4", "none"], default="zstd")
+    out.add_argument("--compression-level", type=int, metavar="L", help="zstd level 1-22 (default 3)")
+    out.add_argument("--format", choices=["arrow", "parquet"], default="arrow")
+    out.add_argument("--columns", default="text", help="comma list of text,words,langs,concepts,field")
+    out.add_argument("--force", action="store_true", help="overwrite an existing corpus")
+    out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: when stderr is a terminal)")
+
+    smp = sub.add_parser("sample", help="print phrases, one per line")
+    smp.add_argument("-n", type=int, default=10, help="how many (default 10)")
+    _add_fusion_args(smp)
+
+    ins = sub.add_parser("inspect", help="summarise a corpus directory and show a few rows")
+    ins.add_argument("dir")
+    ins.add_argument("--rows", type=int, default=5)
+    ins.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    return parser
+
+
+def _cmd_generate(a: argparse.Namespace) -> None:
+    show = sys.stderr.isatty() if a.progress is None else a.progress
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=a.words, unit="word", unit_scale=True, dynamic_ncols=True, file=sys.stderr)
+
+    def progress(done: int) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+
+    start = time.perf_counter()
+    try:
+        m = generate(
+            a.out, a.words, **_fusion_kwargs(a), threads=a.threads, shard_words=a.shard_words,
+            batch_words=a.batch_words, compression=a.compression, compression_level=a.compression_level,
+            format=a.format, columns=a.columns, force=a.force, progress=progress,
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - start
+    print(f"{m.words:,} words, {m.rows:,} phrases in {len(m.shards)} shard(s), {m.bytes / 1e6:,.1f} MB on disk: {a.out}")
+    print(f"{seconds:.2f} s, {m.words / seconds / 1e6:,.1f} M words/s, {m.text_bytes / seconds / 1e6:,.1f} MB/s of text")
+
+
+def _cmd_sample(a: argparse.Namespace) -> None:
+    for phrase in sample(a.n, **_fusion_kwargs(a)):
+        print(phrase)
+
+
+def _cmd_inspect(a: argparse.Namespace) -> None:
+    corpus = open_corpus(a.dir)
+    m = corpus.manifest
+    if a.json:
+        print(json.dumps(m.to_dict(), indent=2, ensure_ascii=False))
+        return
+    cfg, fusion = m.config, m.config["fusion"]
+    wpp = fusion["words_per_phrase"]
+    langs = ",".join(f"{x['lang']}:{x['weight']:g}" for x in fusion["langs"]) or "all"
+    print(f"{m.directory}: {m.kind} corpus, format v{m.format_version}, hyperword {m.versions['hyperword']}")
+    print(f"  {m.words:,} words, {m.rows:,} rows, {len(m.shards)} {cfg['format']} shard(s), {cfg['compression']}, {m.bytes / 1e6:,.1f} MB")
+    print(f"  seed {m.seed}; words/phrase {wpp['min']}-{wpp['max']} ({wpp['dist']}); langs {langs}; mix {fusion['mix']}")
+    print(f"  lexicon {m.lexicon['source']} ({m.lexicon['entries']:,} words, sha256 {m.lexicon['sha256'][:12]})")
+    print(f"  columns: {', '.join(cfg['columns'])}")
+    table = corpus.head(a.rows)
+    for row in table.to_pylist():
+        print("  " + json.dumps(row, ensure_ascii=False))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    commands = {"generate": _cmd_generate, "sample": _cmd_sample, "inspect": _cmd_inspect}
+    try:
+        commands[args.command](args)
+    except KeyboardInterrupt:
+        print("hyperword: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `hyperword sample | head`
+        sys.stdout = None  # type: ignore[assignment]  # nothing more can be written
+        return 0
+    except (HyperwordError, OSError, ValueError, KeyError) as e:
+        message = str(e) if not isinstance(e, KeyError) else f"missing field {e} in the manifest"
+        print(f"hyperword: error: {message}", file=sys.stderr)
+        return 1
+    return 0

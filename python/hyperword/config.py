@@ -1,0 +1,124 @@
+"""Turning friendly Python (and command-line) values into the engine's configuration.
+
+The engine validates everything (``rust/core/src/config.rs``); this module only converts:
+``"2-6"`` or ``(2, 6)`` to a phrase-length range, ``"en:2,ru"`` or ``{"en": 2, "ru": 1}`` to
+language weights, ``"10M"`` or ``"1e9"`` to a word count.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Union
+
+from hyperword._hyperword import ConfigError, Lexicon
+
+PhraseLength = Union[int, tuple[int, int], str]
+Langs = Union[str, Sequence[str], Mapping[str, float], None]
+LexiconArg = Union[str, "os.PathLike[str]", Lexicon, None]
+
+_SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
+_COUNT = re.compile(r"^\s*(\d+(?:\.\d*)?(?:e\d+)?)\s*([kmbgt]?)\s*$", re.IGNORECASE)
+
+
+def parse_count(text: str | int) -> int:
+    """Parse a positive word count: ``1000``, ``10M``, ``2.5k``, ``1e9``, ``1B``."""
+    if isinstance(text, int):
+        value: float = text
+    else:
+        match = _COUNT.match(text)
+        if not match:
+            raise ConfigError(f"invalid count {text!r}: expected a positive number such as 1000, 10M, 1e9")
+        value = float(match.group(1)) * _SUFFIXES[match.group(2).lower()]
+    if not math.isfinite(value) or value != int(value) or value < 1:
+        raise ConfigError(f"invalid count {text!r}: expected a positive whole number")
+    return int(value)
+
+
+def parse_phrase_length(value: PhraseLength) -> tuple[int, int]:
+    """``4`` / ``"4"`` → (4, 4); ``(2, 6)`` / ``"2-6"`` → (2, 6). Range checks are the engine's."""
+    if isinstance(value, bool):
+        raise ConfigError(f"invalid words per phrase {value!r}")
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?", value)
+        if not match:
+            raise ConfigError(f"invalid words per phrase {value!r}: expected N or MIN-MAX, e.g. 2-6")
+        low = int(match.group(1))
+        return low, int(match.group(2) or low)
+    low, high = value
+    return int(low), int(high)
+
+
+def _check_phrase_length(low: int, high: int) -> tuple[int, int]:
+    if low < 1 or high < 1:
+        raise ConfigError(f"words per phrase must be at least 1, got {low}-{high}")
+    return low, high
+
+
+def parse_langs(value: Langs) -> list[dict[str, Any]]:
+    """``"en:2,ru"`` / ``["en", "ru"]`` / ``{"en": 2.0}`` → ``[{"lang": "en", "weight": 2.0}, ...]``."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return [{"lang": str(k), "weight": float(v)} for k, v in value.items()]
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        lang, _, weight = item.strip().partition(":")
+        if not lang:
+            raise ConfigError(f"invalid language list {value!r}: empty language code")
+        try:
+            out.append({"lang": lang, "weight": float(weight) if weight else 1.0})
+        except ValueError:
+            raise ConfigError(f"invalid weight {weight!r} for language {lang!r}") from None
+    return out
+
+
+def parse_columns(value: str | Sequence[str]) -> list[str]:
+    return [c.strip() for c in value.split(",")] if isinstance(value, str) else list(value)
+
+
+@functools.lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """The shipped lexicon, loaded once per process."""
+    return Lexicon.default()
+
+
+def resolve_lexicon(lexicon: LexiconArg, lexicon_lang: str | None = None) -> Lexicon:
+    """A ``Lexicon`` from a path (a TSV, or a word list when ``lexicon_lang`` is given)."""
+    if isinstance(lexicon, Lexicon):
+        return lexicon
+    if lexicon is None:
+        if lexicon_lang is not None:
+            raise ConfigError("lexicon_lang names the language of a word-list lexicon: give the lexicon too")
+        return default_lexicon()
+    return Lexicon.load(os.fspath(lexicon), lang=lexicon_lang)
+
+
+def fusion_config(
+    *,
+    words_per_phrase: PhraseLength = (2, 6),
+    phrase_dist: str = "uniform",
+    langs: Langs = None,
+    mix: str = "phrase",
+    alpha: float = 0.0,
+    coherence: float = 0.0,
+    joiner: str = "",
+    case: str = "as-is",
+) -> dict[str, Any]:
+    """The engine's ``FusionConfig`` as a dict (see ``rust/core/src/config.rs``)."""
+    low, high = _check_phrase_length(*parse_phrase_length(words_per_phrase))
+    return {
+        "words_per_phrase": {"min": low, "max": high, "dist": phrase_dist},
+        "langs": parse_langs(langs),
+        "mix": mix,
+        "alpha": float(alpha),
+        "coherence": float(coherence),
+        "joiner": joiner,
+        "case": case,
+    }

@@ -1,0 +1,181 @@
+"""The Python API: ``generate`` a corpus on disk, ``stream`` it as Arrow batches, ``sample`` a few phrases.
+
+All three share the fusion options below and produce the same phrases for the same
+(lexicon, options, seed): ``stream`` yields exactly the rows ``generate`` writes, and
+``sample(n)`` returns the first ``n`` phrases of shard 0.
+
+Fusion options (keyword-only):
+    lexicon: a ``Lexicon``, a path to a lexicon TSV, or a word list (with ``lexicon_lang``);
+        ``None`` is the shipped 12-language lexicon.
+    words_per_phrase: ``4``, ``(2, 6)`` or ``"2-6"`` (inclusive).
+    phrase_dist: ``"uniform"``, ``"geometric:P"`` or ``"weights:W1,W2,..."`` over the range.
+    langs: ``"en:2,ru"``, ``["en", "ru"]`` or ``{"en": 2, "ru": 1}``; ``None`` = all, equally.
+    mix: ``"phrase"`` (one language per phrase) or ``"word"`` (a language per word).
+    alpha: draw words with probability proportional to ``weight ** alpha`` (0 = uniform).
+    coherence: probability that the next word comes from the current word's semantic field.
+    joiner: string between words (none by default).
+    case: ``"as-is"``, ``"lower"``, ``"title"`` (each word) or ``"upper"``.
+    seed: the corpus is a pure function of (lexicon content, options, seed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from hyperword import _hyperword
+from hyperword.config import (
+    Langs,
+    LexiconArg,
+    PhraseLength,
+    fusion_config,
+    parse_columns,
+    resolve_lexicon,
+)
+from hyperword.manifest import Manifest
+
+DEFAULT_SHARD_WORDS = 10_000_000
+DEFAULT_BATCH_WORDS = 1 << 20
+
+
+def _check_whole(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value >= 2**64:
+        kind = "positive" if minimum > 0 else "non-negative"
+        raise _hyperword.ConfigError(f"{name} must be a {kind} whole number below 2**64, got {value!r}")
+
+
+def _corpus_config(
+    words: int,
+    seed: int,
+    shard_words: int,
+    batch_words: int,
+    columns: str | Sequence[str],
+    fusion: dict[str, Any],
+    compression: str = "zstd",
+    compression_level: int | None = None,
+    format: str = "arrow",
+) -> str:
+    for name, value in (("words", words), ("shard_words", shard_words), ("batch_words", batch_words)):
+        _check_whole(name, value, minimum=1)
+    _check_whole("seed", seed, minimum=0)
+    config = {
+        "words": words,
+        "shard_words": shard_words,
+        "batch_words": batch_words,
+        "seed": seed,
+        "format": format,
+        "compression": compression,
+        "compression_level": compression_level,
+        "columns": parse_columns(columns),
+        "fusion": fusion,
+    }
+    return json.dumps(config)
+
+
+def generate(
+    out: str | os.PathLike[str],
+    words: int,
+    *,
+    lexicon: LexiconArg = None,
+    lexicon_lang: str | None = None,
+    words_per_phrase: PhraseLength = (2, 6),
+    phrase_dist: str = "uniform",
+    langs: Langs = None,
+    mix: str = "phrase",
+    alpha: float = 0.0,
+    coherence: float = 0.0,
+    joiner: str = "",
+    case: str = "as-is",
+    seed: int = 0,
+    columns: str | Sequence[str] = ("text",),
+    shard_words: int = DEFAULT_SHARD_WORDS,
+    batch_words: int = DEFAULT_BATCH_WORDS,
+    compression: str = "zstd",
+    compression_level: int | None = None,
+    format: str = "arrow",
+    threads: int | None = None,
+    force: bool = False,
+    progress: Callable[[int], object] | None = None,
+) -> Manifest:
+    """Write a corpus of ``words`` words to the directory ``out`` and return its manifest.
+
+    Shards hold ``shard_words`` words each (ending on a phrase boundary), are written
+    atomically and can each be regenerated alone; ``threads`` (default: all cores) never
+    changes the bytes. Rerunning over an unfinished output resumes it, keeping every shard
+    whose checksum verifies; a finished corpus of the same configuration is returned as is;
+    any other existing corpus is only replaced with ``force=True``. ``progress`` is called
+    with the number of words written so far, about ten times a second. Ctrl-C stops the
+    run within a record batch, raising ``KeyboardInterrupt``.
+    """
+    lex = resolve_lexicon(lexicon, lexicon_lang)
+    fusion = fusion_config(
+        words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
+        alpha=alpha, coherence=coherence, joiner=joiner, case=case,
+    )  # fmt: skip
+    config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, compression, compression_level, format)
+    text = _hyperword.generate(os.fspath(out), lex, config, threads=threads, force=force, progress=progress)
+    return Manifest.from_dict(json.loads(text), os.fspath(out))
+
+
+def stream(
+    words: int,
+    *,
+    lexicon: LexiconArg = None,
+    lexicon_lang: str | None = None,
+    words_per_phrase: PhraseLength = (2, 6),
+    phrase_dist: str = "uniform",
+    langs: Langs = None,
+    mix: str = "phrase",
+    alpha: float = 0.0,
+    coherence: float = 0.0,
+    joiner: str = "",
+    case: str = "as-is",
+    seed: int = 0,
+    columns: str | Sequence[str] = ("text",),
+    shard_words: int = DEFAULT_SHARD_WORDS,
+    batch_words: int = DEFAULT_BATCH_WORDS,
+) -> pa.RecordBatchReader:
+    """The corpus ``generate`` would write, as a reader yielding ``pyarrow.RecordBatch``es.
+
+    Nothing touches disk and batches are made as they are read. They cross from Rust
+    through the Arrow C stream interface (a PyCapsule): no Python strings are built. The
+    reader is iterable and also feeds ``pyarrow.dataset.write_dataset``, polars and others.
+    Options are validated before this returns.
+    """
+    lex = resolve_lexicon(lexicon, lexicon_lang)
+    fusion = fusion_config(
+        words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
+        alpha=alpha, coherence=coherence, joiner=joiner, case=case,
+    )  # fmt: skip
+    config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion)
+    return pa.RecordBatchReader.from_stream(_hyperword.stream(lex, config))
+
+
+def sample(
+    n: int,
+    *,
+    lexicon: LexiconArg = None,
+    lexicon_lang: str | None = None,
+    words_per_phrase: PhraseLength = (2, 6),
+    phrase_dist: str = "uniform",
+    langs: Langs = None,
+    mix: str = "phrase",
+    alpha: float = 0.0,
+    coherence: float = 0.0,
+    joiner: str = "",
+    case: str = "as-is",
+    seed: int = 0,
+) -> list[str]:
+    """Return ``n`` phrases: the first ``n`` rows of shard 0 of the corpus with these options."""
+    _check_whole("n", n, minimum=0)
+    _check_whole("seed", seed, minimum=0)
+    lex = resolve_lexicon(lexicon, lexicon_lang)
+    fusion = fusion_config(
+        words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
+        alpha=alpha, coherence=coherence, joiner=joiner, case=case,
+    )  # fmt: skip
+    return _hyperword.sample(lex, json.dumps(fusion), seed, n)

@@ -1,0 +1,86 @@
+"""Reading ``manifest.json``, the self-description every corpus directory ends with."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    index: int
+    path: str
+    rows: int
+    words: int
+    text_bytes: int
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A corpus manifest: configuration, seed, lexicon hash, versions and every shard."""
+
+    directory: Path
+    format: str
+    format_version: int
+    kind: str
+    versions: dict[str, str]
+    fingerprint: str
+    seed: int
+    config: dict[str, Any]
+    lexicon: dict[str, Any]
+    shards: list[ShardInfo] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], directory: str | os.PathLike[str]) -> Manifest:
+        return cls(
+            directory=Path(directory),
+            format=data["format"],
+            format_version=data["format_version"],
+            kind=data["kind"],
+            versions=data["versions"],
+            fingerprint=data["fingerprint"],
+            seed=data["seed"],
+            config=data["config"],
+            lexicon=data["lexicon"],
+            shards=[ShardInfo(**s) for s in data["shards"]],
+            raw=data,
+        )
+
+    @property
+    def rows(self) -> int:
+        return sum(s.rows for s in self.shards)
+
+    @property
+    def words(self) -> int:
+        return sum(s.words for s in self.shards)
+
+    @property
+    def bytes(self) -> int:
+        """Bytes on disk, all shards."""
+        return sum(s.bytes for s in self.shards)
+
+    @property
+    def text_bytes(self) -> int:
+        """UTF-8 bytes of all phrases."""
+        return sum(s.text_bytes for s in self.shards)
+
+    def shard_paths(self) -> list[Path]:
+        return [self.directory / s.path for s in self.shards]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+def read_manifest(directory: str | os.PathLike[str]) -> Manifest:
+    """Read ``DIR/manifest.json`` (present only once a corpus is complete)."""
+    path = Path(directory) / MANIFEST_FILE
+    with open(path, encoding="utf-8") as f:
+        return Manifest.from_dict(json.load(f), directory)

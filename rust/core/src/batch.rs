@@ -1,0 +1,169 @@
+//! Turning phrases into Arrow record batches, and the stream of batches of one shard.
+//!
+//! Buffers are filled directly (offsets and bytes), so the hot path is a copy of each
+//! word's bytes. A batch is cut at `batch_words` words or [`MAX_BATCH_TEXT_BYTES`],
+//! whichever comes first, so no string array nears Arrow's 2 GiB 32-bit offset limit.
+
+use crate::config::{Column, CorpusConfig};
+use crate::fusion::{shard_rng, Fuser};
+use arrow_array::builder::{ListBuilder, StringBuilder, UInt32Builder};
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
+
+/// A batch is cut once its text reaches this many bytes.
+pub const MAX_BATCH_TEXT_BYTES: usize = 256 << 20;
+
+/// The Arrow schema of a corpus with these columns.
+pub fn schema(columns: &[Column]) -> SchemaRef {
+    let list_of = |name: &str, dt: DataType, nullable: bool| {
+        Field::new(name, DataType::List(Arc::new(Field::new("item", dt, nullable))), false)
+    };
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|c| match c {
+            Column::Text => Field::new("text", DataType::Utf8, false),
+            Column::Words => list_of("words", DataType::Utf8, false),
+            Column::Langs => list_of("langs", DataType::Utf8, false),
+            Column::Concepts => list_of("concepts", DataType::UInt32, true),
+            Column::Field => Field::new("field", DataType::Utf8, true),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// Accumulates phrases into the columns of one record batch.
+pub struct BatchBuilder {
+    schema: SchemaRef,
+    columns: Vec<Column>,
+    text: Vec<u8>,
+    offsets: Vec<i32>,
+    words: Option<ListBuilder<StringBuilder>>,
+    langs: Option<ListBuilder<StringBuilder>>,
+    concepts: Option<ListBuilder<UInt32Builder>>,
+    field: Option<StringBuilder>,
+    pub rows: usize,
+    pub word_count: u64,
+}
+
+impl BatchBuilder {
+    pub fn new(columns: &[Column]) -> Self {
+        let has = |c: Column| columns.contains(&c);
+        BatchBuilder {
+            schema: schema(columns),
+            columns: columns.to_vec(),
+            text: Vec::new(),
+            offsets: vec![0],
+            words: has(Column::Words).then(|| ListBuilder::new(StringBuilder::new()).with_field(item(DataType::Utf8, false))),
+            langs: has(Column::Langs).then(|| ListBuilder::new(StringBuilder::new()).with_field(item(DataType::Utf8, false))),
+            concepts: has(Column::Concepts).then(|| ListBuilder::new(UInt32Builder::new()).with_field(item(DataType::UInt32, true))),
+            field: has(Column::Field).then(StringBuilder::new),
+            rows: 0,
+            word_count: 0,
+        }
+    }
+
+    pub fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    #[inline]
+    pub fn push(&mut self, f: &Fuser, ids: &[u32]) {
+        f.write_text(ids, &mut self.text);
+        self.offsets.push(self.text.len() as i32);
+        if let Some(b) = &mut self.words {
+            for &id in ids {
+                // SAFETY: lexicon words are validated UTF-8.
+                b.values().append_value(unsafe { std::str::from_utf8_unchecked(f.word(id)) });
+            }
+            b.append(true);
+        }
+        if let Some(b) = &mut self.langs {
+            ids.iter().for_each(|&id| b.values().append_value(f.lang_code(id)));
+            b.append(true);
+        }
+        if let Some(b) = &mut self.concepts {
+            ids.iter().for_each(|&id| b.values().append_option(f.concept(id)));
+            b.append(true);
+        }
+        if let Some(b) = &mut self.field {
+            b.append_option(ids.first().and_then(|&id| f.field_name(id)));
+        }
+        self.rows += 1;
+        self.word_count += ids.len() as u64;
+    }
+
+    /// Take the accumulated rows as a record batch and start afresh.
+    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
+        let text: ArrayRef = Arc::new(StringArray::try_new(offsets, Buffer::from_vec(std::mem::take(&mut self.text)), None)?);
+        let mut arrays = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            arrays.push(match c {
+                Column::Text => text.clone(),
+                Column::Words => Arc::new(self.words.as_mut().expect("words builder").finish()) as ArrayRef,
+                Column::Langs => Arc::new(self.langs.as_mut().expect("langs builder").finish()),
+                Column::Concepts => Arc::new(self.concepts.as_mut().expect("concepts builder").finish()),
+                Column::Field => Arc::new(self.field.as_mut().expect("field builder").finish()),
+            });
+        }
+        self.rows = 0;
+        self.word_count = 0;
+        RecordBatch::try_new(self.schema.clone(), arrays)
+    }
+}
+
+fn item(dt: DataType, nullable: bool) -> Arc<Field> {
+    Arc::new(Field::new("item", dt, nullable))
+}
+
+/// The record batches of one shard, generated lazily: phrases are drawn until the shard's
+/// target word count is reached (the last phrase may pass it).
+pub struct ShardBatches {
+    fuser: Arc<Fuser>,
+    builder: BatchBuilder,
+    rng: ChaCha8Rng,
+    ids: Vec<u32>,
+    remaining: u64,
+    batch_words: u64,
+}
+
+impl ShardBatches {
+    pub fn new(fuser: Arc<Fuser>, cfg: &CorpusConfig, shard: u64) -> Self {
+        ShardBatches {
+            fuser,
+            builder: BatchBuilder::new(&cfg.columns),
+            rng: shard_rng(cfg.seed, shard),
+            ids: Vec::with_capacity(cfg.fusion.words_per_phrase.max as usize),
+            remaining: cfg.shard_target(shard),
+            batch_words: cfg.batch_words,
+        }
+    }
+}
+
+/// One generated batch and what it holds.
+pub struct Batch {
+    pub batch: RecordBatch,
+    pub words: u64,
+    pub text_bytes: u64,
+}
+
+impl Iterator for ShardBatches {
+    type Item = Result<Batch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let limit = self.batch_words.min(self.remaining);
+        while self.builder.word_count < limit && self.builder.text_bytes() < MAX_BATCH_TEXT_BYTES {
+            self.fuser.next_phrase(&mut self.rng, &mut self.ids);
+            self.builder.push(&self.fuser, &self.ids);
+        }
+        let (words, text_bytes) = (self.builder.word_count, self.builder.text_bytes() as u64);
+        self.remaining = self.remaining.saturating_sub(words);
+        Some(self.builder.finish().map(|batch| Batch { batch, words, text_bytes }))
+    }
+}

@@ -1,0 +1,53 @@
+//! Cancellation, progress and thread use, shared between a running job and its caller.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Handed to long-running work: the caller may cancel it and read its progress.
+#[derive(Debug, Default)]
+pub struct Control {
+    cancelled: AtomicBool,
+    words: AtomicU64,
+}
+
+impl Control {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    pub fn add_words(&self, n: u64) {
+        self.words.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Words generated so far.
+    pub fn words(&self) -> u64 {
+        self.words.load(Ordering::Relaxed)
+    }
+}
+
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+/// Mark this process as a fork child: thread pools created by the parent do not exist here,
+/// so all later work runs on the calling thread (as HF tokenizers does after fork).
+pub fn mark_forked() {
+    FORKED.store(true, Ordering::Relaxed);
+}
+
+pub fn is_forked() -> bool {
+    FORKED.load(Ordering::Relaxed)
+}
+
+/// How many threads a job asking for `requested` gets: one in a fork child, all cores for `None`.
+pub fn effective_threads(requested: Option<usize>) -> usize {
+    if is_forked() {
+        return 1;
+    }
+    requested.filter(|&t| t > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

@@ -1,0 +1,279 @@
+//! A whole corpus: shards generated in parallel, resumable, finished by the manifest.
+//!
+//! Layout of a corpus directory:
+//! - `shard-00000.arrow` ... — complete shards only (written under a hidden temporary name,
+//!   renamed when complete);
+//! - `manifest.json` — written last: present means complete;
+//! - `.hyperword/` — while a run is unfinished: `run.json` (the fingerprint) and one record
+//!   per finished shard, so a rerun keeps every shard whose checksum still verifies.
+
+use crate::batch::{schema, ShardBatches};
+use crate::config::{CorpusConfig, FusionConfig};
+use crate::control::{effective_threads, Control};
+use crate::error::{Error, IoContext, Result};
+use crate::fusion::{shard_rng, Fuser};
+use crate::lexicon::Lexicon;
+use crate::manifest::{fingerprint, write_atomic, LexiconInfo, Manifest, MANIFEST_FILE};
+use crate::shard::{file_digest, shard_file_name, write_shard, ShardInfo};
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, SchemaRef};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+const STATE_DIR: &str = ".hyperword";
+
+/// How to run (none of this changes the output).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Worker threads; `None` uses every core.
+    pub threads: Option<usize>,
+    /// Overwrite whatever corpus the directory holds.
+    pub force: bool,
+}
+
+/// Generate (or finish, or confirm) the corpus in `dir`.
+pub fn generate(dir: &Path, lexicon: &Lexicon, cfg: &CorpusConfig, opts: &RunOptions, control: &Control) -> Result<Manifest> {
+    cfg.validate()?;
+    let fuser = Arc::new(Fuser::new(lexicon, &cfg.fusion)?);
+    let lexicon_info = LexiconInfo::of(lexicon);
+    let fp = fingerprint(cfg, &lexicon_info.sha256);
+    let known = match existing_run(dir, &fp, opts.force)? {
+        Existing::Complete(m) if verify_shards(dir, &m.shards).is_ok() => return Ok(m),
+        Existing::Complete(m) => m.shards,
+        Existing::Partial(shards) => shards,
+        Existing::None => vec![],
+    }
+    .into_iter()
+    .map(|s| (s.index, s))
+    .collect::<HashMap<_, _>>();
+
+    begin_run(dir, &fp, opts.force, known.values())?;
+    let run_shard = |index: u64| -> Result<ShardInfo> {
+        if control.is_cancelled() {
+            return Err(Error::Interrupted);
+        }
+        if let Some(info) = known.get(&index).filter(|s| s.path == shard_file_name(index, cfg.format)) {
+            if verify_shards(dir, std::slice::from_ref(info)).is_ok() {
+                control.add_words(info.words);
+                return Ok(info.clone());
+            }
+        }
+        let info = write_shard(dir, &fuser, cfg, index, control)?;
+        sync_dir(dir)?;
+        let record = serde_json::to_vec(&info).expect("shard info serialises");
+        write_atomic(&dir.join(STATE_DIR).join(format!("{}.json", info.path)), &record)?;
+        Ok(info)
+    };
+    let run_guarded = |index: u64| {
+        let r = run_shard(index);
+        if r.is_err() {
+            control.cancel(); // stop the other workers early
+        }
+        r
+    };
+    let threads = effective_threads(opts.threads);
+    let indices: Vec<u64> = (0..cfg.shard_count()).collect();
+    let results: Vec<Result<ShardInfo>> = if threads <= 1 {
+        indices.into_iter().map(run_guarded).collect()
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("hyperword-{i}"))
+            .build()
+            .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
+        pool.install(|| indices.into_par_iter().map(run_guarded).collect())
+    };
+    let shards = first_real_error(results)?;
+    let manifest = Manifest::new(cfg, lexicon_info, shards);
+    manifest.write(dir)?;
+    std::fs::remove_dir_all(dir.join(STATE_DIR)).at(&dir.join(STATE_DIR))?;
+    sync_dir(dir)?;
+    Ok(manifest)
+}
+
+/// The error that caused a failure, rather than the interruptions it triggered elsewhere.
+fn first_real_error(results: Vec<Result<ShardInfo>>) -> Result<Vec<ShardInfo>> {
+    let mut interrupted = false;
+    let mut shards = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(s) => shards.push(s),
+            Err(Error::Interrupted) => interrupted = true,
+            Err(e) => return Err(e),
+        }
+    }
+    if interrupted {
+        Err(Error::Interrupted)
+    } else {
+        Ok(shards)
+    }
+}
+
+enum Existing {
+    None,
+    Complete(Manifest),
+    Partial(Vec<ShardInfo>),
+}
+
+/// What `dir` already holds, refusing anything that must not be touched without `force`.
+fn existing_run(dir: &Path, fp: &str, force: bool) -> Result<Existing> {
+    if !dir.exists() || force {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::OutputExists(format!("{} exists and is not a directory", dir.display())));
+        }
+        return Ok(Existing::None);
+    }
+    if !dir.is_dir() {
+        return Err(Error::OutputExists(format!("{} exists and is not a directory", dir.display())));
+    }
+    let other = |what: &str| {
+        Error::OutputExists(format!(
+            "{} already holds {what} with a different configuration or lexicon; pass --force (force=True) to overwrite it",
+            dir.display()
+        ))
+    };
+    if dir.join(MANIFEST_FILE).exists() {
+        let m = Manifest::read(dir)?;
+        return if m.fingerprint == fp { Ok(Existing::Complete(m)) } else { Err(other("a complete corpus")) };
+    }
+    let state = dir.join(STATE_DIR);
+    if let Ok(run) = std::fs::read_to_string(state.join("run.json")) {
+        if run.trim() != serde_json::json!({ "fingerprint": fp }).to_string() {
+            return Err(other("an unfinished corpus"));
+        }
+        let mut shards = Vec::new();
+        for entry in std::fs::read_dir(&state).at(&state)? {
+            let path = entry.at(&state)?.path();
+            if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("shard-")) {
+                // A record that does not parse is treated as absent: its shard is regenerated.
+                if let Ok(info) = serde_json::from_slice::<ShardInfo>(&std::fs::read(&path).at(&path)?) {
+                    shards.push(info);
+                }
+            }
+        }
+        return Ok(Existing::Partial(shards));
+    }
+    if std::fs::read_dir(dir).at(dir)?.next().is_some() {
+        return Err(Error::OutputExists(format!(
+            "{} is not empty and holds no hyperword corpus; choose another directory or pass --force (force=True)",
+            dir.display()
+        )));
+    }
+    Ok(Existing::None)
+}
+
+/// Prepare `dir` for writing: with `force`, remove what an earlier corpus left; record the
+/// fingerprint and the shards being kept; drop the manifest, which is rewritten last.
+fn begin_run<'a>(dir: &Path, fp: &str, force: bool, keep: impl Iterator<Item = &'a ShardInfo>) -> Result<()> {
+    std::fs::create_dir_all(dir).at(dir)?;
+    let state = dir.join(STATE_DIR);
+    if force {
+        remove_corpus_files(dir)?;
+    }
+    std::fs::create_dir_all(&state).at(&state)?;
+    write_atomic(&state.join("run.json"), serde_json::json!({ "fingerprint": fp }).to_string().as_bytes())?;
+    for info in keep {
+        let record = serde_json::to_vec(info).expect("shard info serialises");
+        write_atomic(&state.join(format!("{}.json", info.path)), &record)?;
+    }
+    let manifest = dir.join(MANIFEST_FILE);
+    if manifest.exists() {
+        std::fs::remove_file(&manifest).at(&manifest)?;
+    }
+    for entry in std::fs::read_dir(dir).at(dir)? {
+        let path = entry.at(dir)?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.starts_with(".shard-") && name.ends_with(".tmp") {
+            std::fs::remove_file(&path).at(&path)?; // left by an interrupted run
+        }
+    }
+    Ok(())
+}
+
+/// Remove every file a hyperword corpus consists of (and nothing else).
+fn remove_corpus_files(dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir).at(dir)? {
+        let path = entry.at(dir)?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let is_shard = name.starts_with("shard-") && (name.ends_with(".arrow") || name.ends_with(".parquet"));
+        let is_temp = name.starts_with('.') && name.ends_with(".tmp");
+        if name == STATE_DIR {
+            std::fs::remove_dir_all(&path).at(&path)?;
+        } else if is_shard || is_temp || name == MANIFEST_FILE {
+            std::fs::remove_file(&path).at(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Check each shard's size and sha256 against its record.
+pub fn verify_shards(dir: &Path, shards: &[ShardInfo]) -> Result<()> {
+    for s in shards {
+        let path = dir.join(&s.path);
+        let (bytes, sha) = file_digest(&path).map_err(|e| Error::Corrupt(format!("{}: {e}", s.path)))?;
+        if bytes != s.bytes || sha != s.sha256 {
+            return Err(Error::Corrupt(format!("{}: size or checksum differs from the manifest", path.display())));
+        }
+    }
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).at(dir)
+}
+
+/// The corpus as a stream of record batches, generated on demand: the same rows, in the same
+/// order, as the shards `generate` writes, without touching disk.
+pub struct CorpusStream {
+    fuser: Arc<Fuser>,
+    cfg: CorpusConfig,
+    schema: SchemaRef,
+    next_shard: u64,
+    current: Option<ShardBatches>,
+}
+
+impl CorpusStream {
+    pub fn new(lexicon: &Lexicon, cfg: &CorpusConfig) -> Result<CorpusStream> {
+        cfg.validate()?;
+        let fuser = Arc::new(Fuser::new(lexicon, &cfg.fusion)?);
+        Ok(CorpusStream { fuser, cfg: cfg.clone(), schema: schema(&cfg.columns), next_shard: 0, current: None })
+    }
+}
+
+impl Iterator for CorpusStream {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(batch) = self.current.as_mut().and_then(Iterator::next) {
+                return Some(batch.map(|b| b.batch));
+            }
+            if self.next_shard >= self.cfg.shard_count() {
+                return None;
+            }
+            self.current = Some(ShardBatches::new(self.fuser.clone(), &self.cfg, self.next_shard));
+            self.next_shard += 1;
+        }
+    }
+}
+
+impl RecordBatchReader for CorpusStream {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
+
+/// The first `n` phrases of shard 0 for this configuration and seed.
+pub fn sample(lexicon: &Lexicon, fusion: &FusionConfig, seed: u64, n: usize) -> Result<Vec<String>> {
+    let fuser = Fuser::new(lexicon, fusion)?;
+    let mut rng = shard_rng(seed, 0);
+    let mut ids = Vec::new();
+    Ok((0..n)
+        .map(|_| {
+            fuser.next_phrase(&mut rng, &mut ids);
+            fuser.text(&ids)
+        })
+        .collect())
+}

@@ -1,0 +1,140 @@
+//! `manifest.json`: what a corpus directory holds, written last, read by every tool.
+//!
+//! It is deterministic (no timestamps, no thread count), so two runs of the same
+//! configuration produce identical manifests as well as identical shards.
+
+use crate::config::CorpusConfig;
+use crate::error::{Error, IoContext, Result};
+use crate::lexicon::{hex, Lexicon};
+use crate::shard::ShardInfo;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const FORMAT: &str = "hyperword-corpus";
+/// Bumped whenever the manifest layout or the meaning of a field changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub format_version: u32,
+    /// `mnemo` for the fusion generator.
+    pub kind: String,
+    pub versions: Versions,
+    /// sha256 of everything that determines the shards' bytes (see [`fingerprint`]).
+    pub fingerprint: String,
+    pub seed: u64,
+    pub config: CorpusConfig,
+    pub lexicon: LexiconInfo,
+    pub totals: Totals,
+    pub shards: Vec<ShardInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Versions {
+    pub hyperword: String,
+    pub arrow_rs: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LexiconInfo {
+    /// Where it was loaded from (informational: only the content counts).
+    pub source: String,
+    pub sha256: String,
+    pub entries: u64,
+    pub langs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub shards: u64,
+    pub rows: u64,
+    pub words: u64,
+    pub text_bytes: u64,
+    pub bytes: u64,
+}
+
+impl LexiconInfo {
+    pub fn of(lexicon: &Lexicon) -> Self {
+        LexiconInfo {
+            source: lexicon.source.display().to_string(),
+            sha256: lexicon.content_hash().to_string(),
+            entries: lexicon.entries.len() as u64,
+            langs: lexicon.langs.clone(),
+        }
+    }
+}
+
+/// The identity of a corpus: format version, hyperword version, configuration and lexicon
+/// content. Shards from a run with another fingerprint are never reused.
+pub fn fingerprint(cfg: &CorpusConfig, lexicon_sha256: &str) -> String {
+    let identity = serde_json::json!({
+        "format_version": FORMAT_VERSION,
+        "hyperword": crate::VERSION,
+        "config": cfg,
+        "lexicon_sha256": lexicon_sha256,
+    });
+    hex(&Sha256::digest(identity.to_string().as_bytes()))
+}
+
+impl Manifest {
+    pub fn new(cfg: &CorpusConfig, lexicon: LexiconInfo, shards: Vec<ShardInfo>) -> Manifest {
+        let mut totals = Totals { shards: shards.len() as u64, ..Default::default() };
+        for s in &shards {
+            totals.rows += s.rows;
+            totals.words += s.words;
+            totals.text_bytes += s.text_bytes;
+            totals.bytes += s.bytes;
+        }
+        Manifest {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            kind: "mnemo".into(),
+            versions: Versions { hyperword: crate::VERSION.into(), arrow_rs: crate::ARROW_VERSION.into() },
+            fingerprint: fingerprint(cfg, &lexicon.sha256),
+            seed: cfg.seed,
+            config: cfg.clone(),
+            lexicon,
+            totals,
+            shards,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a manifest always serialises") + "\n"
+    }
+
+    pub fn read(dir: &Path) -> Result<Manifest> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).at(&path)?;
+        let m: Manifest = serde_json::from_str(&text).map_err(|e| Error::Corrupt(format!("{}: not a valid manifest: {e}", path.display())))?;
+        if m.format != FORMAT || m.format_version > FORMAT_VERSION {
+            return Err(Error::Corrupt(format!(
+                "{}: format {:?} version {} is not one this hyperword ({}) reads",
+                path.display(),
+                m.format,
+                m.format_version,
+                crate::VERSION
+            )));
+        }
+        Ok(m)
+    }
+
+    /// Write atomically: to a temporary file, synced, then renamed.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        write_atomic(&dir.join(MANIFEST_FILE), self.to_json().as_bytes())
+    }
+}
+
+/// Write `bytes` to `path` through a synced temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let mut f = std::fs::File::create(&tmp).at(&tmp)?;
+    f.write_all(bytes).at(&tmp)?;
+    f.sync_all().at(&tmp)?;
+    std::fs::rename(&tmp, path).at(path)
+}

@@ -1,0 +1,174 @@
+//! End-to-end properties of the engine: determinism, resume, refusal to overwrite, and the
+//! shape of every phrase (property-based, with proptest).
+
+use arrow_array::cast::AsArray;
+use arrow_array::Array;
+use hyperword_core::batch::ShardBatches;
+use hyperword_core::config::{Column, CorpusConfig, FusionConfig, LangWeight, Mix, PhraseLength};
+use hyperword_core::corpus::{generate, RunOptions};
+use hyperword_core::{Control, Error, Fuser, Lexicon, LoadOptions};
+use proptest::prelude::*;
+use std::path::Path;
+use std::sync::Arc;
+
+const LEXICON: &str = "lang\tword\tconcept\tfield\n\
+    ru\tвода\t1\tnature\nru\tгрусть\t2\tfeeling\nru\tплавность\t3\tmotion\nru\tсвет\t4\tnature\n\
+    en\twater\t1\tnature\nen\tsadness\t2\tfeeling\nen\tsmoothness\t3\tmotion\nen\tlight\t4\tnature\n\
+    es\tagua\t1\tnature\nes\ttristeza\t2\tfeeling\nes\tsuavidad\t3\tmotion\nes\tluz\t4\tnature\n";
+
+fn lexicon() -> Lexicon {
+    Lexicon::parse(LEXICON.as_bytes(), Path::new("test.tsv"), &LoadOptions::default()).unwrap()
+}
+
+fn config(words: u64) -> CorpusConfig {
+    CorpusConfig { words, shard_words: 5_000, batch_words: 1_000, seed: 42, ..Default::default() }
+}
+
+fn run(dir: &Path, cfg: &CorpusConfig, threads: usize, force: bool) -> hyperword_core::Result<hyperword_core::Manifest> {
+    generate(dir, &lexicon(), cfg, &RunOptions { threads: Some(threads), force }, &Control::new())
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn identical_bytes_whatever_the_thread_count() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let cfg = config(23_000);
+    let m1 = run(a.path(), &cfg, 1, false).unwrap();
+    let m2 = run(b.path(), &cfg, 2, false).unwrap();
+    assert_eq!(m1.shards.len(), 5);
+    assert_eq!(m1, m2);
+    assert_eq!(files(a.path()), files(b.path()));
+    assert!(m1.totals.words >= 23_000 && m1.totals.words < 23_000 + 5 * 6);
+}
+
+#[test]
+fn resume_regenerates_deleted_and_truncated_shards_byte_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(20_000);
+    run(dir.path(), &cfg, 2, false).unwrap();
+    let before = files(dir.path());
+    std::fs::remove_file(dir.path().join("shard-00001.arrow")).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(dir.path().join("shard-00002.arrow")).unwrap();
+    f.set_len(100).unwrap();
+    run(dir.path(), &cfg, 2, false).unwrap();
+    assert_eq!(files(dir.path()), before);
+}
+
+#[test]
+fn an_unfinished_run_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(20_000);
+    run(dir.path(), &cfg, 1, false).unwrap();
+    let before = files(dir.path());
+    // Make it look interrupted: no manifest, a stale temporary file, one shard missing.
+    std::fs::remove_file(dir.path().join("manifest.json")).unwrap();
+    std::fs::create_dir(dir.path().join(".hyperword")).unwrap();
+    let fp = serde_json::json!({ "fingerprint": before_fingerprint(&before) }).to_string();
+    std::fs::write(dir.path().join(".hyperword/run.json"), fp).unwrap();
+    std::fs::remove_file(dir.path().join("shard-00003.arrow")).unwrap();
+    std::fs::write(dir.path().join(".shard-00003.arrow.tmp"), b"half").unwrap();
+    run(dir.path(), &cfg, 2, false).unwrap();
+    assert_eq!(files(dir.path()), before);
+}
+
+fn before_fingerprint(files: &[(String, Vec<u8>)]) -> String {
+    let manifest = &files.iter().find(|(n, _)| n == "manifest.json").unwrap().1;
+    serde_json::from_slice::<serde_json::Value>(manifest).unwrap()["fingerprint"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &config(10_000), 1, false).unwrap();
+    let other = CorpusConfig { seed: 7, ..config(10_000) };
+    assert!(matches!(run(dir.path(), &other, 1, false), Err(Error::OutputExists(_))));
+    let m = run(dir.path(), &other, 1, true).unwrap();
+    assert_eq!(m.seed, 7);
+
+    let foreign = tempfile::tempdir().unwrap();
+    std::fs::write(foreign.path().join("notes.txt"), "mine").unwrap();
+    assert!(matches!(run(foreign.path(), &config(10), 1, false), Err(Error::OutputExists(_))));
+}
+
+#[test]
+fn bad_configuration_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("corpus");
+    let mut cfg = config(100);
+    cfg.fusion.langs = vec![LangWeight { lang: "xx".into(), weight: 1.0 }];
+    let err = run(&out, &cfg, 1, false).unwrap_err().to_string();
+    assert!(err.contains("unknown language \"xx\""), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn cancelled_run_leaves_no_partial_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let control = Control::new();
+    control.cancel();
+    let r = generate(dir.path(), &lexicon(), &config(20_000), &RunOptions::default(), &control);
+    assert!(matches!(r, Err(Error::Interrupted)));
+    let names: Vec<String> = files(dir.path()).into_iter().map(|(n, _)| n).collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp") && !n.starts_with("shard-") && n != "manifest.json"), "{names:?}");
+}
+
+fn phrase_config() -> impl Strategy<Value = (CorpusConfig, u32, u32)> {
+    (1u32..5, 0u32..4, any::<u64>(), prop::bool::ANY, 0.0f64..=1.0, prop::sample::select(vec!["", "-", "·"]))
+        .prop_map(|(min, extra, seed, per_word, coherence, joiner)| {
+            let fusion = FusionConfig {
+                words_per_phrase: PhraseLength { min, max: min + extra, dist: Default::default() },
+                mix: if per_word { Mix::Word } else { Mix::Phrase },
+                coherence,
+                joiner: joiner.into(),
+                ..Default::default()
+            };
+            let columns = vec![Column::Text, Column::Words, Column::Langs, Column::Concepts, Column::Field];
+            (CorpusConfig { words: 300, shard_words: 300, batch_words: 64, seed, columns, fusion, ..Default::default() }, min, min + extra)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_phrase_is_its_words_joined((cfg, min, max) in phrase_config()) {
+        let lex = lexicon();
+        let fuser = Arc::new(Fuser::new(&lex, &cfg.fusion).unwrap());
+        let mut total = 0u64;
+        for batch in ShardBatches::new(fuser, &cfg, 0) {
+            let batch = batch.unwrap();
+            let b = &batch.batch;
+            let text = b.column(0).as_string::<i32>();
+            let words = b.column(1).as_list::<i32>();
+            let langs = b.column(2).as_list::<i32>();
+            for row in 0..b.num_rows() {
+                let ws = words.value(row);
+                let ws = ws.as_string::<i32>();
+                let ls = langs.value(row);
+                let ls = ls.as_string::<i32>();
+                let parts: Vec<&str> = (0..ws.len()).map(|i| ws.value(i)).collect();
+                prop_assert_eq!(text.value(row), parts.join(&cfg.fusion.joiner));
+                prop_assert!((min as usize..=max as usize).contains(&parts.len()));
+                for (i, w) in parts.iter().enumerate() {
+                    let lang = lex.lang_index(ls.value(i)).unwrap();
+                    prop_assert!(lex.entries.iter().any(|e| e.lang == lang && e.word == *w), "{} not a {} word", w, ls.value(i));
+                }
+                if cfg.fusion.mix == Mix::Phrase {
+                    prop_assert!((0..ls.len()).all(|i| ls.value(i) == ls.value(0)));
+                }
+            }
+            total += batch.words;
+        }
+        prop_assert!(total >= cfg.words);
+    }
+}

@@ -1,0 +1,38 @@
+//! `hyperword._hyperword`: the thin pyo3 layer over `hyperword-core`. Each module here
+//! mirrors the core module of the same name; all logic lives in the core.
+
+mod corpus;
+mod error;
+mod fusion;
+mod gil;
+mod lexicon;
+
+use pyo3::prelude::*;
+
+/// Called in a forked child (registered with `os.register_at_fork` by the Python package):
+/// from then on, work runs on the calling thread.
+#[pyfunction]
+fn _mark_forked() {
+    hyperword_core::control::mark_forked();
+}
+
+/// Whether this process is a fork child that runs work single-threaded.
+#[pyfunction]
+fn _is_forked() -> bool {
+    hyperword_core::control::is_forked()
+}
+
+#[pymodule]
+fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", hyperword_core::VERSION)?;
+    m.add("ARROW_RS_VERSION", hyperword_core::ARROW_VERSION)?;
+    m.add("FORMAT_VERSION", hyperword_core::manifest::FORMAT_VERSION)?;
+    m.add_class::<lexicon::PyLexicon>()?;
+    m.add_class::<corpus::PyBatchStream>()?;
+    m.add_function(wrap_pyfunction!(corpus::generate, m)?)?;
+    m.add_function(wrap_pyfunction!(corpus::stream, m)?)?;
+    m.add_function(wrap_pyfunction!(fusion::sample, m)?)?;
+    m.add_function(wrap_pyfunction!(_mark_forked, m)?)?;
+    m.add_function(wrap_pyfunction!(_is_forked, m)?)?;
+    error::register(m)
+}
