@@ -21,7 +21,7 @@ from hyperword._hyperword import (
 )
 from hyperword.config import parse_count
 from hyperword.corpus import generate, sample, stream
-from hyperword.manifest import Manifest, ShardInfo, read_manifest
+from hyperword.manifest import Manifest, RunStats, ShardInfo, read_manifest
 
 __all__ = [
     "ArrowWriteError",
@@ -32,6 +32,7 @@ __all__ = [
     "Lexicon",
     "LexiconError",
     "Manifest",
+    "RunStats",
     "OutputExistsError",
     "ShardInfo",
     "__version__",

@@ -104,8 +104,13 @@ def _cmd_generate(a: argparse.Namespace) -> None:
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - start
+    if m.run is not None and m.run.generated_shards == 0:
+        print(f"{a.out} already holds this corpus, complete and verified: nothing to do (--force regenerates it)")
+    elif m.run is not None and m.run.reused_shards:
+        print(f"resumed: kept {m.run.reused_shards} verified shard(s), generated {m.run.generated_shards}")
     print(f"{m.words:,} words, {m.rows:,} phrases in {len(m.shards)} shard(s), {m.bytes / 1e6:,.1f} MB on disk: {a.out}")
-    print(f"{seconds:.2f} s, {m.words / seconds / 1e6:,.1f} M words/s, {m.text_bytes / seconds / 1e6:,.1f} MB/s of text")
+    if m.run is None or m.run.reused_shards == 0:
+        print(f"{seconds:.2f} s, {m.words / seconds / 1e6:,.1f} M words/s, {m.text_bytes / seconds / 1e6:,.1f} MB/s of text")
 
 
 def _cmd_sample(a: argparse.Namespace) -> None:

@@ -20,6 +20,7 @@ Fusion options (keyword-only):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -36,7 +37,7 @@ from hyperword.config import (
     parse_columns,
     resolve_lexicon,
 )
-from hyperword.manifest import Manifest
+from hyperword.manifest import Manifest, RunStats
 
 DEFAULT_SHARD_WORDS = 10_000_000
 DEFAULT_BATCH_WORDS = 1 << 20
@@ -108,7 +109,8 @@ def generate(
     changes the bytes. Rerunning over an unfinished output resumes it, keeping every shard
     whose checksum verifies; a finished corpus of the same configuration is returned as is;
     any other existing corpus is only replaced with ``force=True``. ``progress`` is called
-    with the number of words written so far, about ten times a second. Ctrl-C stops the
+    with the number of words written so far, about ten times a second. The returned
+    manifest's ``run`` says how many shards this call wrote and how many it kept. Ctrl-C stops the
     run within a record batch, raising ``KeyboardInterrupt``.
     """
     lex = resolve_lexicon(lexicon, lexicon_lang)
@@ -117,8 +119,9 @@ def generate(
         alpha=alpha, coherence=coherence, joiner=joiner, case=case,
     )  # fmt: skip
     config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, compression, compression_level, format)
-    text = _hyperword.generate(os.fspath(out), lex, config, threads=threads, force=force, progress=progress)
-    return Manifest.from_dict(json.loads(text), os.fspath(out))
+    text, generated, reused = _hyperword.generate(os.fspath(out), lex, config, threads=threads, force=force, progress=progress)
+    manifest = Manifest.from_dict(json.loads(text), os.fspath(out))
+    return dataclasses.replace(manifest, run=RunStats(generated_shards=generated, reused_shards=reused))
 
 
 def stream(

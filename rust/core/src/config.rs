@@ -223,8 +223,8 @@ impl CorpusConfig {
             }
         }
         if let Some(level) = self.compression_level {
-            if self.compression != Compression::Zstd || !(1..=22).contains(&level) {
-                return Err(Error::config(format!("compression level {level}: only zstd takes a level, from 1 to 22")));
+            if self.compression != Compression::Zstd || !(-7..=22).contains(&level) || level == 0 {
+                return Err(Error::config(format!("compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels")));
             }
         }
         self.fusion.validate()

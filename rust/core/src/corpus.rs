@@ -33,14 +33,35 @@ pub struct RunOptions {
     pub force: bool,
 }
 
+/// What a run did: shards written now, and shards kept from an earlier run (checksum verified).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub generated: u64,
+    pub reused: u64,
+}
+
 /// Generate (or finish, or confirm) the corpus in `dir`.
 pub fn generate(dir: &Path, lexicon: &Lexicon, cfg: &CorpusConfig, opts: &RunOptions, control: &Control) -> Result<Manifest> {
+    generate_with_stats(dir, lexicon, cfg, opts, control).map(|(m, _)| m)
+}
+
+/// [`generate`], also saying how many shards were written and how many kept.
+pub fn generate_with_stats(
+    dir: &Path,
+    lexicon: &Lexicon,
+    cfg: &CorpusConfig,
+    opts: &RunOptions,
+    control: &Control,
+) -> Result<(Manifest, RunStats)> {
     cfg.validate()?;
     let fuser = Arc::new(Fuser::new(lexicon, &cfg.fusion)?);
     let lexicon_info = LexiconInfo::of(lexicon);
     let fp = fingerprint(cfg, &lexicon_info.sha256);
     let known = match existing_run(dir, &fp, opts.force)? {
-        Existing::Complete(m) if verify_shards(dir, &m.shards).is_ok() => return Ok(m),
+        Existing::Complete(m) if verify_shards(dir, &m.shards).is_ok() => {
+            let reused = m.shards.len() as u64;
+            return Ok((m, RunStats { generated: 0, reused }));
+        }
         Existing::Complete(m) => m.shards,
         Existing::Partial(shards) => shards,
         Existing::None => vec![],
@@ -50,21 +71,21 @@ pub fn generate(dir: &Path, lexicon: &Lexicon, cfg: &CorpusConfig, opts: &RunOpt
     .collect::<HashMap<_, _>>();
 
     begin_run(dir, &fp, opts.force, known.values())?;
-    let run_shard = |index: u64| -> Result<ShardInfo> {
+    let run_shard = |index: u64| -> Result<(ShardInfo, bool)> {
         if control.is_cancelled() {
             return Err(Error::Interrupted);
         }
         if let Some(info) = known.get(&index).filter(|s| s.path == shard_file_name(index, cfg.format)) {
             if verify_shards(dir, std::slice::from_ref(info)).is_ok() {
                 control.add_words(info.words);
-                return Ok(info.clone());
+                return Ok((info.clone(), true));
             }
         }
         let info = write_shard(dir, &fuser, cfg, index, control)?;
         sync_dir(dir)?;
         let record = serde_json::to_vec(&info).expect("shard info serialises");
         write_atomic(&dir.join(STATE_DIR).join(format!("{}.json", info.path)), &record)?;
-        Ok(info)
+        Ok((info, false))
     };
     let run_guarded = |index: u64| {
         let r = run_shard(index);
@@ -75,7 +96,7 @@ pub fn generate(dir: &Path, lexicon: &Lexicon, cfg: &CorpusConfig, opts: &RunOpt
     };
     let threads = effective_threads(opts.threads);
     let indices: Vec<u64> = (0..cfg.shard_count()).collect();
-    let results: Vec<Result<ShardInfo>> = if threads <= 1 {
+    let results: Vec<Result<(ShardInfo, bool)>> = if threads <= 1 {
         indices.into_iter().map(run_guarded).collect()
     } else {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -85,21 +106,27 @@ pub fn generate(dir: &Path, lexicon: &Lexicon, cfg: &CorpusConfig, opts: &RunOpt
             .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
         pool.install(|| indices.into_par_iter().map(run_guarded).collect())
     };
-    let shards = first_real_error(results)?;
+    let (shards, reused) = first_real_error(results)?;
+    let generated = shards.len() as u64 - reused;
     let manifest = Manifest::new(cfg, lexicon_info, shards);
     manifest.write(dir)?;
     std::fs::remove_dir_all(dir.join(STATE_DIR)).at(&dir.join(STATE_DIR))?;
     sync_dir(dir)?;
-    Ok(manifest)
+    Ok((manifest, RunStats { generated, reused }))
 }
 
-/// The error that caused a failure, rather than the interruptions it triggered elsewhere.
-fn first_real_error(results: Vec<Result<ShardInfo>>) -> Result<Vec<ShardInfo>> {
+/// The shards and how many were reused, or the error that caused a failure (rather than
+/// the interruptions it triggered in the other workers).
+fn first_real_error(results: Vec<Result<(ShardInfo, bool)>>) -> Result<(Vec<ShardInfo>, u64)> {
     let mut interrupted = false;
     let mut shards = Vec::with_capacity(results.len());
+    let mut reused = 0;
     for r in results {
         match r {
-            Ok(s) => shards.push(s),
+            Ok((s, kept)) => {
+                reused += kept as u64;
+                shards.push(s);
+            }
             Err(Error::Interrupted) => interrupted = true,
             Err(e) => return Err(e),
         }
@@ -107,7 +134,7 @@ fn first_real_error(results: Vec<Result<ShardInfo>>) -> Result<Vec<ShardInfo>> {
     if interrupted {
         Err(Error::Interrupted)
     } else {
-        Ok(shards)
+        Ok((shards, reused))
     }
 }
 

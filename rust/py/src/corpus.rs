@@ -11,7 +11,8 @@ use pyo3::types::PyCapsule;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-/// Write the corpus described by `config` (JSON) into `out`; returns the manifest as JSON.
+/// Write the corpus described by `config` (JSON) into `out`; returns the manifest as JSON and
+/// the number of shards generated and reused by this run.
 #[pyfunction]
 #[pyo3(signature = (out, lexicon, config, threads=None, force=false, progress=None))]
 pub fn generate(
@@ -22,12 +23,13 @@ pub fn generate(
     threads: Option<usize>,
     force: bool,
     progress: Option<Bound<'_, PyAny>>,
-) -> PyResult<String> {
+) -> PyResult<(String, u64, u64)> {
     let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
     let lexicon = lexicon.inner.clone();
     let opts = RunOptions { threads, force };
     enter(py, progress.as_ref(), move |control| {
-        corpus::generate(&out, &lexicon, &cfg, &opts, control).map(|m| m.to_json())
+        let (manifest, stats) = corpus::generate_with_stats(&out, &lexicon, &cfg, &opts, control)?;
+        Ok((manifest.to_json(), stats.generated, stats.reused))
     })
 }
 

@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh machine (Rust, Python 3.10+ and make present):
+#   make demo   generate a corpus from the shipped lexicon, print samples and throughput
+#   make test   build, then run every test: cargo test, pytest (slow ones included), stubtest
+# The virtual environment and the cargo target directory live outside the clone, so that
+# later runs (and CI) reuse them.
+
+CACHE      ?= $(HOME)/.cache/hyperword
+VENV       ?= $(CACHE)/venv
+PY         := $(VENV)/bin/python
+export CARGO_TARGET_DIR ?= $(CACHE)/target
+DEMO_WORDS ?= 100M
+DEMO_OUT   ?= $(CACHE)/demo-corpus
+
+.PHONY: setup build demo test test-rust test-python bench lexicon
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+
+setup: $(PY)
+	$(PY) -m pip install "maturin>=1.7,<2"
+	$(PY) -m pip install --no-build-isolation -e ".[dev]"
+
+build: setup
+
+demo: setup
+	$(VENV)/bin/hyperword sample -n 3 --langs ru --seed 1
+	$(VENV)/bin/hyperword sample -n 3 --mix word --langs en,ru,es,fr --seed 1
+	$(VENV)/bin/hyperword sample -n 3 --langs zh,ar,he --joiner "·" --seed 1
+	$(VENV)/bin/hyperword generate --words $(DEMO_WORDS) --out $(DEMO_OUT) --threads 2 --force
+	$(VENV)/bin/hyperword inspect $(DEMO_OUT) --rows 5
+
+test: setup test-rust test-python
+
+test-rust:
+	cargo test -p hyperword-core
+
+test-python:
+	$(PY) -m pytest -m "not bench"
+	$(PY) -m mypy.stubtest hyperword._hyperword
+
+bench: setup
+	cargo bench -p hyperword-core --bench fusion
+	$(PY) benches/bench_generate.py --words 1e9 --threads 1,2
+
+lexicon:
+	python3 lexicons/build_multisimlex.py
