@@ -6,6 +6,26 @@ from typing import final
 
 from typing_extensions import CapsuleType
 
+__all__ = [
+    "__version__",
+    "ARROW_RS_VERSION",
+    "FORMAT_VERSION",
+    "Lexicon",
+    "BatchStream",
+    "generate",
+    "stream",
+    "sample",
+    "_mark_forked",
+    "_is_forked",
+    "HyperwordError",
+    "LexiconError",
+    "ConfigError",
+    "OutputExistsError",
+    "CorruptCorpusError",
+    "ArrowWriteError",
+    "InternalError",
+]
+
 __version__: str
 ARROW_RS_VERSION: str
 FORMAT_VERSION: int

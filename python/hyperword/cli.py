@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from hyperword import __version__
 from hyperword._hyperword import HyperwordError
@@ -50,10 +50,17 @@ def _fusion_kwargs(a: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one line (the usage itself is in ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hyperword", description="Generate corpora of fused multilingual mnemophrases.")
+    parser = _Parser(prog="hyperword", description="Generate corpora of fused multilingual mnemophrases.")
     parser.add_argument("--version", action="version", version=f"hyperword {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = sub.add_parser("generate", help="write a corpus of Arrow shards and a manifest")
     gen.add_argument("--words", type=_count, required=True, metavar="N", help="words to generate: 1000, 10M, 1e9")
@@ -64,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--shard-words", type=_count, default=DEFAULT_SHARD_WORDS, metavar="M", help="words per shard (default 10M)")
     out.add_argument("--batch-words", type=_count, default=DEFAULT_BATCH_WORDS, metavar="B", help="words per record batch")
     out.add_argument("--compression", choices=["zstd", "lz4", "none"], default="zstd")
-    out.add_argument("--compression-level", type=int, metavar="L", help="zstd level 1-22 (default 3)")
+    out.add_argument("--compression-level", type=int, metavar="L", help="zstd level 1-22, or -1..-7 for the fast levels (default 1)")
     out.add_argument("--format", choices=["arrow", "parquet"], default="arrow")
     out.add_argument("--columns", default="text", help="comma list of text,words,langs,concepts,field")
     out.add_argument("--force", action="store_true", help="overwrite an existing corpus")
@@ -91,6 +98,7 @@ def _cmd_generate(a: argparse.Namespace) -> None:
 
     def progress(done: int) -> None:
         if bar is not None:
+            bar.total = max(bar.total, done)  # the last phrase of a shard may pass the target
             bar.update(done - bar.n)
 
     start = time.perf_counter()
@@ -146,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("hyperword: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `hyperword sample | head`
-        sys.stdout = None  # type: ignore[assignment]  # nothing more can be written
+        sys.stdout = None  # nothing more can be written
         return 0
     except (HyperwordError, OSError, ValueError, KeyError) as e:
         message = str(e) if not isinstance(e, KeyError) else f"missing field {e} in the manifest"

@@ -8,7 +8,7 @@ language weights, ``"10M"`` or ``"1e9"`` to a word count.
 from __future__ import annotations
 
 import functools
-import math
+from decimal import Decimal
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -25,16 +25,20 @@ _COUNT = re.compile(r"^\s*(\d+(?:\.\d*)?(?:e\d+)?)\s*([kmbgt]?)\s*$", re.IGNOREC
 
 
 def parse_count(text: str | int) -> int:
-    """Parse a positive word count: ``1000``, ``10M``, ``2.5k``, ``1e9``, ``1B``."""
+    """Parse a positive word count exactly: ``1000``, ``10M``, ``2.5k``, ``1e9``, ``1B``."""
+    if isinstance(text, bool):
+        raise ConfigError(f"invalid count {text!r}: expected a positive whole number")
     if isinstance(text, int):
-        value: float = text
+        value = Decimal(text)
     else:
         match = _COUNT.match(text)
         if not match:
             raise ConfigError(f"invalid count {text!r}: expected a positive number such as 1000, 10M, 1e9")
-        value = float(match.group(1)) * _SUFFIXES[match.group(2).lower()]
-    if not math.isfinite(value) or value != int(value) or value < 1:
+        value = Decimal(match.group(1)) * _SUFFIXES[match.group(2).lower()]
+    if value != value.to_integral_value() or value < 1:
         raise ConfigError(f"invalid count {text!r}: expected a positive whole number")
+    if value >= 2**64:
+        raise ConfigError(f"invalid count {text!r}: larger than 2**64 - 1")
     return int(value)
 
 

@@ -113,6 +113,8 @@ def generate(
     manifest's ``run`` says how many shards this call wrote and how many it kept. Ctrl-C stops the
     run within a record batch, raising ``KeyboardInterrupt``.
     """
+    if threads is not None:
+        _check_whole("threads", threads, minimum=1)
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
         words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,

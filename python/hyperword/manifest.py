@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hyperword._hyperword import CorruptCorpusError
+
 MANIFEST_FILE = "manifest.json"
 
 
@@ -89,7 +91,18 @@ class Manifest:
 
 
 def read_manifest(directory: str | os.PathLike[str]) -> Manifest:
-    """Read ``DIR/manifest.json`` (present only once a corpus is complete)."""
+    """Read ``DIR/manifest.json`` (present only once a corpus is complete).
+
+    Raises ``FileNotFoundError`` when there is none and ``CorruptCorpusError`` when it is
+    not a hyperword manifest.
+    """
     path = Path(directory) / MANIFEST_FILE
     with open(path, encoding="utf-8") as f:
-        return Manifest.from_dict(json.load(f), directory)
+        try:
+            data = json.load(f)
+            if not isinstance(data, dict) or data.get("format") != "hyperword-corpus":
+                raise ValueError("not a hyperword corpus manifest")
+            return Manifest.from_dict(data, directory)
+        except (ValueError, KeyError, TypeError) as e:
+            reason = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+            raise CorruptCorpusError(f"{path}: {reason}") from None

@@ -12,6 +12,9 @@ use crate::lexicon::Lexicon;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+/// Words up to this many bytes are copied as one fixed-size block.
+const SHORT_WORD: usize = 16;
+
 /// The random generator of every shard: ChaCha8 seeded from `seed`, on stream `shard`.
 pub fn shard_rng(seed: u64, shard: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -75,6 +78,7 @@ impl Fuser {
             spans.push((arena.len() as u32, cased.len() as u32));
             arena.extend_from_slice(cased.as_bytes());
         }
+        arena.extend_from_slice(&[0; SHORT_WORD]); // padding for `write_text`'s block copies
         if arena.len() > u32::MAX as usize {
             return Err(Error::config("the lexicon holds more than 4 GiB of text"));
         }
@@ -159,11 +163,28 @@ impl Fuser {
     /// Append the fused text of `ids` to `out`.
     #[inline]
     pub fn write_text(&self, ids: &[u32], out: &mut Vec<u8>) {
+        // Most words are short: copy them as one fixed 16-byte block (the arena is padded, and
+        // the reserve below leaves room), which is several times cheaper than a memcpy call.
+        out.reserve(ids.len() * (self.max_word_bytes.max(SHORT_WORD) + self.joiner.len()));
         for (i, &id) in ids.iter().enumerate() {
             if i > 0 {
                 out.extend_from_slice(&self.joiner);
             }
-            out.extend_from_slice(self.word(id));
+            let (start, len) = self.spans[id as usize];
+            let (start, len) = (start as usize, len as usize);
+            if len <= SHORT_WORD {
+                let at = out.len();
+                // SAFETY: `start + SHORT_WORD <= arena.len()` (the arena ends with SHORT_WORD
+                // bytes of padding); `out` has SHORT_WORD spare bytes at `at` (reserved above:
+                // every earlier word of this phrase advanced `at` by at most what it reserved);
+                // only the `len` bytes that belong to the word become part of `out`.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(self.arena.as_ptr().add(start), out.as_mut_ptr().add(at), SHORT_WORD);
+                    out.set_len(at + len);
+                }
+            } else {
+                out.extend_from_slice(&self.arena[start..start + len]);
+            }
         }
     }
 

@@ -107,14 +107,14 @@ impl<W: Write + Send> ShardWriter<W> {
                     Compression::None => None,
                 };
                 let mut opts = IpcWriteOptions::default().try_with_compression(codec)?;
-                if let Some(level) = cfg.compression_level {
-                    opts = opts.try_with_compression_level(Some(level))?;
+                if cfg.compression == Compression::Zstd {
+                    opts = opts.try_with_compression_level(Some(cfg.zstd_level()))?;
                 }
                 ShardWriter::Arrow(FileWriter::try_new_with_options(sink, &schema, opts)?)
             }
             Format::Parquet => {
                 let codec = match cfg.compression {
-                    Compression::Zstd => PqCompression::ZSTD(ZstdLevel::try_new(cfg.compression_level.unwrap_or(3))?),
+                    Compression::Zstd => PqCompression::ZSTD(ZstdLevel::try_new(cfg.zstd_level())?),
                     Compression::Lz4 => PqCompression::LZ4_RAW,
                     Compression::None => PqCompression::UNCOMPRESSED,
                 };

@@ -30,7 +30,13 @@ where
             let (got, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
             rx = back;
             let interruption = match got {
-                Ok(Ok(result)) => return result.map_err(to_py),
+                Ok(Ok(result)) => {
+                    let result = result.map_err(to_py)?;
+                    if let Some(callback) = progress {
+                        callback.call1((control.words(),))?; // the final count, so a bar ends full
+                    }
+                    return Ok(result);
+                }
                 Ok(Err(panic)) => return Err(InternalError::new_err(format!("hyperword panicked: {}", panic_message(&panic)))),
                 Err(RecvTimeoutError::Disconnected) => return Err(InternalError::new_err("the worker thread ended without a result")),
                 Err(RecvTimeoutError::Timeout) => py.check_signals().and_then(|_| match progress {
