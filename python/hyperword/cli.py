@@ -132,14 +132,17 @@ def _cmd_inspect(a: argparse.Namespace) -> None:
     if a.json:
         print(json.dumps(m.to_dict(), indent=2, ensure_ascii=False))
         return
-    cfg, fusion = m.config, m.config["fusion"]
-    wpp = fusion["words_per_phrase"]
-    langs = ",".join(f"{x['lang']}:{x['weight']:g}" for x in fusion["langs"]) or "all"
+    cfg = m.config
     print(f"{m.directory}: {m.kind} corpus, format v{m.format_version}, hyperword {m.versions['hyperword']}")
-    print(f"  {m.words:,} words, {m.rows:,} rows, {len(m.shards)} {cfg['format']} shard(s), {cfg['compression']}, {m.bytes / 1e6:,.1f} MB")
-    print(f"  seed {m.seed}; words/phrase {wpp['min']}-{wpp['max']} ({wpp['dist']}); langs {langs}; mix {fusion['mix']}")
-    print(f"  lexicon {m.lexicon['source']} ({m.lexicon['entries']:,} words, sha256 {m.lexicon['sha256'][:12]})")
-    print(f"  columns: {', '.join(cfg['columns'])}")
+    print(f"  {m.words:,} words, {m.rows:,} rows, {len(m.shards)} {cfg.get('format', 'arrow')} shard(s), {cfg.get('compression', '?')}, {m.bytes / 1e6:,.1f} MB")
+    if "fusion" in cfg:
+        fusion = cfg["fusion"]
+        wpp = fusion["words_per_phrase"]
+        langs = ",".join(f"{x['lang']}:{x['weight']:g}" for x in fusion["langs"]) or "all"
+        print(f"  seed {m.seed}; words/phrase {wpp['min']}-{wpp['max']} ({wpp['dist']}); langs {langs}; mix {fusion['mix']}")
+    if m.lexicon is not None:
+        print(f"  lexicon {m.lexicon['source']} ({m.lexicon['entries']:,} words, sha256 {m.lexicon['sha256'][:12]})")
+    print(f"  columns: {', '.join(corpus.schema().names)}")
     table = corpus.head(a.rows)
     for row in table.to_pylist():
         print("  " + json.dumps(row, ensure_ascii=False))

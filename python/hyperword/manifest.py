@@ -42,9 +42,9 @@ class Manifest:
     kind: str
     versions: dict[str, str]
     fingerprint: str
-    seed: int
+    seed: int | None
     config: dict[str, Any]
-    lexicon: dict[str, Any]
+    lexicon: dict[str, Any] | None
     shards: list[ShardInfo] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     run: RunStats | None = None
@@ -58,9 +58,9 @@ class Manifest:
             kind=data["kind"],
             versions=data["versions"],
             fingerprint=data["fingerprint"],
-            seed=data["seed"],
+            seed=data.get("seed"),
             config=data["config"],
-            lexicon=data["lexicon"],
+            lexicon=data.get("lexicon"),
             shards=[ShardInfo(**s) for s in data["shards"]],
             raw=data,
         )

@@ -34,6 +34,14 @@ class Corpus:
                     for i in range(reader.num_record_batches):
                         yield reader.get_batch(i)
 
+    def schema(self) -> pa.Schema:
+        """The shards' Arrow schema (read from the first shard)."""
+        first = self.manifest.shard_paths()[0]
+        if self.format == "parquet":
+            return pq.read_schema(first)
+        with pa.memory_map(str(first)) as source:
+            return ipc.open_file(source).schema
+
     def head(self, n: int = 5) -> pa.Table:
         batches, rows = [], 0
         for batch in self.iter_batches():

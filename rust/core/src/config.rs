@@ -242,6 +242,11 @@ impl CorpusConfig {
         Ok(cfg)
     }
 
+    /// The corpus kind recorded in the manifest.
+    pub fn kind(&self) -> &'static str {
+        "mnemo"
+    }
+
     pub fn zstd_level(&self) -> i32 {
         self.compression_level.unwrap_or(DEFAULT_ZSTD_LEVEL)
     }

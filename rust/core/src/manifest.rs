@@ -21,14 +21,18 @@ pub const FORMAT_VERSION: u32 = 1;
 pub struct Manifest {
     pub format: String,
     pub format_version: u32,
-    /// `mnemo` for the fusion generator.
+    /// `mnemo` or `bridge` (the generator), `natural` (ingested text).
     pub kind: String,
     pub versions: Versions,
     /// sha256 of everything that determines the shards' bytes (see [`fingerprint`]).
     pub fingerprint: String,
-    pub seed: u64,
-    pub config: CorpusConfig,
-    pub lexicon: LexiconInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The configuration of the kind that wrote the corpus (for generated corpora, a
+    /// [`CorpusConfig`]).
+    pub config: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexicon: Option<LexiconInfo>,
     pub totals: Totals,
     pub shards: Vec<ShardInfo>,
 }
@@ -92,12 +96,12 @@ impl Manifest {
         Manifest {
             format: FORMAT.into(),
             format_version: FORMAT_VERSION,
-            kind: "mnemo".into(),
+            kind: cfg.kind().into(),
             versions: Versions { hyperword: crate::VERSION.into(), arrow_rs: crate::ARROW_VERSION.into() },
             fingerprint: fingerprint(cfg, &lexicon.sha256),
-            seed: cfg.seed,
-            config: cfg.clone(),
-            lexicon,
+            seed: Some(cfg.seed),
+            config: serde_json::to_value(cfg).expect("a configuration always serialises"),
+            lexicon: Some(lexicon),
             totals,
             shards,
         }

@@ -93,7 +93,7 @@ fn refuses_to_overwrite_without_force() {
     let other = CorpusConfig { seed: 7, ..config(10_000) };
     assert!(matches!(run(dir.path(), &other, 1, false), Err(Error::OutputExists(_))));
     let m = run(dir.path(), &other, 1, true).unwrap();
-    assert_eq!(m.seed, 7);
+    assert_eq!(m.seed, Some(7));
 
     let foreign = tempfile::tempdir().unwrap();
     std::fs::write(foreign.path().join("notes.txt"), "mine").unwrap();

@@ -79,3 +79,18 @@ impl PyLexicon {
         format!("<Lexicon {} words, {} languages from {}>", self.inner.entries.len(), self.inner.langs.len(), self.source())
     }
 }
+
+/// Validate one word as the lexicon loader does: returns it in NFC, or raises
+/// `LexiconError` with the reason (`strict_nfc` rejects non-NFC words instead).
+#[pyfunction]
+#[pyo3(signature = (word, strict_nfc=false))]
+pub fn validate_word(word: &str, strict_nfc: bool) -> PyResult<String> {
+    let normalization = if strict_nfc { Normalization::Strict } else { Normalization::Nfc };
+    let trimmed = word.trim();
+    let valid = hyperword_core::word::validate(trimmed, normalization).map_err(crate::error::LexiconError::new_err)?;
+    if valid.len() > hyperword_core::lexicon::MAX_WORD_BYTES {
+        let msg = format!("word of {} bytes is longer than the limit of {}", valid.len(), hyperword_core::lexicon::MAX_WORD_BYTES);
+        return Err(crate::error::LexiconError::new_err(msg));
+    }
+    Ok(valid.into_owned())
+}

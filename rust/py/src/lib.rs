@@ -32,6 +32,7 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(corpus::generate, m)?)?;
     m.add_function(wrap_pyfunction!(corpus::stream, m)?)?;
     m.add_function(wrap_pyfunction!(fusion::sample, m)?)?;
+    m.add_function(wrap_pyfunction!(lexicon::validate_word, m)?)?;
     m.add_function(wrap_pyfunction!(_mark_forked, m)?)?;
     m.add_function(wrap_pyfunction!(_is_forked, m)?)?;
     error::register(m)
