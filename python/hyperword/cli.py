@@ -39,6 +39,10 @@ def _add_fusion_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--coherence", type=float, default=0.0, metavar="P", help="probability the next word stays in the semantic field")
     g.add_argument("--joiner", default="", metavar="J", help="string between words (default none)")
     g.add_argument("--case", choices=["as-is", "lower", "title", "upper"], default="as-is")
+    g.add_argument("--kind", choices=["mnemo", "bridge"], default="mnemo", help="mnemophrases, or bridge rows pairing each with ordinary language")
+    g.add_argument("--bridge", choices=["segment", "translate"], help="bridge target: the words spaced out, or translated into --pivot (default segment)")
+    g.add_argument("--pivot", metavar="L", help="language of a translate bridge (default en)")
+    g.add_argument("--template", help='how a bridge row\'s text renders source and target (default "{source} = {target}")')
     g.add_argument("--seed", type=int, default=0)
 
 
@@ -47,6 +51,7 @@ def _fusion_kwargs(a: argparse.Namespace) -> dict[str, Any]:
         "lexicon": a.lexicon, "lexicon_lang": a.lexicon_lang, "langs": a.langs,
         "words_per_phrase": a.words_per_phrase, "phrase_dist": a.phrase_dist, "mix": a.mix,
         "alpha": a.alpha, "coherence": a.coherence, "joiner": a.joiner, "case": a.case, "seed": a.seed,
+        "kind": a.kind, "bridge": a.bridge, "pivot": a.pivot, "template": a.template,
     }  # fmt: skip
 
 
@@ -73,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--compression", choices=["zstd", "lz4", "none"], default="zstd")
     out.add_argument("--compression-level", type=int, metavar="L", help="zstd level 1-22, or -1..-7 for the fast levels (default 1)")
     out.add_argument("--format", choices=["arrow", "parquet"], default="arrow")
-    out.add_argument("--columns", default="text", help="comma list of text,words,langs,concepts,field")
+    out.add_argument("--columns", help="comma list of text,words,langs,concepts,field (bridges also source,target); default text (bridges: text,source,target)")
     out.add_argument("--force", action="store_true", help="overwrite an existing corpus")
     out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: when stderr is a terminal)")
 
@@ -85,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("dir")
     ins.add_argument("--rows", type=int, default=5)
     ins.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    for name, run in (("generate", _cmd_generate), ("sample", _cmd_sample), ("inspect", _cmd_inspect)):
+        sub.choices[name].set_defaults(func=run)
     return parser
 
 
@@ -150,9 +157,8 @@ def _cmd_inspect(a: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"generate": _cmd_generate, "sample": _cmd_sample, "inspect": _cmd_inspect}
     try:
-        commands[args.command](args)
+        args.func(args)
     except KeyboardInterrupt:
         print("hyperword: interrupted", file=sys.stderr)
         return 130

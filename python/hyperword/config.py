@@ -20,6 +20,8 @@ PhraseLength = Union[int, tuple[int, int], str]
 Langs = Union[str, Sequence[str], Mapping[str, float], None]
 LexiconArg = Union[str, "os.PathLike[str]", Lexicon, None]
 
+DEFAULT_TEMPLATE = "{source} = {target}"
+
 _SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d*)?(?:e\d+)?)\s*([kmbgt]?)\s*$", re.IGNORECASE)
 
@@ -114,10 +116,14 @@ def fusion_config(
     coherence: float = 0.0,
     joiner: str = "",
     case: str = "as-is",
+    kind: str = "mnemo",
+    bridge: str | None = None,
+    pivot: str | None = None,
+    template: str | None = None,
 ) -> dict[str, Any]:
     """The engine's ``FusionConfig`` as a dict (see ``rust/core/src/config.rs``)."""
     low, high = _check_phrase_length(*parse_phrase_length(words_per_phrase))
-    return {
+    config = {
         "words_per_phrase": {"min": low, "max": high, "dist": phrase_dist},
         "langs": parse_langs(langs),
         "mix": mix,
@@ -126,3 +132,18 @@ def fusion_config(
         "joiner": joiner,
         "case": case,
     }
+    if kind == "bridge":
+        mode = bridge or "segment"
+        if mode == "translate" and pivot is None:
+            pivot = "en"
+        config["bridge"] = {"mode": mode, "pivot": pivot, "template": DEFAULT_TEMPLATE if template is None else template}
+    elif kind != "mnemo":
+        raise ConfigError(f"unknown corpus kind {kind!r}: expected mnemo or bridge")
+    elif (bridge, pivot, template) != (None, None, None):
+        raise ConfigError("bridge, pivot and template describe bridge corpora: add kind='bridge' (--kind bridge)")
+    return config
+
+
+def default_columns(kind: str) -> list[str]:
+    """``text`` for mnemophrases; ``text``, ``source`` and ``target`` for bridge corpora."""
+    return ["text", "source", "target"] if kind == "bridge" else ["text"]

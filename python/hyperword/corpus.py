@@ -15,6 +15,13 @@ Fusion options (keyword-only):
     coherence: probability that the next word comes from the current word's semantic field.
     joiner: string between words (none by default).
     case: ``"as-is"``, ``"lower"``, ``"title"`` (each word) or ``"upper"``.
+    kind: ``"mnemo"`` (fused phrases) or ``"bridge"``: each phrase paired with ordinary
+        language, ``bridge="segment"`` (its words with spaces) or ``"translate"`` (each word's
+        concept in the ``pivot`` language, default ``en``), rendered into ``text`` by
+        ``template`` (default ``"{source} = {target}"``); columns ``source`` and ``target``
+        keep the sides apart.
+    columns: any of text, words, langs, concepts, field (and source, target for bridges);
+        default ``text`` (bridges: ``text,source,target``).
     seed: the corpus is a pure function of (lexicon content, options, seed).
 """
 
@@ -31,6 +38,7 @@ import pyarrow as pa
 from hyperword import _hyperword
 from hyperword.config import (
     Langs,
+    default_columns,
     LexiconArg,
     PhraseLength,
     fusion_config,
@@ -54,7 +62,7 @@ def _corpus_config(
     seed: int,
     shard_words: int,
     batch_words: int,
-    columns: str | Sequence[str],
+    columns: str | Sequence[str] | None,
     fusion: dict[str, Any],
     compression: str = "zstd",
     compression_level: int | None = None,
@@ -71,7 +79,7 @@ def _corpus_config(
         "format": format,
         "compression": compression,
         "compression_level": compression_level,
-        "columns": parse_columns(columns),
+        "columns": parse_columns(columns) if columns is not None else default_columns("bridge" if "bridge" in fusion else "mnemo"),
         "fusion": fusion,
     }
     return json.dumps(config)
@@ -91,8 +99,12 @@ def generate(
     coherence: float = 0.0,
     joiner: str = "",
     case: str = "as-is",
+    kind: str = "mnemo",
+    bridge: str | None = None,
+    pivot: str | None = None,
+    template: str | None = None,
     seed: int = 0,
-    columns: str | Sequence[str] = ("text",),
+    columns: str | Sequence[str] | None = None,
     shard_words: int = DEFAULT_SHARD_WORDS,
     batch_words: int = DEFAULT_BATCH_WORDS,
     compression: str = "zstd",
@@ -118,7 +130,8 @@ def generate(
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
         words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
-        alpha=alpha, coherence=coherence, joiner=joiner, case=case,
+        alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
+        pivot=pivot, template=template,
     )  # fmt: skip
     config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, compression, compression_level, format)
     text, generated, reused = _hyperword.generate(os.fspath(out), lex, config, threads=threads, force=force, progress=progress)
@@ -139,8 +152,12 @@ def stream(
     coherence: float = 0.0,
     joiner: str = "",
     case: str = "as-is",
+    kind: str = "mnemo",
+    bridge: str | None = None,
+    pivot: str | None = None,
+    template: str | None = None,
     seed: int = 0,
-    columns: str | Sequence[str] = ("text",),
+    columns: str | Sequence[str] | None = None,
     shard_words: int = DEFAULT_SHARD_WORDS,
     batch_words: int = DEFAULT_BATCH_WORDS,
 ) -> pa.RecordBatchReader:
@@ -154,7 +171,8 @@ def stream(
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
         words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
-        alpha=alpha, coherence=coherence, joiner=joiner, case=case,
+        alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
+        pivot=pivot, template=template,
     )  # fmt: skip
     config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion)
     return pa.RecordBatchReader.from_stream(_hyperword.stream(lex, config))
@@ -173,6 +191,10 @@ def sample(
     coherence: float = 0.0,
     joiner: str = "",
     case: str = "as-is",
+    kind: str = "mnemo",
+    bridge: str | None = None,
+    pivot: str | None = None,
+    template: str | None = None,
     seed: int = 0,
 ) -> list[str]:
     """Return ``n`` phrases: the first ``n`` rows of shard 0 of the corpus with these options."""
@@ -181,6 +203,7 @@ def sample(
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
         words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
-        alpha=alpha, coherence=coherence, joiner=joiner, case=case,
+        alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
+        pivot=pivot, template=template,
     )  # fmt: skip
     return _hyperword.sample(lex, json.dumps(fusion), seed, n)

@@ -29,6 +29,8 @@ pub fn schema(columns: &[Column]) -> SchemaRef {
             Column::Langs => list_of("langs", DataType::Utf8, false),
             Column::Concepts => list_of("concepts", DataType::UInt32, true),
             Column::Field => Field::new("field", DataType::Utf8, true),
+            Column::Source => Field::new("source", DataType::Utf8, false),
+            Column::Target => Field::new("target", DataType::Utf8, false),
         })
         .collect();
     Arc::new(Schema::new(fields))
@@ -44,6 +46,11 @@ pub struct BatchBuilder {
     langs: Option<ListBuilder<StringBuilder>>,
     concepts: Option<ListBuilder<UInt32Builder>>,
     field: Option<StringBuilder>,
+    /// Bridge rows: the two sides, kept for the template and for their own columns.
+    source: Vec<u8>,
+    target: Vec<u8>,
+    source_column: Option<StringBuilder>,
+    target_column: Option<StringBuilder>,
     pub rows: usize,
     pub word_count: u64,
 }
@@ -60,6 +67,10 @@ impl BatchBuilder {
             langs: has(Column::Langs).then(|| ListBuilder::new(StringBuilder::new()).with_field(item(DataType::Utf8, false))),
             concepts: has(Column::Concepts).then(|| ListBuilder::new(UInt32Builder::new()).with_field(item(DataType::UInt32, true))),
             field: has(Column::Field).then(StringBuilder::new),
+            source: Vec::new(),
+            target: Vec::new(),
+            source_column: has(Column::Source).then(StringBuilder::new),
+            target_column: has(Column::Target).then(StringBuilder::new),
             rows: 0,
             word_count: 0,
         }
@@ -71,7 +82,23 @@ impl BatchBuilder {
 
     #[inline]
     pub fn push(&mut self, f: &Fuser, ids: &[u32]) {
-        f.write_text(ids, &mut self.text);
+        match f.template() {
+            None => f.write_text(ids, &mut self.text),
+            Some(template) => {
+                self.source.clear();
+                self.target.clear();
+                f.write_text(ids, &mut self.source);
+                f.write_target(ids, &mut self.target);
+                template.render(&self.source, &self.target, &mut self.text);
+                // SAFETY (both): whole validated words, joiners and spaces: valid UTF-8.
+                if let Some(b) = &mut self.source_column {
+                    b.append_value(unsafe { std::str::from_utf8_unchecked(&self.source) });
+                }
+                if let Some(b) = &mut self.target_column {
+                    b.append_value(unsafe { std::str::from_utf8_unchecked(&self.target) });
+                }
+            }
+        }
         self.offsets.push(self.text.len() as i32);
         if let Some(b) = &mut self.words {
             for &id in ids {
@@ -115,6 +142,8 @@ impl BatchBuilder {
                 Column::Langs => Arc::new(self.langs.as_mut().expect("langs builder").finish()),
                 Column::Concepts => Arc::new(self.concepts.as_mut().expect("concepts builder").finish()),
                 Column::Field => Arc::new(self.field.as_mut().expect("field builder").finish()),
+                Column::Source => Arc::new(self.source_column.as_mut().expect("source builder").finish()),
+                Column::Target => Arc::new(self.target_column.as_mut().expect("target builder").finish()),
             });
         }
         self.rows = 0;

@@ -3,6 +3,7 @@
 //! Both structs are plain serde data (they are stored verbatim in every manifest) and are
 //! checked by `validate` before any work starts, so a bad value is one clear error up front.
 
+use crate::bridge::BridgeConfig;
 use crate::error::{Error, Result};
 use crate::word::{is_forbidden_char, Case};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,9 @@ pub struct FusionConfig {
     pub coherence: f64,
     pub joiner: String,
     pub case: Case,
+    /// Pair each phrase with ordinary language (a bridge corpus); `None` for plain mnemophrases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<BridgeConfig>,
 }
 
 impl Default for FusionConfig {
@@ -49,6 +53,7 @@ impl Default for FusionConfig {
             coherence: 0.0,
             joiner: String::new(),
             case: Case::AsIs,
+            bridge: None,
         }
     }
 }
@@ -124,6 +129,10 @@ pub enum Column {
     Concepts,
     /// The semantic field of the phrase's first word (string, nullable).
     Field,
+    /// Bridge corpora: the fused phrase (string).
+    Source,
+    /// Bridge corpora: the ordinary-language side (string).
+    Target,
 }
 
 /// Everything that determines a corpus' bytes, together with the lexicon content.
@@ -205,7 +214,10 @@ impl FusionConfig {
         if let Some(c) = self.joiner.chars().find(|&c| is_forbidden_char(c)) {
             return Err(Error::config(format!("the joiner contains the control or format character U+{:04X}", c as u32)));
         }
-        Ok(())
+        match &self.bridge {
+            Some(b) => b.validate(),
+            None => Ok(()),
+        }
     }
 }
 
@@ -228,6 +240,11 @@ impl CorpusConfig {
                 return Err(Error::config(format!("column {c} is listed twice")));
             }
         }
+        if self.fusion.bridge.is_none() {
+            if let Some(c) = self.columns.iter().find(|c| matches!(c, Column::Source | Column::Target)) {
+                return Err(Error::config(format!("column {c} belongs to bridge corpora (--kind bridge)")));
+            }
+        }
         if let Some(level) = self.compression_level {
             if self.compression != Compression::Zstd || !(-7..=22).contains(&level) || level == 0 {
                 return Err(Error::config(format!("compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels")));
@@ -244,7 +261,11 @@ impl CorpusConfig {
 
     /// The corpus kind recorded in the manifest.
     pub fn kind(&self) -> &'static str {
-        "mnemo"
+        if self.fusion.bridge.is_some() {
+            "bridge"
+        } else {
+            "mnemo"
+        }
     }
 
     pub fn zstd_level(&self) -> i32 {

@@ -6,6 +6,7 @@
 //! in that language, otherwise from the whole language, weighted by `weight^alpha`.
 
 use crate::alias::Alias;
+use crate::bridge::{BridgeMode, Template};
 use crate::config::{FusionConfig, LengthDist, Mix};
 use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
@@ -65,6 +66,8 @@ pub struct Fuser {
     /// `next_u64() <= coherence_threshold` keeps the field; `None` when coherence is 0.
     coherence_threshold: Option<u64>,
     max_word_bytes: usize,
+    /// Bridge corpora: the template, and for `translate` each entry's pivot-language entry.
+    bridge: Option<(Template, Option<Vec<Option<u32>>>)>,
 }
 
 impl Fuser {
@@ -82,13 +85,26 @@ impl Fuser {
         if arena.len() > u32::MAX as usize {
             return Err(Error::config("the lexicon holds more than 4 GiB of text"));
         }
-        let weight = |w: f64| if cfg.alpha == 0.0 { 1.0 } else { w.powf(cfg.alpha) };
+        let translations = match &cfg.bridge {
+            Some(b) if b.mode == BridgeMode::Translate => Some(translations(lexicon, b.pivot.as_deref().unwrap_or_default())?),
+            _ => None,
+        };
+        // A translate bridge only draws words that have a translation.
+        let drawable = |i: usize| translations.as_ref().is_none_or(|t: &Vec<Option<u32>>| t[i].is_some());
+        let weight = |i: usize| {
+            let w = lexicon.entries[i].weight;
+            match (drawable(i), cfg.alpha == 0.0) {
+                (false, _) => 0.0,
+                (true, true) => 1.0,
+                (true, false) => w.powf(cfg.alpha),
+            }
+        };
         let coherent = cfg.coherence > 0.0;
         let mut pools = Vec::with_capacity(langs.len());
         for &lang in &langs {
             let ids: Vec<u32> = (0..lexicon.entries.len() as u32).filter(|&i| lexicon.entries[i as usize].lang == lang).collect();
             let pool = |ids: Vec<u32>| -> Option<Pool> {
-                let w: Vec<f64> = ids.iter().map(|&i| weight(lexicon.entries[i as usize].weight)).collect();
+                let w: Vec<f64> = ids.iter().map(|&i| weight(i as usize)).collect();
                 (w.iter().sum::<f64>() > 0.0).then(|| Pool { table: Alias::new(&w), ids })
             };
             let mut by_field = Vec::new();
@@ -98,12 +114,21 @@ impl Fuser {
                     .collect();
             }
             let code = &lexicon.langs[lang as usize];
-            let all = pool(ids).ok_or_else(|| Error::config(format!("language {code:?} has no word with a positive weight")))?;
+            let all = pool(ids).ok_or_else(|| match &translations {
+                Some(_) => Error::config(format!(
+                    "no word of language {code:?} has a translation: its concepts have no word in the pivot language"
+                )),
+                None => Error::config(format!("language {code:?} has no word with a positive weight")),
+            })?;
             pools.push(LangPools { all, by_field });
         }
         let PhraseLengthParts { min_len, len_table } = phrase_lengths(cfg);
         let coherence_threshold = coherent.then(|| (cfg.coherence * 18_446_744_073_709_551_616.0).min(u64::MAX as f64) as u64);
         let max_word_bytes = spans.iter().map(|s| s.1 as usize).max().unwrap_or(0);
+        let bridge = match &cfg.bridge {
+            Some(b) => Some((Template::parse(&b.template)?, translations)),
+            None => None,
+        };
         Ok(Fuser {
             arena,
             spans,
@@ -121,6 +146,7 @@ impl Fuser {
             len_table,
             coherence_threshold,
             max_word_bytes,
+            bridge,
         })
     }
 
@@ -188,10 +214,36 @@ impl Fuser {
         }
     }
 
+    /// The text of a row: the fused phrase, or for a bridge corpus the rendered template.
     pub fn text(&self, ids: &[u32]) -> String {
         let mut out = Vec::new();
-        self.write_text(ids, &mut out);
-        String::from_utf8(out).expect("words and joiner are valid UTF-8")
+        match self.template() {
+            Some(template) => {
+                let (mut source, mut target) = (Vec::new(), Vec::new());
+                self.write_text(ids, &mut source);
+                self.write_target(ids, &mut target);
+                template.render(&source, &target, &mut out);
+            }
+            None => self.write_text(ids, &mut out),
+        }
+        String::from_utf8(out).expect("words, joiner and template are valid UTF-8")
+    }
+
+    pub fn template(&self) -> Option<&Template> {
+        self.bridge.as_ref().map(|b| &b.0)
+    }
+
+    /// The ordinary-language side of a bridge row: the words (or their pivot-language
+    /// translations) separated by spaces.
+    pub fn write_target(&self, ids: &[u32], out: &mut Vec<u8>) {
+        let translations = self.bridge.as_ref().and_then(|b| b.1.as_ref());
+        for (i, &id) in ids.iter().enumerate() {
+            if i > 0 {
+                out.push(b' ');
+            }
+            let shown = translations.map_or(id, |t| t[id as usize].expect("only words with a translation are drawn"));
+            out.extend_from_slice(self.word(shown));
+        }
     }
 
     pub fn lang_code(&self, id: u32) -> &str {
@@ -216,6 +268,23 @@ impl Fuser {
         let max_len = self.min_len as usize + self.len_table.as_ref().map_or(0, |t| t.len() - 1);
         max_len * (self.max_word_bytes + self.joiner.len())
     }
+}
+
+/// For each entry, the first entry of the pivot language with the same concept.
+fn translations(lexicon: &Lexicon, pivot: &str) -> Result<Vec<Option<u32>>> {
+    let pivot_id = lexicon.lang_index(pivot).ok_or_else(|| {
+        Error::config(format!("unknown pivot language {pivot:?}: the lexicon has {}", lexicon.langs.join(", ")))
+    })?;
+    let mut by_concept = std::collections::HashMap::new();
+    for (i, e) in lexicon.entries.iter().enumerate() {
+        if let (true, Some(c)) = (e.lang == pivot_id, e.concept) {
+            by_concept.entry(c).or_insert(i as u32);
+        }
+    }
+    if by_concept.is_empty() {
+        return Err(Error::config(format!("no {pivot:?} word has a concept: translation needs a concept column")));
+    }
+    Ok(lexicon.entries.iter().map(|e| e.concept.and_then(|c| by_concept.get(&c).copied())).collect())
 }
 
 fn select_langs(lexicon: &Lexicon, cfg: &FusionConfig) -> Result<(Vec<u16>, Vec<f64>)> {

@@ -7,6 +7,7 @@
 
 pub mod alias;
 pub mod batch;
+pub mod bridge;
 pub mod config;
 pub mod control;
 pub mod corpus;

@@ -4,6 +4,7 @@
 use arrow_array::cast::AsArray;
 use arrow_array::Array;
 use hyperword_core::batch::ShardBatches;
+use hyperword_core::bridge::{BridgeConfig, BridgeMode};
 use hyperword_core::config::{Column, CorpusConfig, FusionConfig, LangWeight, Mix, PhraseLength};
 use hyperword_core::corpus::{generate, RunOptions};
 use hyperword_core::{Control, Error, Fuser, Lexicon, LoadOptions};
@@ -171,4 +172,52 @@ proptest! {
         }
         prop_assert!(total >= cfg.words);
     }
+}
+
+fn bridge_rows(mode: BridgeMode, pivot: Option<&str>) -> Vec<(String, String, String, Vec<String>)> {
+    let fusion = FusionConfig {
+        bridge: Some(BridgeConfig { mode, pivot: pivot.map(String::from), template: "{source} = {target}".into() }),
+        ..Default::default()
+    };
+    let columns = vec![Column::Text, Column::Source, Column::Target, Column::Words];
+    let cfg = CorpusConfig { words: 500, shard_words: 500, columns, fusion, ..Default::default() };
+    cfg.validate().unwrap();
+    let fuser = Arc::new(Fuser::new(&lexicon(), &cfg.fusion).unwrap());
+    let mut rows = Vec::new();
+    for batch in ShardBatches::new(fuser, &cfg, 0) {
+        let b = batch.unwrap().batch;
+        let (text, source, target) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>(), b.column(2).as_string::<i32>());
+        let words = b.column(3).as_list::<i32>();
+        for r in 0..b.num_rows() {
+            let ws = words.value(r);
+            let ws: Vec<String> = (0..ws.len()).map(|i| ws.as_string::<i32>().value(i).to_string()).collect();
+            rows.push((text.value(r).to_string(), source.value(r).to_string(), target.value(r).to_string(), ws));
+        }
+    }
+    rows
+}
+
+#[test]
+fn segment_bridge_spaces_the_words() {
+    for (text, source, target, words) in bridge_rows(BridgeMode::Segment, None) {
+        assert_eq!(source, words.concat());
+        assert_eq!(target, words.join(" "));
+        assert_eq!(text, format!("{source} = {target}"));
+    }
+}
+
+#[test]
+fn translate_bridge_gives_each_words_pivot_concept() {
+    let lex = lexicon();
+    let en = |word: &str| {
+        let concept = lex.entries.iter().find(|e| e.word == word).unwrap().concept;
+        lex.entries.iter().find(|e| e.concept == concept && lex.langs[e.lang as usize] == "en").unwrap().word.clone()
+    };
+    let rows = bridge_rows(BridgeMode::Translate, Some("en"));
+    assert!(rows.len() > 50);
+    for (_, _, target, words) in rows {
+        assert_eq!(target, words.iter().map(|w| en(w)).collect::<Vec<_>>().join(" "));
+    }
+    let bad = FusionConfig { bridge: Some(BridgeConfig { mode: BridgeMode::Translate, pivot: Some("xx".into()), template: "{target}".into() }), ..Default::default() };
+    assert!(Fuser::new(&lex, &bad).unwrap_err().to_string().contains("unknown pivot language"));
 }
