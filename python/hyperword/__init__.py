@@ -22,10 +22,12 @@ from hyperword._hyperword import (
 from hyperword.config import parse_count
 from hyperword.corpus import generate, sample, stream
 from hyperword.manifest import Manifest, RunStats, ShardInfo, read_manifest
+from hyperword.reader import Corpus, open_corpus
 
 __all__ = [
     "ArrowWriteError",
     "ConfigError",
+    "Corpus",
     "CorruptCorpusError",
     "HyperwordError",
     "InternalError",
@@ -37,6 +39,7 @@ __all__ = [
     "ShardInfo",
     "__version__",
     "generate",
+    "open_corpus",
     "parse_count",
     "read_manifest",
     "sample",

@@ -1,4 +1,13 @@
-"""Reading a corpus directory back: batches, the first rows, a ``pyarrow.dataset``."""
+"""Reading a corpus directory back — of any kind (mnemo, bridge, natural): batches, the first
+rows, a table, a ``pyarrow.dataset``, and the shard list other tools take.
+
+Other readers open a corpus directory directly; name the shards, since ``manifest.json``
+sits beside them::
+
+    pyarrow.dataset.dataset(DIR, format="ipc", exclude_invalid_files=True)   # or "parquet"
+    datasets.load_dataset("arrow", data_files=f"{DIR}/shard-*.arrow", split="train")
+    polars.scan_ipc(f"{DIR}/shard-*.arrow")                             # scan_parquet
+"""
 
 from __future__ import annotations
 
@@ -54,10 +63,14 @@ class Corpus:
     def to_table(self) -> pa.Table:
         return self.dataset().to_table()
 
+    def data_files(self) -> list[str]:
+        """The shard paths, in order (for ``datasets.load_dataset``, polars, DuckDB...)."""
+        return [str(p) for p in self.manifest.shard_paths()]
+
     def dataset(self) -> ds.Dataset:
         """A ``pyarrow.dataset`` over exactly the manifest's shards."""
         fmt = "parquet" if self.format == "parquet" else "ipc"
-        return ds.dataset([str(p) for p in self.manifest.shard_paths()], format=fmt)
+        return ds.dataset(self.data_files(), format=fmt)
 
 
 def open_corpus(directory: str | os.PathLike[str]) -> Corpus:
