@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from hyperword import __version__
+from hyperword import __version__, cli_lexicon
 from hyperword._hyperword import HyperwordError
 from hyperword.config import parse_count
 from hyperword.corpus import DEFAULT_BATCH_WORDS, DEFAULT_SHARD_WORDS, generate, sample
@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--json", action="store_true", help="print the manifest as JSON")
     for name, run in (("generate", _cmd_generate), ("sample", _cmd_sample), ("inspect", _cmd_inspect)):
         sub.choices[name].set_defaults(func=run)
+    cli_lexicon.register(sub)
     return parser
 
 
