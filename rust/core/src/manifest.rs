@@ -9,6 +9,7 @@ use crate::lexicon::{hex, Lexicon};
 use crate::shard::ShardInfo;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -23,7 +24,8 @@ pub struct Manifest {
     pub format_version: u32,
     /// `mnemo` or `bridge` (the generator), `natural` (ingested text).
     pub kind: String,
-    pub versions: Versions,
+    /// Versions of what wrote it: `hyperword`, and `arrow_rs` or `pyarrow`.
+    pub versions: BTreeMap<String, String>,
     /// sha256 of everything that determines the shards' bytes (see [`fingerprint`]).
     pub fingerprint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,12 +37,6 @@ pub struct Manifest {
     pub lexicon: Option<LexiconInfo>,
     pub totals: Totals,
     pub shards: Vec<ShardInfo>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Versions {
-    pub hyperword: String,
-    pub arrow_rs: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,7 +93,7 @@ impl Manifest {
             format: FORMAT.into(),
             format_version: FORMAT_VERSION,
             kind: cfg.kind().into(),
-            versions: Versions { hyperword: crate::VERSION.into(), arrow_rs: crate::ARROW_VERSION.into() },
+            versions: BTreeMap::from([("hyperword".into(), crate::VERSION.into()), ("arrow_rs".into(), crate::ARROW_VERSION.into())]),
             fingerprint: fingerprint(cfg, &lexicon.sha256),
             seed: Some(cfg.seed),
             config: serde_json::to_value(cfg).expect("a configuration always serialises"),

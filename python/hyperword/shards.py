@@ -1,0 +1,425 @@
+"""The corpus directory layout, written from Python: shards, resume state, the manifest.
+
+This is the Python twin of ``rust/core/src/{shard,corpus,manifest}.rs`` for corpus kinds
+whose rows come from Python (``ingest`` first). A directory it writes is indistinguishable in
+layout from one the generator writes:
+
+- ``shard-00000.arrow`` ... (or ``.parquet``): complete shards only, each written as
+  ``.shard-00000.arrow.tmp``, fsynced, then renamed into place;
+- ``manifest.json``: written last (through ``.manifest.json.tmp`` and a rename): present
+  means complete;
+- ``.hyperword/``: only while a run is unfinished: ``run.json`` (``{"fingerprint":"..."}``,
+  compact JSON) and ``shard-00000.arrow.json`` per finished shard (its manifest record).
+
+A run is two steps, so that a caller writing several corpora (a train and a validation side)
+can refuse before touching any of them: :meth:`CorpusRun.check` looks at the directory and
+changes nothing; :meth:`CorpusRun.begin` prepares it. Then, for each shard in order,
+:meth:`CorpusRun.kept` says whether an earlier run already left it (size and sha256
+verified), else :meth:`CorpusRun.write_shard` writes it; :meth:`CorpusRun.finish` writes the
+manifest and removes the state directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from hyperword._hyperword import ConfigError, CorruptCorpusError, OutputExistsError, __version__
+from hyperword.manifest import MANIFEST_FILE, Manifest, RunStats, ShardInfo, read_manifest
+
+STATE_DIR = ".hyperword"
+FORMAT = "hyperword-corpus"
+# Bumped whenever the manifest layout or the meaning of a field changes (as in manifest.rs).
+FORMAT_VERSION = 1
+FORMATS = ("arrow", "parquet")
+COMPRESSIONS = ("zstd", "lz4", "none")
+DEFAULT_ZSTD_LEVEL = 1
+_CHUNK = 1 << 20
+
+
+# --- names and small atomic helpers --------------------------------------------------------------
+
+
+def shard_file_name(index: int, format: str) -> str:
+    """``shard-00007.arrow`` (or ``.parquet``), relative to the corpus directory."""
+    return f"shard-{index:05d}.{'parquet' if format == 'parquet' else 'arrow'}"
+
+
+def temp_file_name(index: int, format: str) -> str:
+    """The hidden name a shard is written under until it is complete."""
+    return f".{shard_file_name(index, format)}.tmp"
+
+
+def canonical_json(value: Any) -> str:
+    """Compact JSON with sorted keys (what serde_json's ``json!`` prints): the hashing form."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def fingerprint(identity: Mapping[str, Any]) -> str:
+    """sha256 (hex) of the canonical JSON of everything that determines a corpus's bytes."""
+    return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()
+
+
+def sorted_json(value: Any) -> Any:
+    """``value`` with every object's keys sorted, recursively (serde_json's ``Value`` order)."""
+    if isinstance(value, Mapping):
+        return {k: sorted_json(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [sorted_json(v) for v in value]
+    return value
+
+
+def manifest_json(manifest: Mapping[str, Any]) -> str:
+    """The manifest's text: two-space indented JSON and a final newline, like the generator."""
+    return json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def sync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a synced temporary file (``.NAME.tmp``) and a rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def file_digest(path: Path) -> tuple[int, str]:
+    """Size and sha256 (hex) of a file."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return size, h.hexdigest()
+
+
+def shard_ok(directory: Path, info: ShardInfo) -> bool:
+    """Whether the shard file exists with the recorded size and sha256."""
+    path = directory / info.path
+    try:
+        if path.stat().st_size != info.bytes:
+            return False
+        return file_digest(path) == (info.bytes, info.sha256)
+    except OSError:
+        return False
+
+
+def verify_shards(directory: Path, shards: Iterable[ShardInfo]) -> None:
+    """Raise ``CorruptCorpusError`` for the first shard whose size or sha256 differs."""
+    for s in shards:
+        if not shard_ok(directory, s):
+            raise CorruptCorpusError(f"{directory / s.path}: size or checksum differs from the manifest")
+
+
+def shard_record(info: ShardInfo) -> bytes:
+    """A shard's manifest record as compact JSON (the ``.hyperword/*.json`` files)."""
+    return json.dumps(dataclasses.asdict(info), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+# --- writing one shard --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShardOptions:
+    """How shards are stored: ``arrow`` (IPC file) or ``parquet``; compression and level."""
+
+    format: str = "arrow"
+    compression: str = "zstd"
+    compression_level: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ConfigError(f"unknown format {self.format!r}: expected one of {', '.join(FORMATS)}")
+        if self.compression not in COMPRESSIONS:
+            raise ConfigError(f"unknown compression {self.compression!r}: expected one of {', '.join(COMPRESSIONS)}")
+        level = self.compression_level
+        if level is not None and (
+            isinstance(level, bool) or not isinstance(level, int) or self.compression != "zstd" or not -7 <= level <= 22 or level == 0
+        ):
+            raise ConfigError(f"compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels")
+
+    @property
+    def zstd_level(self) -> int:
+        return DEFAULT_ZSTD_LEVEL if self.compression_level is None else self.compression_level
+
+    def config(self) -> dict[str, Any]:
+        """The keys the generator's configuration uses for the same choices."""
+        return {"format": self.format, "compression": self.compression, "compression_level": self.compression_level}
+
+
+class ShardWriter:
+    """One shard being written under its temporary name; :meth:`finish` renames it into place.
+
+    ``write`` takes record batches (with the schema given) plus their word and text-byte
+    counts, which the manifest records. On any error call :meth:`abort` (or use it as a
+    context manager), which removes the temporary file.
+    """
+
+    def __init__(self, directory: Path, index: int, schema: pa.Schema, options: ShardOptions) -> None:
+        self.directory = directory
+        self.index = index
+        self.options = options
+        self.name = shard_file_name(index, options.format)
+        self.tmp = directory / temp_file_name(index, options.format)
+        self.rows = self.words = self.text_bytes = 0
+        self._sink = pa.OSFile(str(self.tmp), "wb")
+        self._writer: Any
+        try:
+            if options.format == "parquet":
+                codec = {"zstd": "zstd", "lz4": "lz4", "none": "none"}[options.compression]
+                level = options.zstd_level if options.compression == "zstd" else None
+                self._writer = pq.ParquetWriter(self._sink, schema, compression=codec, compression_level=level)
+            else:
+                compression = None
+                if options.compression == "zstd":
+                    compression = pa.Codec("zstd", compression_level=options.zstd_level)
+                elif options.compression == "lz4":
+                    compression = "lz4"
+                self._writer = ipc.new_file(self._sink, schema, options=ipc.IpcWriteOptions(compression=compression))
+        except BaseException:
+            self.abort()
+            raise
+
+    def write(self, batch: pa.RecordBatch, words: int, text_bytes: int) -> None:
+        self._writer.write_batch(batch)  # Parquet: one row group per batch, like the generator
+        self.rows += batch.num_rows
+        self.words += words
+        self.text_bytes += text_bytes
+
+    def finish(self) -> ShardInfo:
+        """Close, fsync, hash and rename the shard; return its record."""
+        try:
+            self._writer.close()
+            self._sink.close()
+            fd = os.open(self.tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            size, sha = file_digest(self.tmp)
+        except BaseException:
+            self.abort()
+            raise
+        os.replace(self.tmp, self.directory / self.name)
+        return ShardInfo(self.index, self.name, self.rows, self.words, self.text_bytes, size, sha)
+
+    def abort(self) -> None:
+        for close in (getattr(self, "_writer", None), self._sink):
+            try:
+                if close is not None:
+                    close.close()
+            except Exception:
+                pass
+        try:
+            self.tmp.unlink()
+        except FileNotFoundError:
+            pass
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(self, kind: object, value: object, tb: object) -> None:
+        if kind is not None:
+            self.abort()
+
+
+# --- a whole run ----------------------------------------------------------------------------------
+
+
+class CorpusRun:
+    """Writing (resuming, or confirming) one corpus directory; see the module docstring."""
+
+    def __init__(self, directory: Path, fp: str, force: bool, complete: Manifest | None, known: dict[int, ShardInfo]) -> None:
+        self.directory = directory
+        self.fingerprint = fp
+        self.force = force
+        #: The existing complete corpus of this fingerprint, every shard verified: nothing to do.
+        self.complete = complete
+        self._known = known
+        self._shards: dict[int, ShardInfo] = {}
+        self.generated = 0
+        self.reused = 0
+
+    @classmethod
+    def check(cls, directory: str | os.PathLike[str], fp: str, *, force: bool = False) -> CorpusRun:
+        """Look at what ``directory`` holds and refuse what must not be touched; change nothing.
+
+        Raises ``OutputExistsError`` when it holds a corpus of another fingerprint (complete
+        or not) or files that are no corpus, unless ``force``; ``CorruptCorpusError`` when its
+        manifest is unreadable.
+        """
+        d = Path(directory)
+        if d.exists() and not d.is_dir():
+            raise OutputExistsError(f"{d} exists and is not a directory")
+        if not d.exists() or force:
+            return cls(d, fp, force, None, {})
+
+        def other(what: str) -> OutputExistsError:
+            return OutputExistsError(
+                f"{d} already holds {what} with a different configuration or input; pass --force (force=True) to overwrite it"
+            )
+
+        if (d / MANIFEST_FILE).exists():
+            m = read_manifest(d)
+            if m.fingerprint != fp:
+                raise other("a complete corpus")
+            if all(shard_ok(d, s) for s in m.shards):
+                return cls(d, fp, force, m, {})
+            return cls(d, fp, force, None, {s.index: s for s in m.shards})
+        state = d / STATE_DIR
+        try:
+            run = (state / "run.json").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            run = None
+        if run is not None:
+            if run.strip() != canonical_json({"fingerprint": fp}):
+                raise other("an unfinished corpus")
+            known: dict[int, ShardInfo] = {}
+            for p in sorted(state.iterdir()):
+                if p.name.startswith("shard-"):
+                    try:  # a record that does not parse is treated as absent: its shard is rewritten
+                        info = ShardInfo(**json.loads(p.read_bytes()))
+                    except (ValueError, TypeError):
+                        continue
+                    known[info.index] = info
+            return cls(d, fp, force, None, known)
+        if any(d.iterdir()):
+            raise OutputExistsError(f"{d} is not empty and holds no hyperword corpus; choose another directory or pass --force (force=True)")
+        return cls(d, fp, force, None, {})
+
+    def begin(self) -> None:
+        """Prepare the directory: with ``force``, remove an earlier corpus's files; record the
+        fingerprint and the shards that may be kept; drop the manifest and stale temporaries."""
+        d = self.directory
+        d.mkdir(parents=True, exist_ok=True)
+        state = d / STATE_DIR
+        if self.force:
+            remove_corpus_files(d)
+        state.mkdir(exist_ok=True)
+        write_atomic(state / "run.json", canonical_json({"fingerprint": self.fingerprint}).encode("utf-8"))
+        for info in self._known.values():
+            write_atomic(state / f"{info.path}.json", shard_record(info))
+        manifest = d / MANIFEST_FILE
+        if manifest.exists():
+            manifest.unlink()
+        for p in d.iterdir():
+            if p.name.startswith(".shard-") and p.name.endswith(".tmp"):
+                p.unlink()  # left by an interrupted run
+        sync_dir(d)
+
+    def kept(self, index: int, format: str) -> ShardInfo | None:
+        """The record of shard ``index`` when an earlier run left it intact (it is then kept)."""
+        info = self._known.get(index)
+        if info is None or info.path != shard_file_name(index, format) or not shard_ok(self.directory, info):
+            return None
+        self._shards[index] = info
+        self.reused += 1
+        return info
+
+    def open_shard(self, index: int, schema: pa.Schema, options: ShardOptions) -> ShardWriter:
+        return ShardWriter(self.directory, index, schema, options)
+
+    def add_shard(self, info: ShardInfo) -> None:
+        """Record a shard just written (renamed into place): durable, and kept by a rerun."""
+        sync_dir(self.directory)
+        write_atomic(self.directory / STATE_DIR / f"{info.path}.json", shard_record(info))
+        self._shards[info.index] = info
+        self.generated += 1
+
+    def write_shard(self, index: int, schema: pa.Schema, options: ShardOptions, batches: Iterable[tuple[pa.RecordBatch, int, int]]) -> ShardInfo:
+        """Write shard ``index`` from ``(batch, words, text_bytes)`` triples and record it."""
+        with self.open_shard(index, schema, options) as w:
+            for batch, words, text_bytes in batches:
+                w.write(batch, words, text_bytes)
+            info = w.finish()
+        self.add_shard(info)
+        return info
+
+    @property
+    def shards(self) -> list[ShardInfo]:
+        return [self._shards[i] for i in sorted(self._shards)]
+
+    def finish(
+        self, *, kind: str, config: Mapping[str, Any], extra: Mapping[str, Any] | None = None, seed: int | None = None
+    ) -> Manifest:
+        """Write ``manifest.json`` (the layout of manifest.rs; ``extra`` keys after ``config``),
+        remove the state directory and return the manifest with this run's stats."""
+        shards = self.shards
+        if [s.index for s in shards] != list(range(len(shards))):
+            raise CorruptCorpusError(f"{self.directory}: shards {[s.index for s in shards]} are not consecutive")
+        data = build_manifest(kind=kind, fingerprint=self.fingerprint, config=config, shards=shards, extra=extra, seed=seed)
+        write_atomic(self.directory / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
+        shutil.rmtree(self.directory / STATE_DIR)
+        sync_dir(self.directory)
+        m = Manifest.from_dict(data, self.directory)
+        return dataclasses.replace(m, run=RunStats(generated_shards=self.generated, reused_shards=self.reused))
+
+    def confirmed(self) -> Manifest:
+        """The complete corpus found by :meth:`check`, with stats saying nothing was written."""
+        assert self.complete is not None
+        return dataclasses.replace(self.complete, run=RunStats(generated_shards=0, reused_shards=len(self.complete.shards)))
+
+
+def build_manifest(
+    *,
+    kind: str,
+    fingerprint: str,
+    config: Mapping[str, Any],
+    shards: Sequence[ShardInfo],
+    extra: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """The manifest as a dict, keys in the generator's order (``config`` keys sorted)."""
+    totals = {"shards": len(shards), "rows": 0, "words": 0, "text_bytes": 0, "bytes": 0}
+    for s in shards:
+        totals["rows"] += s.rows
+        totals["words"] += s.words
+        totals["text_bytes"] += s.text_bytes
+        totals["bytes"] += s.bytes
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "versions": {"hyperword": __version__, "pyarrow": pa.__version__},
+        "fingerprint": fingerprint,
+    }
+    if seed is not None:
+        data["seed"] = seed
+    data["config"] = sorted_json(config)
+    data.update(extra or {})
+    data["totals"] = totals
+    data["shards"] = [dataclasses.asdict(s) for s in shards]
+    return data
+
+
+def remove_corpus_files(directory: Path) -> None:
+    """Remove every file a hyperword corpus consists of (and nothing else)."""
+    for p in directory.iterdir():
+        name = p.name
+        is_shard = name.startswith("shard-") and (name.endswith(".arrow") or name.endswith(".parquet"))
+        is_temp = name.startswith(".") and name.endswith(".tmp")
+        if name == STATE_DIR and p.is_dir():
+            shutil.rmtree(p)
+        elif (is_shard or is_temp or name == MANIFEST_FILE) and not p.is_dir():
+            p.unlink()
