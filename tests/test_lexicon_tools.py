@@ -1,4 +1,4 @@
-"""Lexicon tools (python/hyperword/lexicon.py, cli_lexicon.py): import, wordfreq build and
+"""Lexicon tools (python/hyperword/lexicon/, cli_lexicon.py): import, wordfreq build and
 weights, check, info, and the `hyperword lexicon` commands.
 
 Every written lexicon is cross-checked with the engine: `Lexicon.load` must accept it and

@@ -10,6 +10,7 @@ import pyarrow.dataset as ds
 import pytest
 
 import hyperword
+from hyperword.ingest import ingest
 
 datasets = pytest.importorskip("datasets")
 
@@ -20,11 +21,16 @@ KINDS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(params=list(KINDS))
+@pytest.fixture(params=[*KINDS, "natural-arrow"])
 def corpus(request: pytest.FixtureRequest, tmp_path: Path, lexicon: hyperword.Lexicon) -> tuple[Path, hyperword.Manifest, str]:
     out = tmp_path / request.param
-    m = hyperword.generate(out, 12_000, lexicon=lexicon, shard_words=5_000, seed=5, **KINDS[request.param])
-    return out, m, m.config["format"]
+    if request.param == "natural-arrow":
+        text = tmp_path / "natural.txt"
+        text.write_text("".join(f"Sentence number {i} of a small corpus.\n" for i in range(3000)), encoding="utf-8")
+        m = ingest(text, out, lang="en", shard_docs=1000)
+    else:
+        m = hyperword.generate(out, 12_000, lexicon=lexicon, shard_words=5_000, seed=5, **KINDS[request.param])
+    return out, m, m.config.get("format", "arrow")
 
 
 def test_reader_and_streams_agree(corpus: tuple[Path, hyperword.Manifest, str]) -> None:

@@ -1,0 +1,171 @@
+"""Helpers shared by the lexicon tools: decoding, reading and atomically writing lexicon files.
+
+Also the engine loader's rules, mirrored where Python has no call into it: cell trimming,
+language codes, ``concept`` and ``weight`` parsing, and quoting values as its messages do.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import re
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Union
+
+import unicodedata2
+
+from hyperword._hyperword import HyperwordError, Lexicon, LexiconError
+
+PathArg = Union[str, "os.PathLike[str]"]
+
+#: The columns of the lexicon TSV, in the order they are written.
+COLUMNS = ("lang", "word", "concept", "field", "pos", "weight")
+
+# What the engine's loader does, mirrored where Python has no call into it
+# (rust/core/src/lexicon.rs). Words themselves are only ever judged by `validate_word`.
+#: Characters Rust's `str::trim` removes (Unicode White_Space): cells are trimmed with it.
+_WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+#: `is_language_code`: `en`, `yue`, or a BCP 47 style tag such as `zh-Hant`.
+_LANG_CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+#: `u32::from_str`.
+_U32 = re.compile(r"\+?[0-9]+")
+_U32_MAX = 2**32 - 1
+#: `f64::from_str`.
+_F64 = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE)
+
+_MAX_EXAMPLES = 20  # invalid rows quoted in an import report
+
+
+def _trim(text: str) -> str:
+    return text.strip(_WHITE_SPACE)
+
+
+def is_language_code(code: str) -> bool:
+    """Whether the engine accepts ``code`` as a language: ``en``, ``yue``, ``zh-Hant``."""
+    return _LANG_CODE.fullmatch(code) is not None
+
+
+def _normalize_lang_code(code: str) -> str:
+    """``EN`` → ``en``, ``zh_Hant`` → ``zh-Hant`` (the primary subtag lower-cased, ``_`` → ``-``)."""
+    primary, sep, rest = code.replace("_", "-").partition("-")
+    return primary.lower() + sep + rest
+
+
+def _parse_concept(text: str) -> int | None:
+    """Like Rust's ``u32::from_str``; None when it would fail."""
+    if _U32.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if value <= _U32_MAX else None
+
+
+def _parse_weight(text: str) -> float | None:
+    """Like Rust's ``f64::from_str`` plus the loader's check (finite, ≥ 0); None when it would fail."""
+    if _F64.fullmatch(text) is None:
+        return None
+    value = float(text)
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def _format_number(value: float) -> str:
+    """A weight as the shortest text that reads back the same (``2``, ``0.5``, ``1.2e-05``)."""
+    if value == int(value) and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
+_DEBUG_ESCAPES = {"\0": "\\0", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"'}
+
+
+def _q(value: object) -> str:
+    """A value quoted as the engine's messages quote it (Rust's ``{:?}``): ``"bad word"``, ``"a\\u{200b}b"``."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_q(v) for v in value) + "]"
+    if not isinstance(value, str):
+        return repr(value)
+    out = []
+    for c in value:
+        if c in _DEBUG_ESCAPES:
+            out.append(_DEBUG_ESCAPES[c])
+        elif unicodedata2.category(c) in ("Mn", "Me") or not (c.isprintable() or c == " "):
+            out.append(f"\\u{{{ord(c):x}}}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+def _fspath(path: PathArg) -> str:
+    return os.fspath(path)
+
+
+def _decode(data: bytes, src: str) -> str:
+    """UTF-8 text (BOM dropped); binary data or invalid UTF-8 fail with the line."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise LexiconError(
+            f"{src}:{line}: binary data (a NUL byte), not a text lexicon; "
+            "Parquet and Arrow tables are read with fmt='parquet' / 'arrow' (--format)"
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1)
+        raise LexiconError(f"{src}:{line}: invalid UTF-8 at byte {column} of the line") from None
+
+
+def _read_bytes(path: str) -> bytes:
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a lexicon file", path)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """Numbered lines as the engine splits them: on ``\\n`` only, a trailing ``\\r`` dropped."""
+    for n, line in enumerate(text.split("\n"), start=1):
+        yield n, line[:-1] if line.endswith("\r") else line
+
+
+def _check_out(out: str) -> None:
+    if os.path.isdir(out):
+        raise IsADirectoryError(errno.EISDIR, "is a directory: the output must be a file path", out)
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent):
+        raise FileNotFoundError(errno.ENOENT, "the output's directory does not exist", parent)
+
+
+def _write_lexicon(out: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Lexicon:
+    """Write a lexicon TSV atomically and return it loaded back (the final check)."""
+    _check_out(out)
+    directory, name = os.path.split(os.path.abspath(out))
+    tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write("\t".join(header) + "\n")
+            for row in rows:
+                f.write("\t".join(row) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            lex = Lexicon.load(tmp)
+        except HyperwordError as e:  # a bug here, not bad input: the rows were validated
+            raise LexiconError(f"{out}: the written lexicon does not load: {str(e).replace(tmp, out)}") from None
+        os.replace(tmp, out)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return lex
+
+
+def _ascii_lower(text: str) -> str:
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
