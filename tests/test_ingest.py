@@ -1,4 +1,4 @@
-"""Natural text ingestion (python/hyperword/ingest.py, shards.py, cli_ingest.py).
+"""Natural text ingestion (python/hyperword/ingest/, shards.py, cli_ingest.py).
 
 Every input kind into the generator's corpus layout; split; reproducibility; resume; refusal;
 one-line errors that leave nothing behind; the `ingest` subcommand.
