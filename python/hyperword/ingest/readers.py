@@ -60,7 +60,7 @@ def _read_error(src: _Source, e: Exception) -> ConfigError:
     return ConfigError(f"{src.path}: cannot be read ({type(e).__name__}: {e})")
 
 
-def _blocks(src: _Source, size: int = READ_BLOCK) -> Iterator[tuple[int, bytes]]:
+def _blocks(src: _Source, size: int) -> Iterator[tuple[int, bytes]]:
     """(number of the block's first line, block of whole lines), a leading BOM dropped and NUL
     bytes refused. ``size`` 0 reads the whole file as one block."""
     with _open(src) as f:
@@ -156,7 +156,7 @@ def _json_type(value: object) -> str:
 
 def _jsonl_chunks(src: _Source, opts: _Options) -> Iterator[_Chunk]:
     loads = json.loads
-    for lineno, block in _blocks(src):
+    for lineno, block in _blocks(src, _package.READ_BLOCK):
         lines, _ = _split_lines(block, _decode(src, lineno, block))
         chunk = _Chunk([], [], [])
         for i, line in enumerate(lines):
