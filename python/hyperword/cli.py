@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from hyperword import __version__, cli_ingest, cli_lexicon
+from hyperword import __version__, cli_ingest, cli_lexicon, cli_tokenizer
 from hyperword._hyperword import HyperwordError
 from hyperword.config import parse_count
 from hyperword.corpus import DEFAULT_BATCH_WORDS, DEFAULT_SHARD_WORDS, generate, sample
@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.choices[name].set_defaults(func=run)
     cli_lexicon.register(sub)
     cli_ingest.register(sub)
+    cli_tokenizer.register(sub)
     return parser
 
 
