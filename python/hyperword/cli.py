@@ -1,4 +1,5 @@
-"""The ``hyperword`` command line: ``generate``, ``sample`` and ``inspect``.
+"""The ``hyperword`` command line: ``generate``, ``sample``, ``inspect`` here; ``lexicon``,
+``ingest``, ``tokenizer`` and ``encode`` registered from their own ``cli_*`` modules.
 
 Every failure is one line on stderr (``hyperword: error: ...``) and a non-zero exit, never
 a traceback; nothing is written when the input is bad.
@@ -13,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from hyperword import __version__, cli_ingest, cli_lexicon, cli_tokenizer
+from hyperword import __version__, cli_encode, cli_ingest, cli_lexicon, cli_tokenizer
 from hyperword._hyperword import HyperwordError
 from hyperword.config import parse_count
 from hyperword.corpus import DEFAULT_BATCH_WORDS, DEFAULT_SHARD_WORDS, generate, sample
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_lexicon.register(sub)
     cli_ingest.register(sub)
     cli_tokenizer.register(sub)
+    cli_encode.register(sub)
     return parser
 
 

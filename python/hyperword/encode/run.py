@@ -1,0 +1,138 @@
+"""``encode``: a corpus's ``text`` column through a sentencepiece tokenizer into token shards.
+
+Everything is checked before the output directory is touched (tokenizer, mode, every source
+shard's size and sha256, what the output directory holds); then each source shard ``i``
+becomes ``tokens-0000i.npy`` and ``docs-0000i.npy`` (or is kept, verified, from an earlier
+run), and ``manifest.json`` is written last.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from hyperword._hyperword import ConfigError, CorruptCorpusError, __version__
+from hyperword.encode.manifest import DTYPE_RULE, FORMAT, FORMAT_VERSION, KIND, TokenManifest, TokenShard, docs_file_name, tokens_file_name
+from hyperword.encode.npy import NpyWriter, dtype_for_vocab
+from hyperword.encode.source import Source, open_source, shard_tasks
+from hyperword.encode.state import TokenRun
+from hyperword.encode.tokenizer import TokenizerInfo, load_tokenizer
+from hyperword.encode.workers import WorkerPool
+from hyperword.manifest import MANIFEST_FILE, RunStats
+from hyperword.shards import fingerprint, manifest_json, write_atomic
+
+__all__ = ["MODES", "encode"]
+
+MODES = ("exact",)
+#: rows per task; at most 2 * threads tasks in flight (~1 MB of texts and ~0.4 MB of tokens
+#: each, numpy); a task of a compressed Arrow batch decompresses it in its worker, so
+#: batch-sized tasks would avoid doing so in several workers, at the cost of memory.
+TASK_ROWS = 65_536
+
+
+def _check_mode(mode: str) -> None:
+    if mode == "aligned":
+        raise ConfigError("mode 'aligned' is not available yet; use --mode exact")
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}: expected exact")
+
+
+def _threads(threads: int | None) -> int:
+    if threads is None:
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"threads must be a positive integer, got {threads!r}")
+    return threads
+
+
+def _encode_shard(run: TokenRun, pool: WorkerPool, source: Source, index: int, dtype: np.dtype[np.generic]) -> TokenShard:
+    info = source.shards[index]
+    out = run.directory
+    tokens = NpyWriter(out / tokens_file_name(index), dtype)
+    try:
+        docs = NpyWriter(out / docs_file_name(index), np.dtype("<i8"))
+    except BaseException:
+        tokens.abort()
+        raise
+    try:
+        end = 0
+        for flat, lengths in pool.map(shard_tasks(source, info, TASK_ROWS)):
+            tokens.write(flat)
+            docs.write(end + np.cumsum(lengths))
+            end += int(flat.shape[0])
+        documents, count = docs.length, tokens.length
+        tokens_bytes, tokens_sha = tokens.finish()
+    except BaseException:
+        tokens.abort()
+        docs.abort()
+        raise
+    try:
+        docs_bytes, docs_sha = docs.finish()
+    except BaseException:
+        docs.abort()
+        raise
+    return TokenShard(index, tokens_file_name(index), docs_file_name(index), documents, count, tokens_bytes, docs_bytes, tokens_sha, docs_sha)
+
+
+def _identity(mode: str, tok: TokenizerInfo, source: Source) -> dict[str, object]:
+    return {"format_version": FORMAT_VERSION, "hyperword": __version__, "mode": mode, "tokenizer_sha256": tok.sha256, "source_manifest_sha256": source.manifest_sha256}
+
+
+def encode(
+    tokenizer: str | os.PathLike[str],
+    corpus: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    mode: str = "exact",
+    threads: int | None = None,
+    force: bool = False,
+) -> TokenManifest:
+    """Encode ``corpus`` with the tokenizer directory ``tokenizer`` into ``out``; see the module doc."""
+    _check_mode(mode)
+    n = _threads(threads)
+    tok = load_tokenizer(tokenizer)
+    dtype = dtype_for_vocab(tok.vocab_size)
+    if tok.eos_id >= tok.vocab_size:
+        raise ConfigError(f"tokenizer {str(tokenizer)!r}: eos id {tok.eos_id} is outside the vocabulary of {tok.vocab_size}")
+    source = open_source(corpus)
+    fp = fingerprint(_identity(mode, tok, source))
+    run = TokenRun.check(Path(out), fp, force=force)
+    if run.complete is not None:
+        return dataclasses.replace(run.complete, run=RunStats(generated_shards=0, reused_shards=len(run.complete.shards)))
+    run.begin()
+    with WorkerPool(tok.model, tok.eos_id, dtype.str, n) as pool:
+        for i in range(len(source.shards)):
+            if run.kept(i) is None:
+                run.add(_encode_shard(run, pool, source, i, dtype))
+    shards = [run.shards[i] for i in sorted(run.shards)]
+    if [s.index for s in shards] != list(range(len(source.shards))):
+        raise CorruptCorpusError(f"{run.directory}: token shards {[s.index for s in shards]} are not consecutive")
+    data = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": KIND,
+        "mode": mode,
+        "versions": {"hyperword": __version__, "sentencepiece": _sp_version(), "numpy": np.__version__, "pyarrow": pa.__version__},
+        "fingerprint": fp,
+        "tokenizer": tok.to_dict(),
+        "source": source.to_dict(),
+        "dtype": dtype.name,
+        "dtype_rule": DTYPE_RULE,
+        "eos_after_every_document": True,
+        "totals": {"shards": len(shards), "documents": sum(s.documents for s in shards), "tokens": sum(s.tokens for s in shards)},
+        "shards": [s.to_dict() for s in shards],
+    }
+    write_atomic(run.directory / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
+    run.end()
+    m = TokenManifest.from_dict(data, run.directory)
+    return dataclasses.replace(m, run=RunStats(generated_shards=run.generated, reused_shards=run.reused))
+
+
+def _sp_version() -> str:
+    import sentencepiece
+
+    return str(getattr(sentencepiece, "__version__", "unknown"))
