@@ -6,9 +6,9 @@
 
 use crate::config::{Column, CorpusConfig};
 use crate::fusion::{shard_rng, Fuser};
-use arrow_array::builder::{ListBuilder, StringBuilder, UInt32Builder};
-use arrow_array::{ArrayRef, RecordBatch, StringArray};
-use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, ListArray, RecordBatch, StringArray, UInt32Array};
+use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
@@ -42,9 +42,11 @@ pub struct BatchBuilder {
     columns: Vec<Column>,
     text: Vec<u8>,
     offsets: Vec<i32>,
-    words: Option<ListBuilder<StringBuilder>>,
-    langs: Option<ListBuilder<StringBuilder>>,
-    concepts: Option<ListBuilder<UInt32Builder>>,
+    /// Offsets of each row's items, shared by the list columns (every row lists its words).
+    list_offsets: Vec<i32>,
+    words: Option<Strings>,
+    langs: Option<Strings>,
+    concepts: Option<(Vec<u32>, BooleanBufferBuilder)>,
     field: Option<StringBuilder>,
     /// Bridge rows: the two sides, kept for the template and for their own columns.
     source: Vec<u8>,
@@ -63,9 +65,10 @@ impl BatchBuilder {
             columns: columns.to_vec(),
             text: Vec::new(),
             offsets: vec![0],
-            words: has(Column::Words).then(|| ListBuilder::new(StringBuilder::new()).with_field(item(DataType::Utf8, false))),
-            langs: has(Column::Langs).then(|| ListBuilder::new(StringBuilder::new()).with_field(item(DataType::Utf8, false))),
-            concepts: has(Column::Concepts).then(|| ListBuilder::new(UInt32Builder::new()).with_field(item(DataType::UInt32, true))),
+            list_offsets: vec![0],
+            words: has(Column::Words).then(Strings::default),
+            langs: has(Column::Langs).then(Strings::default),
+            concepts: has(Column::Concepts).then(|| (Vec::new(), BooleanBufferBuilder::new(0))),
             field: has(Column::Field).then(StringBuilder::new),
             source: Vec::new(),
             target: Vec::new(),
@@ -100,21 +103,21 @@ impl BatchBuilder {
             }
         }
         self.offsets.push(self.text.len() as i32);
-        if let Some(b) = &mut self.words {
+        if let Some(w) = &mut self.words {
+            ids.iter().for_each(|&id| w.push(f.word(id)));
+        }
+        if let Some(l) = &mut self.langs {
+            ids.iter().for_each(|&id| l.push(f.lang_code(id).as_bytes()));
+        }
+        if let Some((values, valid)) = &mut self.concepts {
             for &id in ids {
-                // SAFETY: lexicon words are validated UTF-8.
-                b.values().append_value(unsafe { std::str::from_utf8_unchecked(f.word(id)) });
+                let concept = f.concept(id);
+                values.push(concept.unwrap_or(0));
+                valid.append(concept.is_some());
             }
-            b.append(true);
         }
-        if let Some(b) = &mut self.langs {
-            ids.iter().for_each(|&id| b.values().append_value(f.lang_code(id)));
-            b.append(true);
-        }
-        if let Some(b) = &mut self.concepts {
-            ids.iter().for_each(|&id| b.values().append_option(f.concept(id)));
-            b.append(true);
-        }
+        let items = self.list_offsets.last().copied().unwrap_or(0) + ids.len() as i32;
+        self.list_offsets.push(items);
         if let Some(b) = &mut self.field {
             b.append_option(ids.first().and_then(|&id| f.field_name(id)));
         }
@@ -134,13 +137,19 @@ impl BatchBuilder {
         // the bytes are whole validated lexicon words and joiners, so valid UTF-8 that every
         // offset cuts at a phrase boundary. Skipping re-validation saves ~10% of generation.
         let text: ArrayRef = Arc::new(unsafe { StringArray::new_unchecked(offsets, Buffer::from_vec(text), None) });
-        let mut arrays = Vec::with_capacity(self.columns.len());
+        let list_offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.list_offsets, vec![0])));
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for c in &self.columns {
             arrays.push(match c {
                 Column::Text => text.clone(),
-                Column::Words => Arc::new(self.words.as_mut().expect("words builder").finish()) as ArrayRef,
-                Column::Langs => Arc::new(self.langs.as_mut().expect("langs builder").finish()),
-                Column::Concepts => Arc::new(self.concepts.as_mut().expect("concepts builder").finish()),
+                Column::Words => list(&list_offsets, DataType::Utf8, false, self.words.as_mut().expect("words").take())?,
+                Column::Langs => list(&list_offsets, DataType::Utf8, false, self.langs.as_mut().expect("langs").take())?,
+                Column::Concepts => {
+                    let (values, valid) = self.concepts.as_mut().expect("concepts");
+                    let nulls = NullBuffer::new(valid.finish());
+                    let values = UInt32Array::new(ScalarBuffer::from(std::mem::take(values)), Some(nulls));
+                    list(&list_offsets, DataType::UInt32, true, Arc::new(values))?
+                }
                 Column::Field => Arc::new(self.field.as_mut().expect("field builder").finish()),
                 Column::Source => Arc::new(self.source_column.as_mut().expect("source builder").finish()),
                 Column::Target => Arc::new(self.target_column.as_mut().expect("target builder").finish()),
@@ -154,6 +163,41 @@ impl BatchBuilder {
 
 fn item(dt: DataType, nullable: bool) -> Arc<Field> {
     Arc::new(Field::new("item", dt, nullable))
+}
+
+/// A list column over `values`, one list per row.
+fn list(offsets: &OffsetBuffer<i32>, dt: DataType, nullable: bool, values: ArrayRef) -> Result<ArrayRef, ArrowError> {
+    Ok(Arc::new(ListArray::try_new(item(dt, nullable), offsets.clone(), values, None)?))
+}
+
+/// The bytes and offsets of a string array being built.
+#[derive(Default)]
+struct Strings {
+    bytes: Vec<u8>,
+    offsets: Vec<i32>,
+}
+
+impl Strings {
+    #[inline]
+    fn push(&mut self, value: &[u8]) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        self.bytes.extend_from_slice(value);
+        self.offsets.push(self.bytes.len() as i32);
+    }
+
+    fn take(&mut self) -> ArrayRef {
+        let mut offsets = std::mem::take(&mut self.offsets);
+        if offsets.is_empty() {
+            offsets.push(0);
+        }
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+        let bytes = Buffer::from_vec(std::mem::take(&mut self.bytes));
+        // SAFETY: every value pushed is a whole validated word or language code (valid UTF-8),
+        // and the offsets start at 0 and grow with each push.
+        Arc::new(unsafe { StringArray::new_unchecked(offsets, bytes, None) })
+    }
 }
 
 /// The record batches of one shard, generated lazily: phrases are drawn until the shard's
