@@ -42,7 +42,9 @@ pub struct BatchBuilder {
     columns: Vec<Column>,
     text: Vec<u8>,
     offsets: Vec<i32>,
-    /// Offsets of each row's items, shared by the list columns (every row lists its words).
+    /// Offsets of each row's items, shared by the list columns (every row lists its words);
+    /// kept only when there is a list column.
+    has_lists: bool,
     list_offsets: Vec<i32>,
     words: Option<Strings>,
     langs: Option<Strings>,
@@ -65,6 +67,7 @@ impl BatchBuilder {
             columns: columns.to_vec(),
             text: Vec::new(),
             offsets: vec![0],
+            has_lists: has(Column::Words) || has(Column::Langs) || has(Column::Concepts),
             list_offsets: vec![0],
             words: has(Column::Words).then(Strings::default),
             langs: has(Column::Langs).then(Strings::default),
@@ -116,8 +119,10 @@ impl BatchBuilder {
                 valid.append(concept.is_some());
             }
         }
-        let items = self.list_offsets.last().copied().unwrap_or(0) + ids.len() as i32;
-        self.list_offsets.push(items);
+        if self.has_lists {
+            let items = self.list_offsets.last().copied().unwrap_or(0) + ids.len() as i32;
+            self.list_offsets.push(items);
+        }
         if let Some(b) = &mut self.field {
             b.append_option(ids.first().and_then(|&id| f.field_name(id)));
         }
