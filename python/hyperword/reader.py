@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
@@ -67,8 +67,14 @@ class Corpus:
         """The shard paths, in order (for ``datasets.load_dataset``, polars, DuckDB...)."""
         return [str(p) for p in self.manifest.shard_paths()]
 
-    def dataset(self) -> ds.Dataset:
-        """A ``pyarrow.dataset`` over exactly the manifest's shards."""
+    def dataset(self) -> Any:
+        """A ``pyarrow.dataset.Dataset`` over exactly the manifest's shards.
+
+        ``pyarrow.dataset`` is imported here, not with the package: it pulls in pandas when
+        pandas is installed (about 60 MB), which every other path does without.
+        """
+        import pyarrow.dataset as ds
+
         fmt = "parquet" if self.format == "parquet" else "ipc"
         return ds.dataset(self.data_files(), format=fmt)
 
