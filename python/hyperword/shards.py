@@ -29,7 +29,7 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Generic, TypeVar
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -247,19 +247,183 @@ class ShardWriter:
 # --- a whole run ----------------------------------------------------------------------------------
 
 
-class CorpusRun:
-    """Writing (resuming, or confirming) one corpus directory; see the module docstring."""
+M = TypeVar("M")
+R = TypeVar("R")
 
-    def __init__(self, directory: Path, fp: str, force: bool, complete: Manifest | None, known: dict[int, ShardInfo]) -> None:
+
+@dataclass(frozen=True)
+class Layout(Generic[M, R]):
+    """What tells one kind of output directory (a corpus, token shards) from another: how its
+    manifest and shard records read, where records live, which files are its own."""
+
+    #: How a directory of this kind is named in messages: "corpus", "token shards"; what a
+    #: complete and an unfinished one are called: "a complete corpus", "an unfinished corpus".
+    what: str
+    complete: str
+    unfinished: str
+    #: Why another run's output is refused: "with a different configuration or input".
+    differs: str
+    read_manifest: Callable[[Path], M]
+    manifest_shards: Callable[[M], Sequence[R]]
+    manifest_fingerprint: Callable[[M], str]
+    parse_record: Callable[[dict[str, Any]], R]
+    record_index: Callable[[R], int]
+    #: The ``.hyperword/`` file name of a record.
+    record_name: Callable[[R], str]
+    record_prefix: str
+    record_bytes: Callable[[R], bytes]
+    #: Every file of the record exists with its recorded size and sha256.
+    intact: Callable[[Path, R], bool]
+    #: Files of this kind (removed by ``force``), besides the manifest and temporaries.
+    is_own_file: Callable[[str], bool]
+    temp_prefixes: tuple[str, ...]
+
+
+class DirectoryRun(Generic[M, R]):
+    """Writing (resuming, or confirming) one output directory of a :class:`Layout`: the
+    refusal, resume and state rules of ``rust/core/src/corpus.rs``, for Python writers."""
+
+    def __init__(self, layout: Layout[M, R], directory: Path, fp: str, force: bool, complete: M | None, known: dict[int, R]) -> None:
+        self.layout = layout
         self.directory = directory
         self.fingerprint = fp
         self.force = force
-        #: The existing complete corpus of this fingerprint, every shard verified: nothing to do.
+        #: The existing complete output of this fingerprint, every shard verified: nothing to do.
         self.complete = complete
         self._known = known
-        self._shards: dict[int, ShardInfo] = {}
+        self._shards: dict[int, R] = {}
         self.generated = 0
         self.reused = 0
+
+    @staticmethod
+    def inspect(layout: Layout[M, R], directory: Path, fp: str, force: bool) -> tuple[M | None, dict[int, R]]:
+        """What ``directory`` holds of this fingerprint (a complete output, or shard records
+        to try to keep), refusing what must not be touched unless ``force``; changes nothing."""
+        d = directory
+        if d.exists() and not d.is_dir():
+            raise OutputExistsError(f"{d} exists and is not a directory")
+        if not d.exists() or force:
+            return None, {}
+        L = layout
+
+        def other(what: str) -> OutputExistsError:
+            return OutputExistsError(f"{d} already holds {what} {L.differs}; pass --force (force=True) to overwrite it")
+
+        if (d / MANIFEST_FILE).exists():
+            m = L.read_manifest(d)
+            if L.manifest_fingerprint(m) != fp:
+                raise other(L.complete)
+            shards = L.manifest_shards(m)
+            if all(L.intact(d, s) for s in shards):
+                return m, {}
+            return None, {L.record_index(s): s for s in shards}
+        state = d / STATE_DIR
+        try:
+            run = (state / "run.json").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            run = None
+        if run is not None:
+            if run.strip() != canonical_json({"fingerprint": fp}):
+                raise other(L.unfinished)
+            known: dict[int, R] = {}
+            for p in sorted(state.iterdir()):
+                if p.name.startswith(L.record_prefix) and p.name.endswith(".json"):
+                    try:  # a record that does not parse is treated as absent: its shard is rewritten
+                        r = L.parse_record(json.loads(p.read_bytes()))
+                    except (ValueError, TypeError):
+                        continue
+                    known[L.record_index(r)] = r
+            return None, known
+        if any(d.iterdir()):
+            raise OutputExistsError(
+                f"{d} is not empty and holds no hyperword {L.what}; choose another directory or pass --force (force=True)"
+            )
+        return None, {}
+
+    def begin(self) -> None:
+        """Prepare the directory: with ``force``, remove earlier output of this kind; record the
+        fingerprint and the shards that may be kept; drop the manifest and stale temporaries."""
+        d, L = self.directory, self.layout
+        d.mkdir(parents=True, exist_ok=True)
+        state = d / STATE_DIR
+        if self.force:
+            remove_files(d, L.is_own_file)
+        state.mkdir(exist_ok=True)
+        write_atomic(state / "run.json", canonical_json({"fingerprint": self.fingerprint}).encode("utf-8"))
+        for r in self._known.values():
+            write_atomic(state / L.record_name(r), L.record_bytes(r))
+        manifest = d / MANIFEST_FILE
+        if manifest.exists():
+            manifest.unlink()
+        for p in d.iterdir():
+            if p.name.startswith(L.temp_prefixes) and p.name.endswith(".tmp"):
+                p.unlink()  # left by an interrupted run
+        sync_dir(d)
+
+    def keep_if_intact(self, index: int, expected: Callable[[R], bool]) -> R | None:
+        """The record of shard ``index`` when an earlier run left it intact (it is then kept);
+        ``expected`` checks its file names."""
+        r = self._known.get(index)
+        if r is None or not expected(r) or not self.layout.intact(self.directory, r):
+            return None
+        self._shards[index] = r
+        self.reused += 1
+        return r
+
+    def add(self, record: R) -> None:
+        """Record a shard just written (renamed into place): durable, and kept by a rerun."""
+        sync_dir(self.directory)
+        write_atomic(self.directory / STATE_DIR / self.layout.record_name(record), self.layout.record_bytes(record))
+        self._shards[self.layout.record_index(record)] = record
+        self.generated += 1
+
+    @property
+    def shards(self) -> list[R]:
+        return [self._shards[i] for i in sorted(self._shards)]
+
+    def end(self) -> None:
+        """After the manifest is written: remove the run state."""
+        shutil.rmtree(self.directory / STATE_DIR)
+        sync_dir(self.directory)
+
+
+def remove_files(directory: Path, is_own_file: Callable[[str], bool]) -> None:
+    """Remove the state directory, the manifest, temporaries and the files ``is_own_file``
+    names (and nothing else)."""
+    for p in directory.iterdir():
+        name = p.name
+        is_temp = name.startswith(".") and name.endswith(".tmp")
+        if name == STATE_DIR and p.is_dir():
+            shutil.rmtree(p)
+        elif (is_own_file(name) or is_temp or name == MANIFEST_FILE) and not p.is_dir():
+            p.unlink()
+
+
+def _is_shard_file(name: str) -> bool:
+    return name.startswith("shard-") and (name.endswith(".arrow") or name.endswith(".parquet"))
+
+
+CORPUS_LAYOUT: Layout[Manifest, ShardInfo] = Layout(
+    what="corpus",
+    complete="a complete corpus",
+    unfinished="an unfinished corpus",
+    differs="with a different configuration or input",
+    read_manifest=read_manifest,
+    manifest_shards=lambda m: m.shards,
+    manifest_fingerprint=lambda m: m.fingerprint,
+    parse_record=lambda d: ShardInfo(**d),
+    record_index=lambda r: r.index,
+    record_name=lambda r: f"{r.path}.json",
+    record_prefix="shard-",
+    record_bytes=lambda r: shard_record(r),
+    intact=lambda d, r: shard_ok(d, r),
+    is_own_file=_is_shard_file,
+    temp_prefixes=(".shard-",),
+)
+
+
+class CorpusRun(DirectoryRun[Manifest, ShardInfo]):
+    """Writing (resuming, or confirming) one corpus directory; see the module docstring."""
 
     @classmethod
     def check(cls, directory: str | os.PathLike[str], fp: str, *, force: bool = False) -> CorpusRun:
@@ -270,82 +434,19 @@ class CorpusRun:
         manifest is unreadable.
         """
         d = Path(directory)
-        if d.exists() and not d.is_dir():
-            raise OutputExistsError(f"{d} exists and is not a directory")
-        if not d.exists() or force:
-            return cls(d, fp, force, None, {})
-
-        def other(what: str) -> OutputExistsError:
-            return OutputExistsError(
-                f"{d} already holds {what} with a different configuration or input; pass --force (force=True) to overwrite it"
-            )
-
-        if (d / MANIFEST_FILE).exists():
-            m = read_manifest(d)
-            if m.fingerprint != fp:
-                raise other("a complete corpus")
-            if all(shard_ok(d, s) for s in m.shards):
-                return cls(d, fp, force, m, {})
-            return cls(d, fp, force, None, {s.index: s for s in m.shards})
-        state = d / STATE_DIR
-        try:
-            run = (state / "run.json").read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            run = None
-        if run is not None:
-            if run.strip() != canonical_json({"fingerprint": fp}):
-                raise other("an unfinished corpus")
-            known: dict[int, ShardInfo] = {}
-            for p in sorted(state.iterdir()):
-                if p.name.startswith("shard-"):
-                    try:  # a record that does not parse is treated as absent: its shard is rewritten
-                        info = ShardInfo(**json.loads(p.read_bytes()))
-                    except (ValueError, TypeError):
-                        continue
-                    known[info.index] = info
-            return cls(d, fp, force, None, known)
-        if any(d.iterdir()):
-            raise OutputExistsError(f"{d} is not empty and holds no hyperword corpus; choose another directory or pass --force (force=True)")
-        return cls(d, fp, force, None, {})
-
-    def begin(self) -> None:
-        """Prepare the directory: with ``force``, remove an earlier corpus's files; record the
-        fingerprint and the shards that may be kept; drop the manifest and stale temporaries."""
-        d = self.directory
-        d.mkdir(parents=True, exist_ok=True)
-        state = d / STATE_DIR
-        if self.force:
-            remove_corpus_files(d)
-        state.mkdir(exist_ok=True)
-        write_atomic(state / "run.json", canonical_json({"fingerprint": self.fingerprint}).encode("utf-8"))
-        for info in self._known.values():
-            write_atomic(state / f"{info.path}.json", shard_record(info))
-        manifest = d / MANIFEST_FILE
-        if manifest.exists():
-            manifest.unlink()
-        for p in d.iterdir():
-            if p.name.startswith(".shard-") and p.name.endswith(".tmp"):
-                p.unlink()  # left by an interrupted run
-        sync_dir(d)
+        complete, known = cls.inspect(CORPUS_LAYOUT, d, fp, force)
+        return cls(CORPUS_LAYOUT, d, fp, force, complete, known)
 
     def kept(self, index: int, format: str) -> ShardInfo | None:
         """The record of shard ``index`` when an earlier run left it intact (it is then kept)."""
-        info = self._known.get(index)
-        if info is None or info.path != shard_file_name(index, format) or not shard_ok(self.directory, info):
-            return None
-        self._shards[index] = info
-        self.reused += 1
-        return info
+        return self.keep_if_intact(index, lambda info: info.path == shard_file_name(index, format))
 
     def open_shard(self, index: int, schema: pa.Schema, options: ShardOptions) -> ShardWriter:
         return ShardWriter(self.directory, index, schema, options)
 
     def add_shard(self, info: ShardInfo) -> None:
         """Record a shard just written (renamed into place): durable, and kept by a rerun."""
-        sync_dir(self.directory)
-        write_atomic(self.directory / STATE_DIR / f"{info.path}.json", shard_record(info))
-        self._shards[info.index] = info
-        self.generated += 1
+        self.add(info)
 
     def write_shard(self, index: int, schema: pa.Schema, options: ShardOptions, batches: Iterable[tuple[pa.RecordBatch, int, int]]) -> ShardInfo:
         """Write shard ``index`` from ``(batch, words, text_bytes)`` triples and record it."""
@@ -355,10 +456,6 @@ class CorpusRun:
             info = w.finish()
         self.add_shard(info)
         return info
-
-    @property
-    def shards(self) -> list[ShardInfo]:
-        return [self._shards[i] for i in sorted(self._shards)]
 
     def finish(
         self, *, kind: str, config: Mapping[str, Any], extra: Mapping[str, Any] | None = None, seed: int | None = None
@@ -370,8 +467,7 @@ class CorpusRun:
             raise CorruptCorpusError(f"{self.directory}: shards {[s.index for s in shards]} are not consecutive")
         data = build_manifest(kind=kind, fingerprint=self.fingerprint, config=config, shards=shards, extra=extra, seed=seed)
         write_atomic(self.directory / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
-        shutil.rmtree(self.directory / STATE_DIR)
-        sync_dir(self.directory)
+        self.end()
         m = Manifest.from_dict(data, self.directory)
         return dataclasses.replace(m, run=RunStats(generated_shards=self.generated, reused_shards=self.reused))
 
@@ -415,11 +511,4 @@ def build_manifest(
 
 def remove_corpus_files(directory: Path) -> None:
     """Remove every file a hyperword corpus consists of (and nothing else)."""
-    for p in directory.iterdir():
-        name = p.name
-        is_shard = name.startswith("shard-") and (name.endswith(".arrow") or name.endswith(".parquet"))
-        is_temp = name.startswith(".") and name.endswith(".tmp")
-        if name == STATE_DIR and p.is_dir():
-            shutil.rmtree(p)
-        elif (is_shard or is_temp or name == MANIFEST_FILE) and not p.is_dir():
-            p.unlink()
+    remove_files(directory, _is_shard_file)

@@ -108,7 +108,7 @@ def encode(
         for i in range(len(source.shards)):
             if run.kept(i) is None:
                 run.add(_encode_shard(run, pool, source, i, dtype))
-    shards = [run.shards[i] for i in sorted(run.shards)]
+    shards = run.shards
     if [s.index for s in shards] != list(range(len(source.shards))):
         raise CorruptCorpusError(f"{run.directory}: token shards {[s.index for s in shards]} are not consecutive")
     data = {
