@@ -207,8 +207,8 @@ def test_bad_inputs_are_one_clear_error_and_write_nothing(tokenizer: Path, corpu
     (not_tok / META_FILE).write_bytes((tokenizer / META_FILE).read_bytes())
     with pytest.raises(ConfigError, match="not a sentencepiece model"):
         encode(not_tok, corpus, out)
-    with pytest.raises(ConfigError, match="not available yet"):
-        encode(tokenizer, corpus, out, mode="aligned")
+    with pytest.raises(ConfigError, match="unknown dtype"):
+        encode(tokenizer, corpus, out, dtype="uint8")
     with pytest.raises(ConfigError, match="unknown mode"):
         encode(tokenizer, corpus, out, mode="packed")
     with pytest.raises(ConfigError, match="threads"):
@@ -228,7 +228,7 @@ def test_bad_inputs_are_one_clear_error_and_write_nothing(tokenizer: Path, corpu
     for argv in (
         ["--tokenizer", str(tmp_path / "missing"), "--corpus", str(corpus), "--out", str(out)],
         ["--tokenizer", str(tokenizer), "--corpus", str(bad), "--out", str(out)],
-        ["--tokenizer", str(tokenizer), "--corpus", str(corpus), "--out", str(out), "--mode", "aligned"],
+        ["--tokenizer", str(tokenizer), "--corpus", str(corpus), "--out", str(out), "--mode", "aligned", "--lexicon", str(tmp_path / "no.tsv")],
     ):
         assert cli(*argv) == 1
         err = capsys.readouterr()

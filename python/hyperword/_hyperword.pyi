@@ -1,6 +1,6 @@
 """Type stubs for the compiled module (checked against it by ``mypy.stubtest``)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from os import PathLike
 from typing import final
 
@@ -16,6 +16,8 @@ __all__ = [
     "stream",
     "sample",
     "validate_word",
+    "aligned_words",
+    "encode_aligned",
     "_mark_forked",
     "_is_forked",
     "HyperwordError",
@@ -73,6 +75,23 @@ def generate(
 ) -> tuple[str, int, int]: ...
 def stream(lexicon: Lexicon, config: str) -> BatchStream: ...
 def sample(lexicon: Lexicon, fusion: str, seed: int, n: int) -> list[str]: ...
+def aligned_words(lexicon: Lexicon, config: str) -> tuple[list[str], str]: ...
+def encode_aligned(
+    out: str | PathLike[str],
+    lexicon: Lexicon,
+    config: str,
+    first_ids: Sequence[int],
+    first_offsets: Sequence[int],
+    inner_ids: Sequence[int],
+    inner_offsets: Sequence[int],
+    joiner: Sequence[int],
+    eos: int,
+    vocab_size: int,
+    dtype: str,
+    shards: Sequence[int],
+    threads: int | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> str: ...
 def validate_word(word: str, strict_nfc: bool = False) -> str: ...
 def _mark_forked() -> None: ...
 def _is_forked() -> bool: ...

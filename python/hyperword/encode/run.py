@@ -9,13 +9,17 @@ run), and ``manifest.json`` is written last.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from hyperword._hyperword import ConfigError, CorruptCorpusError, __version__
+from hyperword._hyperword import ConfigError, CorruptCorpusError, Lexicon, __version__, encode_aligned
+from hyperword.encode.aligned import agreement, corpus_lexicon, token_table, words_and_joiner
 from hyperword.encode.manifest import DTYPE_RULE, FORMAT, FORMAT_VERSION, KIND, TokenManifest, TokenShard, docs_file_name, tokens_file_name
 from hyperword.encode.npy import NpyWriter, dtype_for_vocab
 from hyperword.encode.source import Source, open_source, shard_tasks
@@ -27,7 +31,8 @@ from hyperword.shards import fingerprint, manifest_json, write_atomic
 
 __all__ = ["MODES", "encode"]
 
-MODES = ("exact",)
+MODES = ("exact", "aligned")
+DTYPES = ("uint16", "uint32")
 #: rows per task; at most 2 * threads tasks in flight (~1 MB of texts and ~0.4 MB of tokens
 #: each, numpy); a task of a compressed Arrow batch decompresses it in its worker, so
 #: batch-sized tasks would avoid doing so in several workers, at the cost of memory.
@@ -35,10 +40,21 @@ TASK_ROWS = 65_536
 
 
 def _check_mode(mode: str) -> None:
-    if mode == "aligned":
-        raise ConfigError("mode 'aligned' is not available yet; use --mode exact")
     if mode not in MODES:
-        raise ConfigError(f"unknown mode {mode!r}: expected exact")
+        raise ConfigError(f"unknown mode {mode!r}: expected exact or aligned")
+
+
+def _dtype(vocab_size: int, requested: str | None) -> np.dtype[np.unsignedinteger]:
+    """The vocabulary's dtype, or the one asked for when every id fits it."""
+    rule = dtype_for_vocab(vocab_size)
+    if requested is None:
+        return rule
+    if requested not in DTYPES:
+        raise ConfigError(f"unknown dtype {requested!r}: expected uint16 or uint32")
+    chosen: np.dtype[np.unsignedinteger] = np.dtype(requested).newbyteorder("<")
+    if vocab_size - 1 > np.iinfo(chosen).max:
+        raise ConfigError(f"a vocabulary of {vocab_size} ids does not fit {requested} (largest id {np.iinfo(chosen).max}); use uint32")
+    return chosen
 
 
 def _threads(threads: int | None) -> int:
@@ -78,8 +94,43 @@ def _encode_shard(run: TokenRun, pool: WorkerPool, source: Source, index: int, d
     return TokenShard(index, tokens_file_name(index), docs_file_name(index), documents, count, tokens_bytes, docs_bytes, tokens_sha, docs_sha)
 
 
-def _identity(mode: str, tok: TokenizerInfo, source: Source) -> dict[str, object]:
-    return {"format_version": FORMAT_VERSION, "hyperword": __version__, "mode": mode, "tokenizer_sha256": tok.sha256, "source_manifest_sha256": source.manifest_sha256}
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _encode_aligned(run: TokenRun, tok: TokenizerInfo, source: Source, lex: Lexicon, dtype: np.dtype[np.generic], threads: int) -> None:
+    """The missing shards, ``threads`` at a time (each recorded as soon as its group is done)."""
+    config = source.corpus.manifest.config
+    words, joiner = words_and_joiner(lex, config)
+    table = token_table(tok.model, words, joiner)
+    pending = [i for i in range(len(source.shards)) if run.kept(i) is None]
+    for group in _chunks(pending, threads):
+        written = json.loads(
+            encode_aligned(
+                str(run.directory), lex, json.dumps(config), table.first_ids, table.first_offsets, table.inner_ids, table.inner_offsets,
+                table.joiner, tok.eos_id, tok.vocab_size, dtype.str, group, threads=threads,
+            )
+        )  # fmt: skip
+        for w in written:
+            info = source.shards[w["index"]]
+            if (w["documents"], w["words"]) != (info.rows, info.words):
+                raise CorruptCorpusError(
+                    f"{source.path / info.path}: the manifest says {info.rows} rows and {info.words} words; its configuration "
+                    f"re-draws {w['documents']} and {w['words']}"
+                )
+            del w["words"]
+            run.add(TokenShard(**w))
+
+
+def _identity(mode: str, tok: TokenizerInfo, source: Source, dtype: np.dtype[np.generic], lex: Lexicon | None) -> dict[str, object]:
+    identity: dict[str, object] = {
+        "format_version": FORMAT_VERSION, "hyperword": __version__, "mode": mode, "tokenizer_sha256": tok.sha256,
+        "source_manifest_sha256": source.manifest_sha256, "dtype": dtype.name,
+    }  # fmt: skip
+    if lex is not None:
+        identity["lexicon_sha256"] = lex.sha256
+    return identity
 
 
 def encode(
@@ -90,28 +141,36 @@ def encode(
     mode: str = "exact",
     threads: int | None = None,
     force: bool = False,
+    dtype: str | None = None,
+    lexicon: str | os.PathLike[str] | Lexicon | None = None,
 ) -> TokenManifest:
-    """Encode ``corpus`` with the tokenizer directory ``tokenizer`` into ``out``; see the module doc."""
+    """Encode ``corpus`` with the tokenizer directory ``tokenizer`` into ``out``; see the module
+    doc. ``dtype`` overrides the vocabulary's (``uint16``/``uint32``, when every id fits);
+    ``lexicon`` is the lexicon an ``aligned`` corpus was generated from (default: the shipped one)."""
     _check_mode(mode)
     n = _threads(threads)
     tok = load_tokenizer(tokenizer)
-    dtype = dtype_for_vocab(tok.vocab_size)
+    array_dtype = _dtype(tok.vocab_size, dtype)
     if tok.eos_id >= tok.vocab_size:
         raise ConfigError(f"tokenizer {str(tokenizer)!r}: eos id {tok.eos_id} is outside the vocabulary of {tok.vocab_size}")
     source = open_source(corpus)
-    fp = fingerprint(_identity(mode, tok, source))
+    lex = corpus_lexicon(source, lexicon) if mode == "aligned" else None
+    fp = fingerprint(_identity(mode, tok, source, array_dtype, lex))
     run = TokenRun.check(Path(out), fp, force=force)
     if run.complete is not None:
         return dataclasses.replace(run.complete, run=RunStats(generated_shards=0, reused_shards=len(run.complete.shards)))
     run.begin()
-    with WorkerPool(tok.model, tok.eos_id, dtype.str, n) as pool:
-        for i in range(len(source.shards)):
-            if run.kept(i) is None:
-                run.add(_encode_shard(run, pool, source, i, dtype))
+    if lex is not None:
+        _encode_aligned(run, tok, source, lex, array_dtype, n)
+    else:
+        with WorkerPool(tok.model, tok.eos_id, array_dtype.str, n) as pool:
+            for i in range(len(source.shards)):
+                if run.kept(i) is None:
+                    run.add(_encode_shard(run, pool, source, i, array_dtype))
     shards = run.shards
     if [s.index for s in shards] != list(range(len(source.shards))):
         raise CorruptCorpusError(f"{run.directory}: token shards {[s.index for s in shards]} are not consecutive")
-    data = {
+    data: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "kind": KIND,
@@ -120,12 +179,15 @@ def encode(
         "fingerprint": fp,
         "tokenizer": tok.to_dict(),
         "source": source.to_dict(),
-        "dtype": dtype.name,
-        "dtype_rule": DTYPE_RULE,
+        "dtype": array_dtype.name,
+        "dtype_rule": DTYPE_RULE if dtype is None else f"{array_dtype.name} chosen by the caller (every id fits)",
         "eos_after_every_document": True,
         "totals": {"shards": len(shards), "documents": sum(s.documents for s in shards), "tokens": sum(s.tokens for s in shards)},
         "shards": [s.to_dict() for s in shards],
     }
+    if lex is not None:
+        data["lexicon"] = {"source": lex.source, "sha256": lex.sha256}
+        data["aligned_agreement"] = agreement(run.directory, source, tok.model, tok.eos_id)
     write_atomic(run.directory / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
     run.end()
     m = TokenManifest.from_dict(data, run.directory)

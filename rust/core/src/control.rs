@@ -1,5 +1,6 @@
 //! Cancellation, progress and thread use, shared between a running job and its caller.
 
+use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Handed to long-running work: the caller may cancel it and read its progress.
@@ -50,4 +51,46 @@ pub fn effective_threads(requested: Option<usize>) -> usize {
         return 1;
     }
     requested.filter(|&t| t > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Run `work` for every index on `threads` threads (in order on the calling thread when one),
+/// cancelling the others at the first failure. Returns the results in index order, or the
+/// error that stopped the run rather than the interruptions it caused in other workers.
+pub fn run_indexed<T, F>(threads: usize, indices: &[u64], control: &Control, work: F) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(u64) -> Result<T> + Sync,
+{
+    use rayon::prelude::*;
+    let guarded = |&index: &u64| {
+        let r = work(index);
+        if r.is_err() {
+            control.cancel(); // stop the other workers early
+        }
+        r
+    };
+    let results: Vec<Result<T>> = if threads <= 1 {
+        indices.iter().map(guarded).collect()
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(move |i| format!("hyperword-{i}"))
+            .build()
+            .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
+        pool.install(|| indices.par_iter().map(guarded).collect())
+    };
+    let mut out = Vec::with_capacity(results.len());
+    let mut interrupted = false;
+    for r in results {
+        match r {
+            Ok(v) => out.push(v),
+            Err(Error::Interrupted) => interrupted = true,
+            Err(e) => return Err(e),
+        }
+    }
+    if interrupted {
+        Err(Error::Interrupted)
+    } else {
+        Ok(out)
+    }
 }

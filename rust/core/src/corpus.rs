@@ -9,7 +9,7 @@
 
 use crate::batch::{schema, ShardBatches};
 use crate::config::{CorpusConfig, FusionConfig};
-use crate::control::{effective_threads, Control};
+use crate::control::{effective_threads, run_indexed, Control};
 use crate::error::{Error, IoContext, Result};
 use crate::fusion::{shard_rng, Fuser};
 use crate::lexicon::Lexicon;
@@ -17,7 +17,6 @@ use crate::manifest::{fingerprint, write_atomic, LexiconInfo, Manifest, MANIFEST
 use crate::shard::{file_digest, shard_file_name, write_shard, ShardInfo};
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -87,55 +86,16 @@ pub fn generate_with_stats(
         write_atomic(&dir.join(STATE_DIR).join(format!("{}.json", info.path)), &record)?;
         Ok((info, false))
     };
-    let run_guarded = |index: u64| {
-        let r = run_shard(index);
-        if r.is_err() {
-            control.cancel(); // stop the other workers early
-        }
-        r
-    };
-    let threads = effective_threads(opts.threads);
     let indices: Vec<u64> = (0..cfg.shard_count()).collect();
-    let results: Vec<Result<(ShardInfo, bool)>> = if threads <= 1 {
-        indices.into_iter().map(run_guarded).collect()
-    } else {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("hyperword-{i}"))
-            .build()
-            .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
-        pool.install(|| indices.into_par_iter().map(run_guarded).collect())
-    };
-    let (shards, reused) = first_real_error(results)?;
+    let results = run_indexed(effective_threads(opts.threads), &indices, control, run_shard)?;
+    let reused = results.iter().filter(|(_, kept)| *kept).count() as u64;
+    let shards: Vec<ShardInfo> = results.into_iter().map(|(s, _)| s).collect();
     let generated = shards.len() as u64 - reused;
     let manifest = Manifest::new(cfg, lexicon_info, shards);
     manifest.write(dir)?;
     std::fs::remove_dir_all(dir.join(STATE_DIR)).at(&dir.join(STATE_DIR))?;
     sync_dir(dir)?;
     Ok((manifest, RunStats { generated, reused }))
-}
-
-/// The shards and how many were reused, or the error that caused a failure (rather than
-/// the interruptions it triggered in the other workers).
-fn first_real_error(results: Vec<Result<(ShardInfo, bool)>>) -> Result<(Vec<ShardInfo>, u64)> {
-    let mut interrupted = false;
-    let mut shards = Vec::with_capacity(results.len());
-    let mut reused = 0;
-    for r in results {
-        match r {
-            Ok((s, kept)) => {
-                reused += kept as u64;
-                shards.push(s);
-            }
-            Err(Error::Interrupted) => interrupted = true,
-            Err(e) => return Err(e),
-        }
-    }
-    if interrupted {
-        Err(Error::Interrupted)
-    } else {
-        Ok((shards, reused))
-    }
 }
 
 enum Existing {

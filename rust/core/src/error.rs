@@ -33,6 +33,10 @@ pub enum Error {
     /// The run was cancelled (Ctrl-C); nothing half-written is left visible.
     #[error("interrupted")]
     Interrupted,
+
+    /// A broken invariant inside hyperword: a bug to report.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -179,6 +179,16 @@ impl Fuser {
         }
     }
 
+    /// How many lexicon entries the engine knows (entry ids are `0..entries()`).
+    pub fn entries(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The joiner between the words of a phrase.
+    pub fn joiner(&self) -> &[u8] {
+        &self.joiner
+    }
+
     /// The cased bytes of entry `id`.
     #[inline(always)]
     pub fn word(&self, id: u32) -> &[u8] {

@@ -2,9 +2,11 @@
 //!
 //! The pipeline, one module each: [`lexicon`] (load and validate words) → [`fusion`] (draw
 //! phrases) → [`batch`] (Arrow record batches) → [`shard`] (one file, atomically) →
-//! [`corpus`] (many shards in parallel, resumable, with a [`manifest`]).
+//! [`corpus`] (many shards in parallel, resumable, with a [`manifest`]); [`aligned`] turns a
+//! mnemophrase corpus into word-aligned token shards ([`npy`] arrays) without building text.
 //! Nothing here depends on Python; `hyperword-py` is a thin binding over this crate.
 
+pub mod aligned;
 pub mod alias;
 pub mod batch;
 pub mod bridge;
@@ -15,6 +17,7 @@ pub mod error;
 pub mod fusion;
 pub mod lexicon;
 pub mod manifest;
+pub mod npy;
 pub mod shard;
 pub mod word;
 

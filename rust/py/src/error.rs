@@ -25,6 +25,7 @@ pub fn to_py(err: Error) -> PyErr {
         Error::Corrupt(_) => CorruptCorpusError::new_err(msg),
         Error::Arrow(_) => ArrowWriteError::new_err(msg),
         Error::Interrupted => PyKeyboardInterrupt::new_err(msg),
+        Error::Internal(_) => InternalError::new_err(msg),
         Error::Io { source, .. } => match source.kind() {
             ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
             ErrorKind::PermissionDenied => PyPermissionError::new_err(msg),

@@ -1,6 +1,7 @@
 //! `hyperword._hyperword`: the thin pyo3 layer over `hyperword-core`. Each module here
 //! mirrors the core module of the same name; all logic lives in the core.
 
+mod aligned;
 mod corpus;
 mod error;
 mod fusion;
@@ -32,6 +33,8 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(corpus::generate, m)?)?;
     m.add_function(wrap_pyfunction!(corpus::stream, m)?)?;
     m.add_function(wrap_pyfunction!(fusion::sample, m)?)?;
+    m.add_function(wrap_pyfunction!(aligned::aligned_words, m)?)?;
+    m.add_function(wrap_pyfunction!(aligned::encode_aligned, m)?)?;
     m.add_function(wrap_pyfunction!(lexicon::validate_word, m)?)?;
     m.add_function(wrap_pyfunction!(_mark_forked, m)?)?;
     m.add_function(wrap_pyfunction!(_is_forked, m)?)?;
