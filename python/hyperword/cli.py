@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from hyperword import __version__, cli_encode, cli_ingest, cli_lexicon, cli_tokenizer
+from hyperword import __version__, cli_encode, cli_ingest, cli_lexicon, cli_tokenizer, cli_verify
 from hyperword._hyperword import HyperwordError
 from hyperword.config import parse_count
 from hyperword.corpus import DEFAULT_BATCH_WORDS, DEFAULT_SHARD_WORDS, generate, sample
@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ingest.register(sub)
     cli_tokenizer.register(sub)
     cli_encode.register(sub)
+    cli_verify.register(sub)
     return parser
 
 
@@ -163,7 +164,7 @@ def _cmd_inspect(a: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        rc = args.func(args)
     except KeyboardInterrupt:
         print("hyperword: interrupted", file=sys.stderr)
         return 130
@@ -174,4 +175,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(e) if not isinstance(e, KeyError) else f"missing field {e} in the manifest"
         print(f"hyperword: error: {message}", file=sys.stderr)
         return 1
-    return 0
+    return rc if isinstance(rc, int) else 0
