@@ -19,7 +19,7 @@ $(PY):
 
 setup: $(PY)
 	$(PY) -m pip install "maturin>=1.7,<2"
-	$(PY) -m pip install --no-build-isolation -e ".[dev,train]"
+	$(PY) -m pip install --no-build-isolation -e ".[dev]"
 
 build: setup
 
