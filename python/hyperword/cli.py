@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from hyperword import __version__, cli_encode, cli_ingest, cli_lexicon, cli_tokenizer, cli_verify
+from hyperword import __version__, cli_encode, cli_experiment, cli_ingest, cli_lexicon, cli_tokenizer, cli_verify
 from hyperword._hyperword import HyperwordError
 from hyperword.config import parse_count
 from hyperword.corpus import DEFAULT_BATCH_WORDS, DEFAULT_SHARD_WORDS, generate, sample
@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_tokenizer.register(sub)
     cli_encode.register(sub)
     cli_verify.register(sub)
+    cli_experiment.register(sub)
     return parser
 
 
