@@ -136,5 +136,12 @@ def to_markdown(summary: dict[str, Any], title: str = "Experiment results") -> s
             f"| `{arm}` | {len(e['seeds'])} | {_fmt(e['final'].get('natural'))} | {_fmt(e.get('natural_perplexity'), 1)} | "
             f"{_fmt(e['final'].get('mnemo'))} | {reach_text} | {_fmt(e.get('adapter_off_minus_on'))} | {kinds} |"
         )
-    lines += ["", "Losses are mean cross-entropy per token (nats) on held-out text; ± is the standard deviation over seeds."]
+    lines += [
+        "",
+        "Losses are mean cross-entropy per token (nats) on held-out text; ± is the standard deviation over seeds. "
+        "Tokens to reference loss: tokens trained (all stages, every kind) until the natural validation loss first reaches "
+        "the reference arm's mean final loss, interpolated between evaluation points, averaged over the seeds that reach it "
+        "(the reference arm itself reaches its own mean in about half its seeds). Adapter off − on: natural validation loss "
+        "with the arm's final adapter disabled minus enabled.",
+    ]
     return "\n".join(lines) + "\n"
