@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--format", choices=["arrow", "parquet"], default="arrow")
     out.add_argument("--columns", help="comma list of text,words,langs,concepts,field (bridges also source,target); default text (bridges: text,source,target)")
     out.add_argument("--force", action="store_true", help="overwrite an existing corpus")
+    out.add_argument("--engine", choices=["local", "ray"], default="local", help="ray: every shard a Ray task; --out may then be a URI (s3://...)")
+    out.add_argument("--ray-address", metavar="ADDR", help="engine ray: the cluster to join (auto, HOST:6379; default: start a local one)")
     out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: when stderr is a terminal)")
 
     smp = sub.add_parser("sample", help="print phrases, one per line")
@@ -120,7 +122,7 @@ def _cmd_generate(a: argparse.Namespace) -> None:
         m = generate(
             a.out, a.words, **_fusion_kwargs(a), threads=a.threads, shard_words=a.shard_words,
             batch_words=a.batch_words, compression=a.compression, compression_level=a.compression_level,
-            format=a.format, columns=a.columns, force=a.force, progress=progress,
+            format=a.format, columns=a.columns, force=a.force, progress=progress, engine=a.engine, address=a.ray_address,
         )  # fmt: skip
     finally:
         if bar is not None:

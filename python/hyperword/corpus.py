@@ -113,6 +113,8 @@ def generate(
     threads: int | None = None,
     force: bool = False,
     progress: Callable[[int], object] | None = None,
+    engine: str = "local",
+    address: str | None = None,
 ) -> Manifest:
     """Write a corpus of ``words`` words to the directory ``out`` and return its manifest.
 
@@ -123,7 +125,9 @@ def generate(
     any other existing corpus is only replaced with ``force=True``. ``progress`` is called
     with the number of words written so far, about ten times a second. The returned
     manifest's ``run`` says how many shards this call wrote and how many it kept. Ctrl-C stops the
-    run within a record batch, raising ``KeyboardInterrupt``.
+    run within a record batch, raising ``KeyboardInterrupt``. ``engine="ray"`` runs each shard
+    as a Ray task (``address``: an existing cluster; ``out`` may be a URI such as
+    ``s3://bucket/corpus``); see :mod:`hyperword.ray_engine`. The bytes are the same.
     """
     if threads is not None:
         _check_whole("threads", threads, minimum=1)
@@ -134,7 +138,14 @@ def generate(
         pivot=pivot, template=template,
     )  # fmt: skip
     config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, compression, compression_level, format)
-    text, generated, reused = _hyperword.generate(os.fspath(out), lex, config, threads=threads, force=force, progress=progress)
+    if engine == "ray":
+        from hyperword.ray_engine import generate_ray
+
+        text, generated, reused = generate_ray(out, lex, config, lexicon_lang=lexicon_lang, force=force, address=address, progress=progress)
+    elif engine == "local":
+        text, generated, reused = _hyperword.generate(os.fspath(out), lex, config, threads=threads, force=force, progress=progress)
+    else:
+        raise _hyperword.ConfigError(f"unknown engine {engine!r}: expected local or ray")
     manifest = Manifest.from_dict(json.loads(text), os.fspath(out))
     return dataclasses.replace(manifest, run=RunStats(generated_shards=generated, reused_shards=reused))
 

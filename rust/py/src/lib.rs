@@ -7,6 +7,8 @@ mod error;
 mod fusion;
 mod gil;
 mod lexicon;
+mod manifest;
+mod shard;
 
 use pyo3::prelude::*;
 
@@ -33,6 +35,8 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(corpus::generate, m)?)?;
     m.add_function(wrap_pyfunction!(corpus::stream, m)?)?;
     m.add_function(wrap_pyfunction!(fusion::sample, m)?)?;
+    m.add_function(wrap_pyfunction!(shard::write_shard, m)?)?;
+    m.add_function(wrap_pyfunction!(manifest::corpus_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(aligned::aligned_words, m)?)?;
     m.add_function(wrap_pyfunction!(aligned::encode_aligned, m)?)?;
     m.add_function(wrap_pyfunction!(lexicon::validate_word, m)?)?;

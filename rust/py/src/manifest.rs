@@ -1,0 +1,19 @@
+//! The manifest of a generated corpus from its shards' records, byte for byte what `generate`
+//! writes (for engines that place shards themselves).
+
+use crate::error::to_py;
+use crate::lexicon::PyLexicon;
+use hyperword_core::error::Error;
+use hyperword_core::manifest::{LexiconInfo, Manifest};
+use hyperword_core::shard::ShardInfo;
+use hyperword_core::CorpusConfig;
+use pyo3::prelude::*;
+
+/// `manifest.json` of the corpus `config` (JSON) made of `shards` (a JSON list of shard
+/// records); with no shards, its `fingerprint` is the corpus's identity.
+#[pyfunction]
+pub fn corpus_manifest(lexicon: &PyLexicon, config: &str, shards: &str) -> PyResult<String> {
+    let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
+    let shards: Vec<ShardInfo> = serde_json::from_str(shards).map_err(|e| to_py(Error::Corrupt(format!("invalid shard records: {e}"))))?;
+    Ok(Manifest::new(&cfg, LexiconInfo::of(&lexicon.inner), shards).to_json())
+}
