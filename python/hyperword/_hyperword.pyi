@@ -10,6 +10,7 @@ __all__ = [
     "__version__",
     "ARROW_RS_VERSION",
     "FORMAT_VERSION",
+    "LIMITS",
     "Lexicon",
     "BatchStream",
     "generate",
@@ -34,6 +35,7 @@ __all__ = [
 __version__: str
 ARROW_RS_VERSION: str
 FORMAT_VERSION: int
+LIMITS: dict[str, int]
 
 class HyperwordError(Exception): ...
 class LexiconError(HyperwordError): ...

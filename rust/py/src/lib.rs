@@ -25,11 +25,26 @@ fn _is_forked() -> bool {
     hyperword_core::control::is_forked()
 }
 
+/// The limits the formats and the engine enforce, checked before anything is written.
+fn limits(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    use hyperword_core::{batch, config, lexicon};
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("max_word_bytes", lexicon::MAX_WORD_BYTES)?;
+    d.set_item("max_phrase_words", config::MAX_PHRASE_WORDS)?;
+    d.set_item("max_joiner_bytes", config::MAX_JOINER_BYTES)?;
+    d.set_item("max_shards", config::MAX_SHARDS)?;
+    d.set_item("max_words", u64::MAX)?;
+    d.set_item("max_batch_text_bytes", batch::MAX_BATCH_TEXT_BYTES)?;
+    d.set_item("max_lexicon_text_bytes", u32::MAX)?;
+    Ok(d)
+}
+
 #[pymodule]
 fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", hyperword_core::VERSION)?;
     m.add("ARROW_RS_VERSION", hyperword_core::ARROW_VERSION)?;
     m.add("FORMAT_VERSION", hyperword_core::manifest::FORMAT_VERSION)?;
+    m.add("LIMITS", limits(m.py())?)?;
     m.add_class::<lexicon::PyLexicon>()?;
     m.add_class::<corpus::PyBatchStream>()?;
     m.add_function(wrap_pyfunction!(corpus::generate, m)?)?;
