@@ -93,13 +93,28 @@ def sync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def naming(path: Path, error: OSError) -> OSError:
+    """``error`` as one line naming ``path`` (``[Errno 28] PATH: No space left on device``): what
+    a failed write says, as the generator says it. Buffered and pyarrow writes name no file."""
+    if error.errno:
+        return OSError(error.errno, f"{path}: {os.strerror(error.errno)}")
+    return OSError(f"{path}: {error}")
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a synced temporary file (``.NAME.tmp``) and a rename."""
+    """Write ``data`` to ``path`` through a synced temporary file (``.NAME.tmp``) and a rename;
+    a failure (a full disk, Ctrl-C) leaves no temporary file."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise naming(path, e) from e
+        raise
     os.replace(tmp, path)
 
 
@@ -184,7 +199,7 @@ class ShardWriter:
         self.tmp = directory / temp_file_name(index, options.format)
         self.rows = self.words = self.text_bytes = 0
         self._sink = pa.OSFile(str(self.tmp), "wb")
-        self._writer: Any
+        self._writer: Any = None
         try:
             if options.format == "parquet":
                 codec = {"zstd": "zstd", "lz4": "lz4", "none": "none"}[options.compression]
@@ -197,12 +212,17 @@ class ShardWriter:
                 elif options.compression == "lz4":
                     compression = "lz4"
                 self._writer = ipc.new_file(self._sink, schema, options=ipc.IpcWriteOptions(compression=compression))
-        except BaseException:
+        except BaseException as e:
             self.abort()
+            if isinstance(e, OSError):
+                raise naming(self.directory / self.name, e) from e
             raise
 
     def write(self, batch: pa.RecordBatch, words: int, text_bytes: int) -> None:
-        self._writer.write_batch(batch)  # Parquet: one row group per batch, like the generator
+        try:
+            self._writer.write_batch(batch)  # Parquet: one row group per batch, like the generator
+        except OSError as e:  # a full disk: say which file (the caller aborts the shard)
+            raise naming(self.directory / self.name, e) from e
         self.rows += batch.num_rows
         self.words += words
         self.text_bytes += text_bytes
@@ -218,8 +238,10 @@ class ShardWriter:
             finally:
                 os.close(fd)
             size, sha = file_digest(self.tmp)
-        except BaseException:
+        except BaseException as e:
             self.abort()
+            if isinstance(e, OSError):
+                raise naming(self.directory / self.name, e) from e
             raise
         os.replace(self.tmp, self.directory / self.name)
         return ShardInfo(self.index, self.name, self.rows, self.words, self.text_bytes, size, sha)
@@ -370,6 +392,12 @@ class DirectoryRun(Generic[M, R]):
         self.reused += 1
         return r
 
+    def settle(self) -> None:
+        """For the complete output :meth:`inspect` found: remove the run state that a run killed
+        between writing its manifest and removing the state left behind."""
+        if (self.directory / STATE_DIR).is_dir():
+            self.end()
+
     def add(self, record: R) -> None:
         """Record a shard just written (renamed into place): durable, and kept by a rerun."""
         sync_dir(self.directory)
@@ -472,8 +500,10 @@ class CorpusRun(DirectoryRun[Manifest, ShardInfo]):
         return dataclasses.replace(m, run=RunStats(generated_shards=self.generated, reused_shards=self.reused))
 
     def confirmed(self) -> Manifest:
-        """The complete corpus found by :meth:`check`, with stats saying nothing was written."""
+        """The complete corpus found by :meth:`check`, with stats saying nothing was written
+        (a run state left beside it by a run killed while finishing is removed)."""
         assert self.complete is not None
+        self.settle()
         return dataclasses.replace(self.complete, run=RunStats(generated_shards=0, reused_shards=len(self.complete.shards)))
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hyperword._hyperword import ConfigError, InternalError
-from hyperword.shards import file_digest
+from hyperword.shards import file_digest, naming
 
 __all__ = ["NpyWriter", "dtype_for_vocab", "header_bytes"]
 
@@ -58,7 +58,10 @@ class NpyWriter:
     def write(self, values: npt.NDArray[np.generic]) -> None:
         if values.dtype != self.dtype:
             raise InternalError(f"{self.path.name}: got {values.dtype}, expected {self.dtype}")
-        self._file.write(np.ascontiguousarray(values).tobytes())
+        try:
+            self._file.write(np.ascontiguousarray(values).tobytes())
+        except OSError as e:  # a full disk: say which file (the caller aborts)
+            raise naming(self.path, e) from e
         self.length += int(values.shape[0])
 
     def finish(self) -> tuple[int, str]:
@@ -70,15 +73,21 @@ class NpyWriter:
             os.fsync(self._file.fileno())
             self._file.close()
             digest = file_digest(self.tmp)
-        except BaseException:
+        except BaseException as e:
             self.abort()
+            if isinstance(e, OSError):
+                raise naming(self.path, e) from e
             raise
         os.replace(self.tmp, self.path)
         return digest
 
     def abort(self) -> None:
+        """Remove the temporary file. Never raises for the close: after a failed write (a full
+        disk) closing flushes what is still buffered and fails again."""
         try:
             self._file.close()
+        except OSError:
+            pass
         finally:
             try:
                 self.tmp.unlink()

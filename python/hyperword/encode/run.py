@@ -158,6 +158,7 @@ def encode(
     fp = fingerprint(_identity(mode, tok, source, array_dtype, lex))
     run = TokenRun.check(Path(out), fp, force=force)
     if run.complete is not None:
+        run.settle()
         return dataclasses.replace(run.complete, run=RunStats(generated_shards=0, reused_shards=len(run.complete.shards)))
     run.begin()
     if lex is not None:

@@ -11,11 +11,20 @@ file; the worker memory-maps the shard and reads them itself, so only the result
 arrays (2 or 4 bytes a token) cross processes. Results come back in submission order with at
 most ``2 * threads`` tasks in flight, so memory stays bounded whatever the corpus size.
 Output is independent of the thread count: each task is encoded alone, then concatenated.
+
+Faults: workers are started with SIGINT blocked, so that Ctrl-C in a terminal (sent to the
+whole process group) interrupts only the main process, which stops the pool, instead of
+printing a traceback per worker; a worker whose parent is killed (``kill -9``, the OOM
+killer), which cannot stop the pool, notices within ``PARENT_POLL`` seconds and exits.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,6 +43,9 @@ Encoded = tuple[npt.NDArray[np.generic], npt.NDArray[np.int64]]
 
 #: rows per ``sp.encode`` call (its result is Python lists: ~36 bytes an id)
 CHUNK_ROWS = 4096
+
+#: seconds between a worker's checks that the process that started it is alive
+PARENT_POLL = 0.25
 
 _WORKER: tuple[spm.SentencePieceProcessor, int, str, TaskReader] | None = None
 
@@ -55,8 +67,16 @@ def encode_task(sp: spm.SentencePieceProcessor, eos: int, dtype: str, reader: Ta
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _init(model: bytes, eos: int, dtype: str) -> None:
+def _watch_parent(parent: int) -> None:
+    """Exit once the parent is gone (the worker is then re-parented)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os._exit(1)
+
+
+def _init(model: bytes, eos: int, dtype: str, parent: int) -> None:
     global _WORKER
+    threading.Thread(target=_watch_parent, args=(parent,), name="hyperword-parent-watch", daemon=True).start()
     _WORKER = (spm.SentencePieceProcessor(model_proto=model), eos, dtype, TaskReader())
 
 
@@ -82,11 +102,12 @@ class WorkerPool:
             return
         if self._pool is None:
             ctx = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.threads, mp_context=ctx, initializer=_init, initargs=(self.model, self.eos, self.dtype))
+            initargs = (self.model, self.eos, self.dtype, os.getpid())
+            self._pool = ProcessPoolExecutor(self.threads, mp_context=ctx, initializer=_init, initargs=initargs)
         pending: deque[Future[Encoded]] = deque()
         try:
             for task in tasks:
-                pending.append(self._pool.submit(_work, task))
+                pending.append(self._submit(task))
                 if len(pending) >= 2 * self.threads:
                     yield pending.popleft().result()
             while pending:
@@ -94,6 +115,18 @@ class WorkerPool:
         finally:
             for f in pending:
                 f.cancel()
+
+    def _submit(self, task: Task) -> Future[Encoded]:
+        """Submit ``task`` with SIGINT blocked: a worker process this starts inherits the mask
+        (a SIGINT arriving meanwhile reaches this process as soon as it is unblocked)."""
+        assert self._pool is not None
+        if not hasattr(signal, "pthread_sigmask"):
+            return self._pool.submit(_work, task)
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return self._pool.submit(_work, task)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def close(self) -> None:
         if self._pool is not None:

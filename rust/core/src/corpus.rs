@@ -58,6 +58,12 @@ pub fn generate_with_stats(
     let fp = fingerprint(cfg, &lexicon_info.sha256);
     let known = match existing_run(dir, &fp, opts.force)? {
         Existing::Complete(m) if verify_shards(dir, &m.shards).is_ok() => {
+            // A run killed between writing the manifest and removing its state left the state.
+            let state = dir.join(STATE_DIR);
+            if state.is_dir() {
+                std::fs::remove_dir_all(&state).at(&state)?;
+                sync_dir(dir)?;
+            }
             let reused = m.shards.len() as u64;
             return Ok((m, RunStats { generated: 0, reused }));
         }

@@ -142,20 +142,31 @@ impl NpyWriter {
         self.write_raw(values.len() as u64)
     }
 
+    // Write errors name the file being written (`DIR/tokens-00003.npy: No space left on
+    // device`), not its hidden temporary, which is gone by the time the error is read.
     fn write_raw(&mut self, items: u64) -> Result<()> {
         let file = self.file.as_mut().ok_or_else(|| Error::Internal("write after finish".into()))?;
-        file.write_all(&self.scratch).at(&self.tmp)?;
+        file.write_all(&self.scratch).at(&self.path)?;
         self.len += items;
         Ok(())
     }
 
-    /// Fill in the header, sync, hash and rename into place.
+    /// Fill in the header, sync, hash and rename into place; on failure (a full disk fails
+    /// the flush of what is buffered) the temporary file is removed.
     pub fn finish(mut self) -> Result<Written> {
-        let mut file = self.file.take().ok_or_else(|| Error::Internal("finish called twice".into()))?;
-        file.seek(SeekFrom::Start(0)).at(&self.tmp)?;
-        file.write_all(&header(self.dtype, self.len)).at(&self.tmp)?;
-        let file = file.into_inner().map_err(|e| e.into_error()).at(&self.tmp)?;
-        file.sync_all().at(&self.tmp)?;
+        let file = self.file.take().ok_or_else(|| Error::Internal("finish called twice".into()))?;
+        let result = self.seal(file);
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+        result
+    }
+
+    fn seal(&self, mut file: BufWriter<File>) -> Result<Written> {
+        file.seek(SeekFrom::Start(0)).at(&self.path)?;
+        file.write_all(&header(self.dtype, self.len)).at(&self.path)?;
+        let file = file.into_inner().map_err(|e| e.into_error()).at(&self.path)?;
+        file.sync_all().at(&self.path)?;
         drop(file);
         let (bytes, sha256) = digest(&self.tmp)?;
         std::fs::rename(&self.tmp, &self.path).at(&self.path)?;

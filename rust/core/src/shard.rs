@@ -52,15 +52,19 @@ pub fn temp_file_name(index: u64, format: Format) -> String {
 pub fn write_shard(dir: &Path, fuser: &Arc<Fuser>, cfg: &CorpusConfig, index: u64, control: &Control) -> Result<ShardInfo> {
     let name = shard_file_name(index, cfg.format);
     let tmp = dir.join(temp_file_name(index, cfg.format));
+    let dest = dir.join(&name);
     let result = write_to(&tmp, fuser, cfg, index, control);
     let (rows, words, text_bytes, bytes, sha256) = match result {
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
-            return Err(e);
+            // Name the shard, not its hidden temporary (gone now): "DIR/shard-00003.arrow: No space left on device".
+            return Err(match e {
+                Error::Io { path, source } if path == tmp => Error::Io { path: dest, source },
+                other => other,
+            });
         }
     };
-    let dest = dir.join(&name);
     std::fs::rename(&tmp, &dest).at(&dest)?;
     Ok(ShardInfo { index, path: name, rows, words, text_bytes, bytes, sha256 })
 }
