@@ -11,7 +11,7 @@ export CARGO_TARGET_DIR ?= $(CACHE)/target
 DEMO_WORDS ?= 100M
 DEMO_OUT   ?= $(CACHE)/demo-corpus
 
-.PHONY: setup build demo test test-rust test-python bench lexicon
+.PHONY: setup build demo test test-rust test-python bench lexicon fuzz
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -42,6 +42,12 @@ test-python:
 bench: setup
 	cargo bench -p hyperword-core --bench fusion
 	$(PY) benches/bench_generate.py --words 1e9 --threads 1,2
+
+# Coverage-guided fuzzing of the lexicon and configuration parsers (cargo-fuzz on stable,
+# installed from crates.io when missing), FUZZ_SECONDS per target on the committed corpus.
+FUZZ_SECONDS ?= 30
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) HYPERWORD_CACHE=$(CACHE) FUZZ_TARGET_DIR=$(CACHE)/target-fuzz rust/fuzz/run.sh
 
 lexicon:
 	python3 lexicons/build_multisimlex.py

@@ -15,7 +15,7 @@ from hyperword import LIMITS, ConfigError, LexiconError
 def test_limits_are_published() -> None:
     assert LIMITS == {
         "max_word_bytes": 1024, "max_phrase_words": 1024, "max_joiner_bytes": 64, "max_shards": 1_000_000,
-        "max_words": 2**64 - 1, "max_batch_text_bytes": 256 << 20, "max_lexicon_text_bytes": 2**32 - 1,
+        "max_words": 2**64 - 1, "max_batch_text_bytes": 256 << 20, "max_batch_words": 1 << 20, "max_lexicon_text_bytes": 2**32 - 1,
     }  # fmt: skip
     # The longest phrase (longest words, longest joiner) fits a record batch many times over,
     # so Arrow's 32-bit string offsets can never overflow inside a batch.
@@ -43,6 +43,8 @@ def test_phrase_length_joiner_and_shard_count(tmp_path: Path) -> None:
         hyperword.generate(out, 10_000, joiner="-" * 65)
     with pytest.raises(ConfigError, match="1000001 shards exceed the limit of 1000000"):
         hyperword.generate(out, 1_000_001, shard_words=1)
+    with pytest.raises(ConfigError, match="batch words: 1048577 exceeds the limit of 1048576"):
+        hyperword.generate(out, 10_000, batch_words=(1 << 20) + 1)
     with pytest.raises(ConfigError, match="below 2\\*\\*64"):
         hyperword.generate(out, 2**64, shard_words=2**63)
     assert not out.exists()

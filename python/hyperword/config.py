@@ -8,7 +8,7 @@ language weights, ``"10M"`` or ``"1e9"`` to a word count.
 from __future__ import annotations
 
 import functools
-from decimal import Decimal
+from decimal import Decimal, localcontext
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -36,7 +36,12 @@ def parse_count(text: str | int) -> int:
         match = _COUNT.match(text)
         if not match:
             raise ConfigError(f"invalid count {text!r}: expected a positive number such as 1000, 10M, 1e9")
-        value = Decimal(match.group(1)) * _SUFFIXES[match.group(2).lower()]
+        value = Decimal(match.group(1))
+        if value.adjusted() > 40:  # far past 2**64; multiplying would overflow Decimal's context
+            raise ConfigError(f"invalid count {text!r}: larger than 2**64 - 1")
+        with localcontext() as ctx:
+            ctx.prec = len(match.group(1)) + 20  # exact: no rounding of the digits given
+            value *= _SUFFIXES[match.group(2).lower()]
     if value != value.to_integral_value() or value < 1:
         raise ConfigError(f"invalid count {text!r}: expected a positive whole number")
     if value >= 2**64:
@@ -57,7 +62,18 @@ def parse_phrase_length(value: PhraseLength) -> tuple[int, int]:
         low = int(match.group(1))
         return low, int(match.group(2) or low)
     low, high = value
-    return int(low), int(high)
+    try:
+        return int(low), int(high)
+    except OverflowError:  # int(inf)
+        raise ConfigError(f"invalid words per phrase {value!r}") from None
+
+
+def _number(what: str, value: Any) -> float:
+    """``float(value)``, with an int too large for a float as a ``ConfigError``."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ConfigError(f"{what} is too large for a number: {str(value)[:20]}...") from None
 
 
 def _check_phrase_length(low: int, high: int) -> tuple[int, int]:
@@ -71,10 +87,12 @@ def parse_langs(value: Langs) -> list[dict[str, Any]]:
     if value is None:
         return []
     if isinstance(value, Mapping):
-        return [{"lang": str(k), "weight": float(v)} for k, v in value.items()]
+        return [{"lang": str(k), "weight": _number(f"weight of {k!r}", v)} for k, v in value.items()]
     items = value.split(",") if isinstance(value, str) else list(value)
     out = []
     for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"invalid language list {value!r}: expected language codes (str), got {item!r}")
         lang, _, weight = item.strip().partition(":")
         if not lang:
             raise ConfigError(f"invalid language list {value!r}: empty language code")
@@ -127,8 +145,8 @@ def fusion_config(
         "words_per_phrase": {"min": low, "max": high, "dist": phrase_dist},
         "langs": parse_langs(langs),
         "mix": mix,
-        "alpha": float(alpha),
-        "coherence": float(coherence),
+        "alpha": _number("alpha", alpha),
+        "coherence": _number("coherence", coherence),
         "joiner": joiner,
         "case": case,
     }

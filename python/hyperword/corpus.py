@@ -49,6 +49,10 @@ from hyperword.manifest import Manifest, RunStats
 
 DEFAULT_SHARD_WORDS = 10_000_000
 DEFAULT_BATCH_WORDS = 1 << 20
+# ``sample`` builds a Python list: more than this is a job for ``stream``.
+MAX_SAMPLE = 1_000_000
+# Worker threads of one ``generate`` (each gets its own shards; more cannot help).
+MAX_THREADS = 1024
 
 
 def _check_whole(name: str, value: object, minimum: int) -> None:
@@ -131,6 +135,12 @@ def generate(
     """
     if threads is not None:
         _check_whole("threads", threads, minimum=1)
+        if threads > MAX_THREADS:
+            raise _hyperword.ConfigError(f"threads must be at most {MAX_THREADS}, got {threads}")
+    if os.fspath(out) == "":
+        raise _hyperword.ConfigError("out must name the output directory, got an empty path")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable (it is called with the words written so far), got {progress!r}")
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
         words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
@@ -210,6 +220,8 @@ def sample(
 ) -> list[str]:
     """Return ``n`` phrases: the first ``n`` rows of shard 0 of the corpus with these options."""
     _check_whole("n", n, minimum=0)
+    if n > MAX_SAMPLE:
+        raise _hyperword.ConfigError(f"sample returns at most {MAX_SAMPLE} phrases, got n={n}: stream() yields any number")
     _check_whole("seed", seed, minimum=0)
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(

@@ -11,6 +11,9 @@ use crate::word::is_forbidden_char;
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_TEMPLATE: &str = "{source} = {target}";
+/// The longest template, in bytes. Each placeholder copies a whole phrase (up to about 1 MiB),
+/// so this bounds one row to some 140 MiB, within a record batch's text.
+pub const MAX_TEMPLATE_BYTES: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,6 +62,9 @@ impl BridgeConfig {
 impl Template {
     /// `{source}` and `{target}` are replaced; `{{` and `}}` stand for braces.
     pub fn parse(template: &str) -> Result<Template> {
+        if template.len() > MAX_TEMPLATE_BYTES {
+            return Err(Error::config(format!("the template is longer than {MAX_TEMPLATE_BYTES} bytes ({})", template.len())));
+        }
         let bad = |why: &str| Error::config(format!("template {template:?}: {why}"));
         if let Some(c) = template.chars().find(|&c| is_forbidden_char(c) && c != '\n' && c != '\t') {
             return Err(bad(&format!("contains the control or format character U+{:04X}", c as u32)));
@@ -135,6 +141,10 @@ mod tests {
             let err = Template::parse(t).unwrap_err().to_string();
             assert!(err.contains(needle), "{t}: {err}");
         }
+        // A long template repeating {source} made one row gigabytes long: memory without bound.
+        let long = "{source}".repeat(MAX_TEMPLATE_BYTES / 8 + 1);
+        assert!(Template::parse(&long).unwrap_err().to_string().contains("longer than 1024 bytes"));
+        assert!(Template::parse(&"{source}".repeat(MAX_TEMPLATE_BYTES / 8)).is_ok());
         let no_pivot = BridgeConfig { mode: BridgeMode::Translate, pivot: None, template: default_template() };
         assert!(no_pivot.validate().unwrap_err().to_string().contains("pivot"));
     }

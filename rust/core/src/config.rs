@@ -21,6 +21,9 @@ pub const DEFAULT_ZSTD_LEVEL: i32 = 1;
 
 /// The most shards one corpus may have.
 pub const MAX_SHARDS: u64 = 1_000_000;
+/// Words per record batch: with words of at most `MAX_WORD_BYTES`, every string column of a
+/// batch (text, source, target, words, langs) stays far below Arrow's 2 GiB of 32-bit offsets.
+pub const MAX_BATCH_WORDS: u64 = 1 << 20;
 
 /// How phrases are fused from lexicon words.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,6 +231,9 @@ impl CorpusConfig {
                 return Err(Error::config(format!("{name} must be a positive number")));
             }
         }
+        if self.batch_words > MAX_BATCH_WORDS {
+            return Err(Error::config(format!("batch words: {} exceeds the limit of {MAX_BATCH_WORDS} (Arrow's 32-bit offsets per batch)", self.batch_words)));
+        }
         let shards = self.words.div_ceil(self.shard_words);
         if shards > MAX_SHARDS {
             return Err(Error::config(format!("{shards} shards exceed the limit of {MAX_SHARDS}: raise --shard-words")));
@@ -284,12 +290,17 @@ impl CorpusConfig {
 }
 
 fn check_weights(what: &str, weights: impl Iterator<Item = f64>) -> Result<()> {
-    let mut sum = 0.0;
+    let (mut sum, mut count) = (0.0, 0usize);
     for w in weights {
         if !(w.is_finite() && w >= 0.0) {
             return Err(Error::config(format!("{what} must be non-negative numbers, got {w}")));
         }
         sum += w;
+        count += 1;
+    }
+    // The alias table scales each weight by count / sum: both must stay finite.
+    if !(sum * count as f64).is_finite() {
+        return Err(Error::config(format!("{what} are too large: their sum overflows")));
     }
     if sum > 0.0 {
         Ok(())
@@ -364,6 +375,9 @@ mod tests {
             (r#"{"columns": ["text", "text"]}"#, "listed twice"),
             (r#"{"colums": ["text"]}"#, "unknown field"),
             (r#"{"words": 100000000000, "shard_words": 1}"#, "shards exceed"),
+            // Found by fuzzing: finite weights whose sum overflows used to panic in the alias table.
+            (r#"{"fusion": {"langs": [{"lang": "en", "weight": 1e308}, {"lang": "ru", "weight": 1e308}]}}"#, "too large"),
+            (r#"{"fusion": {"words_per_phrase": {"min": 1, "max": 2, "dist": "weights:1e308,1e308"}}}"#, "too large"),
         ];
         for (json, needle) in cases {
             let err = CorpusConfig::from_json(json).unwrap_err().to_string();

@@ -69,6 +69,7 @@ where
         }
         r
     };
+    let threads = threads.min(indices.len()); // never more threads than shards
     let results: Vec<Result<T>> = if threads <= 1 {
         indices.iter().map(guarded).collect()
     } else {

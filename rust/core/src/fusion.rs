@@ -103,18 +103,24 @@ impl Fuser {
         let mut pools = Vec::with_capacity(langs.len());
         for &lang in &langs {
             let ids: Vec<u32> = (0..lexicon.entries.len() as u32).filter(|&i| lexicon.entries[i as usize].lang == lang).collect();
-            let pool = |ids: Vec<u32>| -> Option<Pool> {
+            let pool = |ids: Vec<u32>| -> Result<Option<Pool>> {
                 let w: Vec<f64> = ids.iter().map(|&i| weight(i as usize)).collect();
-                (w.iter().sum::<f64>() > 0.0).then(|| Pool { table: Alias::new(&w), ids })
+                let total: f64 = w.iter().sum();
+                // The alias table scales each weight by len / total: both must stay finite.
+                if !(total * w.len() as f64).is_finite() {
+                    let msg = format!("word weights to the power alpha = {} overflow: lower alpha or scale the lexicon's weights down", cfg.alpha);
+                    return Err(Error::config(msg));
+                }
+                Ok((total > 0.0).then(|| Pool { table: Alias::new(&w), ids }))
             };
             let mut by_field = Vec::new();
             if coherent {
                 by_field = (0..lexicon.fields.len() as u16)
                     .map(|f| pool(ids.iter().copied().filter(|&i| lexicon.entries[i as usize].field == Some(f)).collect()))
-                    .collect();
+                    .collect::<Result<_>>()?;
             }
             let code = &lexicon.langs[lang as usize];
-            let all = pool(ids).ok_or_else(|| match &translations {
+            let all = pool(ids)?.ok_or_else(|| match &translations {
                 Some(_) => Error::config(format!(
                     "no word of language {code:?} has a translation: its concepts have no word in the pivot language"
                 )),
@@ -327,4 +333,26 @@ fn phrase_lengths(cfg: &FusionConfig) -> PhraseLengthParts {
         LengthDist::Weights(w) => Alias::new(w),
     });
     PhraseLengthParts { min_len: pl.min, len_table }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexicon::LoadOptions;
+    use std::path::Path;
+
+    #[test]
+    fn overflowing_weights_are_a_config_error_not_a_panic() {
+        // Found by the fuzzer (rust/fuzz, target lexicon/config): weight^alpha summing to infinity.
+        let text = "lang\tword\tweight\nen\ta\t1e308\nen\tb\t1e308\nen\tc\t1000\n";
+        let lex = Lexicon::parse(text.as_bytes(), Path::new("t.tsv"), &LoadOptions::default()).unwrap();
+        for alpha in [1.0, 1.5, 4.3e10] {
+            let cfg = FusionConfig { alpha, ..Default::default() };
+            let err = Fuser::new(&lex, &cfg).unwrap_err().to_string();
+            assert!(err.contains("overflow"), "{alpha}: {err}");
+        }
+        let cfg = FusionConfig { alpha: 1.0, coherence: 0.5, ..Default::default() };
+        assert!(Fuser::new(&lex, &cfg).is_err());
+        assert!(Fuser::new(&lex, &FusionConfig::default()).is_ok(), "alpha 0 ignores the weights");
+    }
 }

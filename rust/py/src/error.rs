@@ -31,7 +31,11 @@ pub fn to_py(err: Error) -> PyErr {
             ErrorKind::PermissionDenied => PyPermissionError::new_err(msg),
             ErrorKind::AlreadyExists => PyFileExistsError::new_err(msg),
             ErrorKind::IsADirectory => PyIsADirectoryError::new_err(msg),
-            _ => PyOSError::new_err((source.raw_os_error().unwrap_or(0), msg)),
+            // Python prefixes "[Errno N]"; Rust's own "(os error N)" suffix would repeat it.
+            _ => {
+                let code = source.raw_os_error().unwrap_or(0);
+                PyOSError::new_err((code, msg.trim_end_matches(&format!(" (os error {code})")).to_string()))
+            }
         },
     }
 }

@@ -35,6 +35,7 @@ fn limits(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
     d.set_item("max_shards", config::MAX_SHARDS)?;
     d.set_item("max_words", u64::MAX)?;
     d.set_item("max_batch_text_bytes", batch::MAX_BATCH_TEXT_BYTES)?;
+    d.set_item("max_batch_words", config::MAX_BATCH_WORDS)?;
     d.set_item("max_lexicon_text_bytes", u32::MAX)?;
     Ok(d)
 }
