@@ -1,0 +1,218 @@
+"""LoRA adapters with ``peft``: adding named adapters, choosing which one the forward pass uses,
+and naming the parameters each part of the model owns.
+
+Two pitfalls shape this module:
+
+- ``peft``'s ``set_adapter`` (and ``enable_adapter_layers``) switch ``requires_grad`` on for the
+  adapter they activate, so ``requires_grad`` says nothing reliable about what a stage trains.
+  What a stage trains is decided by parameter *name* (:func:`owner_of`, :func:`parameters_of`);
+  :func:`set_trainable` then makes ``requires_grad`` agree.
+- switching adapters inside a block must put everything back afterwards, exceptions included:
+  :func:`adapter_view` restores the active adapter, whether adapter layers were enabled, and
+  every parameter's ``requires_grad``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from peft.tuners.tuners_utils import BaseTunerLayer
+
+from hyperword._hyperword import ConfigError, InternalError
+from hyperword.train.model import seeded
+
+__all__ = [
+    "BASE",
+    "LORA_TARGETS",
+    "LoraSpec",
+    "adapter_names",
+    "adapter_view",
+    "add_adapter",
+    "base_state_dict",
+    "owner_of",
+    "parameters_of",
+    "set_trainable",
+]
+
+#: the owner name of every parameter that belongs to no adapter
+BASE = "base"
+#: every linear layer of a Llama block
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass(frozen=True)
+class LoraSpec:
+    """Rank, scaling (``alpha / r``), dropout and target layers of a LoRA adapter."""
+
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    targets: tuple[str, ...] = field(default=LORA_TARGETS)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.r, bool) or not isinstance(self.r, int) or self.r < 1:
+            raise ConfigError(f"LoRA rank must be a positive integer, got {self.r!r}")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, int) or self.alpha < 1:
+            raise ConfigError(f"LoRA alpha must be a positive integer (the scale is alpha / r), got {self.alpha!r}")
+        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            raise ConfigError(f"LoRA dropout must be in [0, 1), got {self.dropout!r}")
+        unknown = sorted(set(self.targets) - set(LORA_TARGETS))
+        if not self.targets or unknown:
+            raise ConfigError(f"LoRA targets must be a non-empty subset of {', '.join(LORA_TARGETS)}; got {list(self.targets)}")
+
+    def config(self) -> LoraConfig:
+        return LoraConfig(r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout, target_modules=list(self.targets), bias="none")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"r": self.r, "alpha": self.alpha, "dropout": self.dropout, "targets": list(self.targets)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoraSpec:
+        return cls(r=data["r"], alpha=data["alpha"], dropout=data["dropout"], targets=tuple(data["targets"]))
+
+
+def check_adapter_name(name: str) -> str:
+    """Adapter names become module keys and directory names: a plain identifier, not ``base``."""
+    if not isinstance(name, str) or not name.isidentifier() or name == BASE or name.startswith("lora_"):
+        raise ConfigError(f"adapter name must be a Python identifier other than {BASE!r} and not starting with 'lora_', got {name!r}")
+    return name
+
+
+def owner_of(param_name: str) -> str:
+    """Who a parameter belongs to, from its name alone: the adapter ``X`` for
+    ``...lora_A.X.weight`` (any ``lora_*`` container), else :data:`BASE`."""
+    parts = param_name.split(".")
+    for i, part in enumerate(parts[:-1]):
+        if part.startswith("lora_"):
+            return parts[i + 1]
+    return BASE
+
+
+def parameters_of(model: torch.nn.Module, owners: Iterable[str]) -> list[tuple[str, torch.nn.Parameter]]:
+    """The parameters owned by ``owners`` (adapter names and/or :data:`BASE`), by name, in the
+    model's order; ``requires_grad`` is not consulted."""
+    wanted = set(owners)
+    return [(n, p) for n, p in model.named_parameters() if owner_of(n) in wanted]
+
+
+def set_trainable(model: torch.nn.Module, owners: Iterable[str]) -> None:
+    """``requires_grad`` on exactly for the parameters of ``owners`` (call after any
+    ``set_adapter``, which changes it)."""
+    wanted = set(owners)
+    for n, p in model.named_parameters():
+        p.requires_grad_(owner_of(n) in wanted)
+
+
+def adapter_names(model: torch.nn.Module) -> list[str]:
+    """The adapters a model holds, in the order they were added (``[]`` for a plain model)."""
+    return list(model.peft_config) if isinstance(model, PeftModel) else []
+
+
+def add_adapter(model: torch.nn.Module, name: str, spec: LoraSpec, *, seed: int | list[int]) -> PeftModel:
+    """``model`` with a new LoRA adapter ``name`` (wrapped in a ``PeftModel`` the first time).
+    LoRA's B matrices start at zero, so the outputs do not change; the A matrices are drawn
+    from ``seed`` alone. The previously active adapter stays active."""
+    check_adapter_name(name)
+    if name in adapter_names(model):
+        raise ConfigError(f"adapter {name!r} exists already")
+    with seeded(seed), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # peft calls a deprecated transformers method
+        if isinstance(model, PeftModel):
+            active = model.active_adapter
+            model.add_adapter(name, spec.config())
+            model.set_adapter(active)
+            return model
+        wrapped = get_peft_model(model, spec.config(), adapter_name=name)
+    if not isinstance(wrapped, PeftModel):
+        raise InternalError(f"peft returned {type(wrapped).__name__}, not a PeftModel")
+    return wrapped
+
+
+def _tuner_layers(model: torch.nn.Module) -> list[BaseTunerLayer]:
+    return [m for m in model.modules() if isinstance(m, BaseTunerLayer)]
+
+
+def adapters_enabled(model: torch.nn.Module) -> bool:
+    """Whether adapter layers take part in the forward pass (``False`` for a plain model)."""
+    layers = _tuner_layers(model)
+    return bool(layers) and not any(layer.disable_adapters for layer in layers)
+
+
+def active_view(model: torch.nn.Module) -> str | None:
+    """The adapter the forward pass uses now, or ``None`` when it is the base model alone."""
+    if not isinstance(model, PeftModel) or not adapters_enabled(model):
+        return None
+    return str(model.active_adapter)
+
+
+@contextmanager
+def adapter_view(model: torch.nn.Module, view: str | None) -> Iterator[None]:
+    """Inside the block, the forward pass uses adapter ``view`` over the base weights, or the base
+    model alone for ``None``. On exit (also by an exception) the previously active adapter, the
+    enabled/disabled state of the adapter layers and every ``requires_grad`` are put back."""
+    if not isinstance(model, PeftModel):
+        if view is not None:
+            raise ConfigError(f"adapter {view!r} does not exist (the model has no adapters)")
+        yield
+        return
+    if view is not None and view not in model.peft_config:
+        raise ConfigError(f"adapter {view!r} does not exist (the model has {', '.join(adapter_names(model))})")
+    previous_active = str(model.active_adapter)
+    previous_enabled = adapters_enabled(model)
+    grads = {n: p.requires_grad for n, p in model.named_parameters()}
+    try:
+        _switch(model, view)
+        yield
+    finally:
+        model.set_adapter(previous_active)
+        _enable_layers(model, previous_enabled)
+        for n, p in model.named_parameters():
+            p.requires_grad_(grads[n])
+
+
+def _enable_layers(model: torch.nn.Module, enabled: bool) -> None:
+    """Adapter layers on or off (what peft's ``enable/disable_adapter_layers`` do, for LoRA
+    without bias terms; turning them on also sets ``requires_grad`` of the active adapter)."""
+    for layer in _tuner_layers(model):
+        layer.enable_adapters(enabled)
+
+
+def _switch(model: PeftModel, view: str | None) -> None:
+    if view is None:
+        _enable_layers(model, False)
+        return
+    model.set_adapter(view)
+    _enable_layers(model, True)
+
+
+def base_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The base model's weights under a plain ``LlamaForCausalLM``'s names (adapter weights
+    dropped, peft's ``.base_layer`` unwrapped), for ``save_pretrained(state_dict=...)``."""
+    base = model.get_base_model() if isinstance(model, PeftModel) else model
+    if not isinstance(base, torch.nn.Module):
+        raise InternalError("peft's base model is not a torch module")
+    out: dict[str, torch.Tensor] = {}
+    for name, tensor in base.state_dict().items():
+        if owner_of(name) != BASE:
+            continue
+        out[name.replace(".base_layer.", ".")] = tensor
+    return out
+
+
+def adapter_specs(model: torch.nn.Module) -> dict[str, LoraSpec]:
+    """Each adapter's :class:`LoraSpec`, read back from peft's configs, in the order added."""
+    specs: dict[str, LoraSpec] = {}
+    if isinstance(model, PeftModel):
+        for name, cfg in model.peft_config.items():
+            if not isinstance(cfg, LoraConfig):
+                raise InternalError(f"adapter {name!r} is not a LoRA adapter")
+            targets = cfg.target_modules
+            names: Sequence[str] = [targets] if isinstance(targets, str) else sorted(targets or [])
+            specs[name] = LoraSpec(r=cfg.r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, targets=tuple(t for t in LORA_TARGETS if t in names))
+    return specs

@@ -1,0 +1,178 @@
+"""The token directories a run reads: described from their manifests, checked to share one
+tokenizer, and the ``random`` control corpus made when a plan needs it.
+
+The ``random`` role (unless the caller maps it to a directory of its own) is a *random twin*
+of the ``mnemo`` corpus, written once under the run's directory: a token directory with
+exactly the ``mnemo`` corpus's shards, document lengths and token count, every document still
+ending in eos, and every other token drawn uniformly (seeded by the run's seed) from the
+tokenizer's vocabulary without its special ids (sentencepiece control, unknown and unused
+pieces: ``<unk>``, ``<s>``, ``</s>``, padding). It is read like any other corpus, so mixtures,
+exact token accounting and resume work the same, and its sequences have the same length
+(``seq_len``) as every other stage's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hyperword._hyperword import ConfigError, HyperwordError, __version__
+from hyperword.encode.manifest import DTYPE_RULE, FORMAT, FORMAT_VERSION, KIND, docs_file_name, read_token_manifest, tokens_file_name
+from hyperword.encode.npy import NpyWriter
+from hyperword.manifest import MANIFEST_FILE
+from hyperword.shards import fingerprint, manifest_json, write_atomic
+
+__all__ = ["TokenDir", "check_tokenizer", "describe", "random_twin", "special_ids"]
+
+MODEL_FILE = "tokenizer.model"
+
+
+@dataclass(frozen=True)
+class TokenDir:
+    """What a run needs to know about one token directory (from its manifest)."""
+
+    name: str
+    path: Path
+    fingerprint: str
+    tokens: int
+    documents: int
+    tokenizer_sha256: str
+    vocab_size: int
+    eos_id: int
+    tokenizer_path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        return data
+
+
+def describe(name: str, path: str | os.PathLike[str]) -> TokenDir:
+    """Read ``path``'s token manifest; ``ConfigError`` when it is not a finished token directory."""
+    p = Path(path)
+    if not p.is_dir():
+        raise ConfigError(f"corpus {name!r}: {str(p)!r} is not a directory")
+    try:
+        m = read_token_manifest(p)
+    except FileNotFoundError:
+        raise ConfigError(f"corpus {name!r}: {str(p)!r} is not a token directory (no {MANIFEST_FILE}; make one with `hyperword encode`)") from None
+    tok = m.tokenizer
+    try:
+        return TokenDir(name, p, m.fingerprint, m.tokens, m.documents, str(tok["sha256"]), int(tok["vocab_size"]), int(tok["eos_id"]), str(tok.get("path", "")))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ConfigError(f"corpus {name!r}: {str(p)!r}: the manifest's tokenizer record is incomplete ({e})") from None
+
+
+def _model_file(tokenizer: str | os.PathLike[str]) -> Path:
+    p = Path(tokenizer)
+    return p / MODEL_FILE if p.is_dir() else p
+
+
+def check_tokenizer(dirs: Iterable[TokenDir], tokenizer: str | os.PathLike[str] | None = None) -> TokenDir:
+    """Every directory made with one tokenizer (and with ``tokenizer`` — a tokenizer directory
+    or ``tokenizer.model`` — when given); returns one of them as the reference."""
+    dirs = list(dirs)
+    if not dirs:
+        raise ConfigError("no token directories given")
+    shas = {d.tokenizer_sha256 for d in dirs}
+    if len(shas) > 1:
+        listing = "; ".join(f"{d.name} ({d.path}): {d.tokenizer_sha256[:12]}" for d in dirs)
+        raise ConfigError(f"token directories were made with different tokenizers (sha256 of tokenizer.model): {listing}")
+    ref = dirs[0]
+    if tokenizer is not None:
+        model = _model_file(tokenizer)
+        try:
+            sha = hashlib.sha256(model.read_bytes()).hexdigest()
+        except OSError as e:
+            raise ConfigError(f"tokenizer {str(tokenizer)!r}: cannot read {model.name}: {e}") from None
+        if sha != ref.tokenizer_sha256:
+            raise ConfigError(
+                f"tokenizer {str(tokenizer)!r} (sha256 {sha[:12]}) is not the one the token shards were made with ({ref.tokenizer_sha256[:12]})"
+            )
+    return ref
+
+
+def special_ids(ref: TokenDir, tokenizer: str | os.PathLike[str] | None = None) -> list[int]:
+    """The ids of sentencepiece's control, unknown and unused pieces, from ``tokenizer`` or else
+    the tokenizer path the manifest records (its sha256 checked against the manifest)."""
+    import sentencepiece as spm
+
+    candidates = [_model_file(tokenizer)] if tokenizer is not None else [_model_file(ref.tokenizer_path)] if ref.tokenizer_path else []
+    for model in candidates:
+        try:
+            data = model.read_bytes()
+        except OSError:
+            continue
+        if hashlib.sha256(data).hexdigest() != ref.tokenizer_sha256:
+            raise ConfigError(f"tokenizer {str(model)!r} is not the one the token shards were made with (sha256 differs)")
+        sp = spm.SentencePieceProcessor(model_proto=data)
+        if int(sp.get_piece_size()) != ref.vocab_size:
+            raise ConfigError(f"tokenizer {str(model)!r} has {sp.get_piece_size()} pieces, the manifest says {ref.vocab_size}")
+        return [i for i in range(ref.vocab_size) if sp.is_control(i) or sp.is_unknown(i) or sp.is_unused(i)]
+    raise ConfigError(
+        f"the random corpus needs the tokenizer (to leave out its special ids), and {ref.tokenizer_path or 'no path'!r} recorded in "
+        f"{ref.path}'s manifest is not readable; pass the tokenizer directory"
+    )
+
+
+def random_twin(like: TokenDir, out: str | os.PathLike[str], *, seed: int, tokenizer: str | os.PathLike[str] | None = None) -> TokenDir:
+    """The random twin of ``like`` in ``out`` (see the module doc), reused when ``out`` holds one
+    made from the same corpus, tokenizer and seed."""
+    out = Path(out)
+    special = special_ids(like, tokenizer)
+    allowed = np.setdiff1d(np.arange(like.vocab_size, dtype=np.int64), np.asarray(special + [like.eos_id], dtype=np.int64))
+    identity = {"kind": "random-twin", "like": like.fingerprint, "seed": seed, "tokenizer_sha256": like.tokenizer_sha256, "excluded": special}
+    fp = fingerprint(identity)
+    try:
+        if read_token_manifest(out).fingerprint == fp:
+            return describe("random", out)
+    except (OSError, HyperwordError):  # absent or broken: made afresh below
+        pass
+    source = read_token_manifest(like.path)
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    rng = np.random.default_rng([seed, 0x72616E64])
+    dtype = np.dtype(source.dtype).newbyteorder("<")
+    shards = []
+    for shard in source.shards:
+        ends = np.load(like.path / shard.docs_path, mmap_mode="r")
+        tokens = allowed[rng.integers(0, len(allowed), size=shard.tokens)].astype(dtype)
+        if len(ends):
+            tokens[np.asarray(ends, dtype=np.int64) - 1] = like.eos_id
+        shards.append(_write_shard(tmp, shard.index, tokens, np.asarray(ends, dtype="<i8")))
+    data = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": KIND, "mode": "random",
+        "versions": {"hyperword": __version__, "numpy": np.__version__}, "fingerprint": fp,
+        "tokenizer": source.tokenizer, "source": {"kind": "random", "like": {"path": str(like.path), "fingerprint": like.fingerprint}, "seed": seed, "excluded_ids": special},
+        "dtype": dtype.name, "dtype_rule": DTYPE_RULE, "eos_after_every_document": True,
+        "totals": {"shards": len(shards), "documents": sum(s["documents"] for s in shards), "tokens": sum(s["tokens"] for s in shards)},
+        "shards": shards,
+    }  # fmt: skip
+    write_atomic(tmp / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    return describe("random", out)
+
+
+def _write_shard(directory: Path, index: int, tokens: np.ndarray[Any, Any], ends: np.ndarray[Any, Any]) -> dict[str, Any]:
+    writers = [NpyWriter(directory / tokens_file_name(index), tokens.dtype), NpyWriter(directory / docs_file_name(index), ends.dtype)]
+    writers[0].write(tokens)
+    writers[1].write(ends)
+    (tokens_bytes, tokens_sha), (docs_bytes, docs_sha) = (w.finish() for w in writers)
+    return {
+        "index": index, "tokens_path": tokens_file_name(index), "docs_path": docs_file_name(index), "documents": int(len(ends)),
+        "tokens": int(len(tokens)), "tokens_bytes": tokens_bytes, "docs_bytes": docs_bytes, "tokens_sha256": tokens_sha, "docs_sha256": docs_sha,
+    }  # fmt: skip
+
+
+def describe_all(paths: Mapping[str, str | os.PathLike[str]]) -> dict[str, TokenDir]:
+    return {name: describe(name, p) for name, p in paths.items()}

@@ -1,0 +1,75 @@
+"""Batches for training and evaluation through :mod:`hyperword.torch`, and the language-model
+loss on them.
+
+A batch is ``{"tokens": int64 [B, seq_len + 1], "corpus": int64 [B], ...}``: inputs are
+``tokens[:, :-1]``, targets ``tokens[:, 1:]`` (already shifted, so the loss is computed here,
+not by ``transformers``, which would shift a second time).
+
+Loaders are single-process (``num_workers=0``): the trainer's batches cost little next to a
+training step on these model sizes, and the loader's ``state_dict`` is then exactly where the
+trainer stands.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Mapping
+
+import torch
+import torch.nn.functional as F
+
+from hyperword._hyperword import ConfigError
+from hyperword.torch import TokenDataset, TokenLoader
+from hyperword.train.model import derive_seed
+from hyperword.train.plan import MixtureSchedule, Stage
+
+__all__ = ["eval_batches", "lm_loss", "make_loader", "stage_loader"]
+
+
+def make_loader(
+    corpora: Mapping[str, str | os.PathLike[str]],
+    *,
+    seq_len: int,
+    batch_size: int,
+    seed: int,
+    weights: Mapping[str, float] | None = None,
+    schedule: Callable[[int], Mapping[str, float]] | None = None,
+    max_batches: int | None = None,
+) -> TokenLoader:
+    """A loader over ``corpora`` (name -> token directory): fixed ``weights``, or a
+    ``schedule`` (batch index -> weights), which then replaces them."""
+    with torch.random.fork_rng(devices=[]):  # whatever set-up draws, the training RNG stream is untouched
+        dataset = TokenDataset(
+            {name: str(path) for name, path in corpora.items()}, seq_len=seq_len, batch_size=batch_size, seed=seed,
+            weights=None if weights is None or schedule is not None else dict(weights), schedule=schedule, max_batches=max_batches,
+        )  # fmt: skip
+        return TokenLoader(dataset, num_workers=0)
+
+
+def stage_loader(stage: Stage, index: int, corpora: Mapping[str, str | os.PathLike[str]], *, seq_len: int, batch_size: int, seed: int, batches: int) -> TokenLoader:
+    """The loader of stage ``index`` of a run seeded ``seed``: its mixture (or its schedule from
+    ``mixture`` to ``mixture_end``) over the roles it names, ``batches`` micro-batches."""
+    roles = stage.roles
+    schedule = None if stage.mixture_end is None else MixtureSchedule(stage.mixture, stage.mixture_end, batches)
+    return make_loader(
+        {role: corpora[role] for role in roles}, seq_len=seq_len, batch_size=batch_size, seed=derive_seed(seed, index, 0xDA7A),
+        weights={r: stage.mixture.get(r, 0.0) for r in roles}, schedule=schedule, max_batches=batches,
+    )  # fmt: skip
+
+
+def eval_batches(path: str | os.PathLike[str], *, seq_len: int, batch_size: int, batches: int, seed: int) -> list[torch.Tensor]:
+    """``batches`` fixed token batches of one validation directory: the same for every run,
+    arm and seed of the experiment (``seed`` is a constant of the trainer, not the run's)."""
+    loader = make_loader({"validation": path}, seq_len=seq_len, batch_size=batch_size, seed=seed, max_batches=batches)
+    out = [batch["tokens"].to(torch.int64) for batch in itertools.islice(iter(loader), batches)]
+    if len(out) != batches:
+        raise ConfigError(f"validation corpus {str(path)!r} gave {len(out)} batches, {batches} were asked for")
+    return out
+
+
+def lm_loss(model: torch.nn.Module, tokens: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
+    """Next-token cross-entropy of ``model`` on a token batch ``[B, L + 1]`` (fp32 logits)."""
+    inputs, targets = tokens[:, :-1], tokens[:, 1:]
+    logits = model(input_ids=inputs).logits
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction=reduction)

@@ -1,0 +1,122 @@
+"""Presets: everything about a run that is not the plan, the data or the seed.
+
+========  =====  =======  =====  =====  ===========  =======  ========  ===========================
+preset    model  seq_len  batch  accum  tokens       lr       LoRA lr   evaluation
+========  =====  =======  =====  =====  ===========  =======  ========  ===========================
+``smoke`` tiny   64       8      1      16,384       3e-3     1e-2      every 4,096 tokens, 2 x 8
+``cpu``   tiny   128      16     1      524,288      3e-3     1e-2      every 65,536 tokens, 4 x 16
+``gpu``   base   1024     32     4      2.62B        6e-4     2e-3      every 13.1M tokens, 50 x 32
+========  =====  =======  =====  =====  ===========  =======  ========  ===========================
+
+``smoke`` is for tests (seconds per run). ``cpu`` is sized for the 2-core machine: the tiny model
+trains at about 6k tokens/s there (measured, seq_len 128, batch 16, 2 threads), so a run is
+about 90 s of training plus ~10 s of evaluation with two validation sets, and 4 arms x 3 seeds
+fit in 30 minutes. ``gpu`` is a real budget for the ~120M ``base`` model (about 20
+tokens per parameter, Chinchilla-style) in bf16 autocast.
+
+Token budgets count trained target tokens (``seq_len`` per sequence); every budget, stage budget,
+evaluation interval and checkpoint interval is a whole number of optimizer steps of
+``seq_len * batch_size * grad_accum`` tokens.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from hyperword._hyperword import ConfigError
+from hyperword.train.adapters import LoraSpec
+from hyperword.train.model import MAX_POSITIONS, get_size
+
+__all__ = ["PRESETS", "Preset", "get_preset"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Model size, data shape, budget, optimiser and evaluation settings of a run."""
+
+    name: str
+    size: str
+    seq_len: int
+    batch_size: int
+    grad_accum: int
+    tokens: int
+    lr: float
+    lora_lr: float
+    warmup: float = 0.1
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.1
+    betas: tuple[float, float] = (0.9, 0.95)
+    grad_clip: float = 1.0
+    eval_every: int = 0
+    eval_batches: int = 4
+    eval_batch_size: int = 16
+    checkpoint_every: int = 0
+    lora: LoraSpec = field(default_factory=LoraSpec)
+
+    def __post_init__(self) -> None:
+        get_size(self.size)
+        for name in ("seq_len", "batch_size", "grad_accum", "tokens", "eval_every", "eval_batches", "eval_batch_size", "checkpoint_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"preset {self.name!r}: {name} must be a positive integer, got {value!r}")
+        if self.seq_len > MAX_POSITIONS:
+            raise ConfigError(f"preset {self.name!r}: seq_len {self.seq_len} exceeds the model's {MAX_POSITIONS} positions")
+        for name in ("lr", "lora_lr", "grad_clip"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+                raise ConfigError(f"preset {self.name!r}: {name} must be a positive number, got {value!r}")
+        if not 0 <= self.weight_decay < 1:
+            raise ConfigError(f"preset {self.name!r}: weight_decay must be in [0, 1), got {self.weight_decay!r}")
+        step = self.step_tokens
+        for name in ("tokens", "eval_every", "checkpoint_every"):
+            if getattr(self, name) % step:
+                raise ConfigError(f"preset {self.name!r}: {name} ({getattr(self, name)}) is not a multiple of the {step} tokens of an optimizer step")
+
+    @property
+    def step_tokens(self) -> int:
+        """Target tokens per optimizer step."""
+        return self.seq_len * self.batch_size * self.grad_accum
+
+    @property
+    def batch_tokens(self) -> int:
+        """Target tokens per micro-batch."""
+        return self.seq_len * self.batch_size
+
+    def replace(self, **changes: Any) -> Preset:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["betas"] = list(self.betas)
+        data["lora"] = self.lora.to_dict()
+        return data
+
+
+PRESETS: dict[str, Preset] = {
+    "smoke": Preset(
+        "smoke", "tiny", seq_len=64, batch_size=8, grad_accum=1, tokens=16_384, lr=3e-3, lora_lr=1e-2,
+        eval_every=4_096, eval_batches=2, eval_batch_size=8, checkpoint_every=8_192,
+    ),
+    "cpu": Preset(
+        "cpu", "tiny", seq_len=128, batch_size=16, grad_accum=1, tokens=524_288, lr=3e-3, lora_lr=1e-2,
+        eval_every=65_536, eval_batches=4, eval_batch_size=16, checkpoint_every=131_072,
+    ),
+    "gpu": Preset(
+        "gpu", "base", seq_len=1024, batch_size=32, grad_accum=4, tokens=131_072 * 20_000, lr=6e-4, lora_lr=2e-3, warmup=0.02,
+        eval_every=131_072 * 100, eval_batches=50, eval_batch_size=32, checkpoint_every=131_072 * 1_000, lora=LoraSpec(r=16, alpha=32),
+    ),
+}  # fmt: skip
+
+
+def get_preset(name: str | Preset) -> Preset:
+    """The named preset (a :class:`Preset` passes through); ``ConfigError`` naming the known ones."""
+    if isinstance(name, Preset):
+        return name
+    try:
+        return PRESETS[name]
+    except (KeyError, TypeError):
+        raise ConfigError(f"unknown preset {name!r}: expected one of {', '.join(PRESETS)}") from None

@@ -1,0 +1,326 @@
+"""The training loop: one model through a plan's stages, in order.
+
+Read :func:`run_plan` top to bottom:
+
+1. check everything (:func:`~hyperword.train.setup.prepare_run`); a finished run in ``OUT`` is
+   returned as it is, a checkpoint there is resumed;
+2. the model: built from scratch at the preset's size, or loaded from the checkpoint;
+3. fixed validation batches;
+4. each stage: carry the embeddings over (keep / reset / re-initialise unseen ids), add its
+   LoRA adapter, switch to its adapter view, make an AdamW optimizer over exactly the parameters
+   it trains (chosen by name) with warm-up + cosine, then optimizer steps of ``grad_accum``
+   micro-batches with gradient clipping (bf16 autocast on a GPU); every ``eval_every`` tokens a
+   curve point, every ``checkpoint_every`` tokens and at the end of each stage a checkpoint;
+5. the final evaluation in every adapter view (done at the end of the last stage), the final
+   model, ``OUT/run.json``.
+
+On the CPU the run is a function of its inputs and seed: a run stopped (``stop_after_steps``)
+and resumed from its checkpoint reproduces the uninterrupted run's loss curve bit for bit (with
+the same number of torch threads).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import peft
+import torch
+import transformers
+from tqdm.auto import tqdm
+
+from hyperword._hyperword import InternalError, __version__
+from hyperword.train.adapters import adapter_names, adapter_view, add_adapter, parameters_of, set_trainable
+from hyperword.train.checkpoint import load_model, read_trainer_state, save_checkpoint, save_model
+from hyperword.torch import TokenLoader
+from hyperword.train.data import lm_loss, stage_loader
+from hyperword.train.evaluation import EvalSets, autocast, evaluate, evaluate_views, view_name
+from hyperword.train.model import build_model, parameter_count, reinit_embedding_rows
+from hyperword.train.plan import Plan, Stage
+from hyperword.train.presets import Preset
+from hyperword.train.results import CurvePoint, RunResult, StageResult
+from hyperword.train.schedule import LRSchedule, make_scheduler
+from hyperword.train.setup import Setup, prepare_run
+
+__all__ = ["make_optimizer", "run_plan", "stage_schedule"]
+
+
+@dataclass
+class Progress:
+    """Where the run is; saved in every checkpoint."""
+
+    stage: int = 0  # index of the stage under way
+    stage_step: int = 0  # optimizer steps done in it
+    step: int = 0  # optimizer steps done in the run
+    tokens: int = 0  # target tokens trained in the run
+    loss_sum: float = 0.0  # train loss (sum over micro-batches) since the last curve point
+    loss_count: int = 0
+    stage_loss_sum: float = 0.0  # ... and since the start of the stage
+    stage_loss_count: int = 0
+    train_seconds: float = 0.0
+    curve: list[dict[str, Any]] = field(default_factory=list)
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    seen: torch.Tensor | None = None  # bool [vocab]: token ids some batch has held so far
+
+
+def stage_schedule(stage: Stage, preset: Preset) -> LRSchedule:
+    """The stage's learning-rate schedule: its own settings over the preset's (LoRA stages
+    default to the preset's ``lora_lr``)."""
+    peak = stage.lr if stage.lr is not None else preset.lr if stage.train_adapter is None else preset.lora_lr
+    warmup = stage.warmup if stage.warmup is not None else preset.warmup
+    min_ratio = stage.min_lr_ratio if stage.min_lr_ratio is not None else preset.min_lr_ratio
+    return LRSchedule(peak, warmup, min_ratio)
+
+
+def make_optimizer(named: list[tuple[str, torch.nn.Parameter]], preset: Preset, lr: float) -> torch.optim.AdamW:
+    """AdamW over exactly ``named``: weight decay on matrices (embeddings included), none on
+    norms. Each parameter group records its parameters' names under ``"names"``."""
+    decay = [(n, p) for n, p in named if p.dim() >= 2]
+    plain = [(n, p) for n, p in named if p.dim() < 2]
+    groups = [
+        {"params": [p for _, p in decay], "names": [n for n, _ in decay], "weight_decay": preset.weight_decay},
+        {"params": [p for _, p in plain], "names": [n for n, _ in plain], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr, betas=preset.betas)
+
+
+def _rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def run_plan(
+    plan: Plan | str | os.PathLike[str],
+    corpora: Mapping[str, str | os.PathLike[str]],
+    validation: Mapping[str, str | os.PathLike[str]],
+    preset: Preset | str = "cpu",
+    seed: int = 0,
+    out_dir: str | os.PathLike[str] = "run",
+    *,
+    mnemo_fraction: float = 0.5,
+    bridge: float = 0.0,
+    tokenizer: str | os.PathLike[str] | None = None,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    stop_after_steps: int | None = None,
+    keep_stage_models: bool = True,
+) -> RunResult:
+    """Train ``plan`` (a :class:`~hyperword.train.plan.Plan`, a built-in arm's name or a plan
+    file) on ``corpora`` (role -> token directory), evaluating on ``validation`` (name -> token
+    directory), with ``preset`` and ``seed``; checkpoints, stage models (``OUT/stages/``), the
+    final model (``OUT/final/``) and ``run.json`` go to ``out_dir``, and a checkpoint there is
+    resumed. ``stop_after_steps`` stops (checkpointed, ``finished=False``) once the run has done
+    that many optimizer steps."""
+    # 1. Everything checked before any training starts.
+    setup = prepare_run(plan, corpora, validation, preset, seed, out_dir, mnemo_fraction=mnemo_fraction, bridge=bridge, tokenizer=tokenizer, device=device)  # fmt: skip
+    if setup.finished is not None:
+        return setup.finished
+    setup.out.mkdir(parents=True, exist_ok=True)
+    p, stages = setup.preset, setup.plan.stages
+
+    # 2. The model: from scratch, or where the checkpoint left it.
+    state: dict[str, Any] | None = None
+    if setup.checkpoint is not None:
+        state = read_trainer_state(setup.checkpoint)
+        model = load_model(setup.checkpoint, size=p.size, vocab_size=setup.vocab_size)
+        run = Progress(**state["progress"])
+    else:
+        model = build_model(p.size, setup.vocab_size, seed=seed, eos_id=setup.tokenizer.eos_id)
+        run = Progress(seen=torch.zeros(setup.vocab_size, dtype=torch.bool))
+    model.to(setup.device)
+
+    # 3. Fixed validation batches.
+    sets = EvalSets.load({n: d.path for n, d in setup.validation.items()}, seq_len=p.seq_len, batch_size=p.eval_batch_size, batches=p.eval_batches)
+    if state is not None:
+        _set_rng_state(state["rng"])
+
+    # 4. The stages.
+    if stop_after_steps is not None and run.step >= stop_after_steps:
+        return _result(setup, run, finished=False)
+    bar = tqdm(total=setup.plan.total_tokens // p.step_tokens, initial=run.step, disable=not progress, desc=setup.plan.name, unit="step")
+    try:
+        while run.stage < len(stages):
+            index, stage = run.stage, stages[run.stage]
+            resume = state if state is not None and run.stage_step > 0 else None
+            state = None
+            if resume is None:
+                model = _begin_stage(model, stage, index, setup, run)
+            if run.tokens == 0 and not run.curve:
+                with adapter_view(model, stage.view):
+                    run.curve.append(CurvePoint(0, 0, stage.name, view_name(stage.view), None, evaluate(model, sets, setup.device)).to_dict())
+            stopped, served = _train_stage(model, stage, index, setup, run, sets, bar, resume, stop_after_steps)
+            if served is not None:
+                _end_stage(model, stage, index, setup, run, sets, served, keep_stage_models)
+            if stopped and run.stage < len(stages):
+                return _result(setup, run, finished=False)
+    finally:
+        bar.close()
+
+    # 5. The final evaluation in every adapter view (the last stage's), the final model, run.json.
+    views = run.stages[-1]["eval"]
+    save_model(model, setup.out / "final")
+    result = _result(setup, run, finished=True, views=views)
+    result.write(setup.out)
+    shutil.rmtree(setup.out / "checkpoint", ignore_errors=True)
+    return result
+
+
+def _begin_stage(model: torch.nn.Module, stage: Stage, index: int, setup: Setup, run: Progress) -> torch.nn.Module:
+    """Carry the embeddings over as the stage says and add its adapter if it is new; both
+    seeded by (seed, stage) alone."""
+    if stage.embeddings != "keep":
+        rows = None if stage.embeddings == "reset" or run.seen is None else ~run.seen
+        base = model.get_base_model() if isinstance(model, peft.PeftModel) else model
+        reinit_embedding_rows(base, rows, seed=[setup.seed, index, 0xE3])
+    if stage.train_adapter is not None and stage.train_adapter not in adapter_names(model):
+        model = add_adapter(model, stage.train_adapter, stage.lora or setup.preset.lora, seed=[setup.seed, index, 0xAD])
+    return model
+
+
+def _train_stage(
+    model: torch.nn.Module,
+    stage: Stage,
+    index: int,
+    setup: Setup,
+    run: Progress,
+    sets: EvalSets,
+    bar: Any,
+    resume: dict[str, Any] | None,
+    stop_after_steps: int | None,
+) -> tuple[bool, dict[str, int] | None]:
+    """The stage's optimizer steps from ``run.stage_step`` on. Returns whether the run stops
+    here, and the exact target tokens served per corpus role once the stage is complete."""
+    p = setup.preset
+    steps, accum = stage.tokens // p.step_tokens, p.grad_accum
+    stop = False
+    with adapter_view(model, stage.view):
+        # Exactly the parameters this stage trains, chosen by name; requires_grad made to agree.
+        named = parameters_of(model, [stage.owner])
+        set_trainable(model, [stage.owner])
+        schedule = stage_schedule(stage, p)
+        optimizer = make_optimizer(named, p, schedule.peak)
+        scheduler = make_scheduler(optimizer, schedule, steps)
+        loader = stage_loader(stage, index, setup.paths, seq_len=p.seq_len, batch_size=p.batch_size, seed=setup.seed, batches=steps * accum)
+        if resume is not None:
+            if resume["optimizer_names"] != [n for n, _ in named]:
+                raise InternalError(f"stage {stage.name!r}: the checkpoint's optimizer holds other parameters than the stage trains")
+            optimizer.load_state_dict(resume["optimizer"])
+            scheduler.load_state_dict(resume["scheduler"])
+            loader.load_state_dict(resume["loader"])
+        batches = iter(loader)
+        model.train()
+        while run.stage_step < steps and not stop:
+            started = time.perf_counter()
+            for _ in range(accum):
+                tokens = next(batches)["tokens"].to(torch.int64)
+                if run.seen is not None:
+                    run.seen[tokens.reshape(-1)] = True
+                with autocast(setup.device):
+                    loss = lm_loss(model, tokens.to(setup.device))
+                torch.autograd.backward(loss / accum)
+                value = float(loss.detach())
+                run.loss_sum += value
+                run.stage_loss_sum += value
+                run.loss_count += 1
+                run.stage_loss_count += 1
+            torch.nn.utils.clip_grad_norm_([q for _, q in named], p.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            run.train_seconds += time.perf_counter() - started
+            run.stage_step += 1
+            run.step += 1
+            run.tokens += p.step_tokens
+            bar.update(1)
+            bar.set_postfix(stage=stage.name, loss=f"{value:.3f}", tok_s=f"{run.tokens / max(run.train_seconds, 1e-9):.0f}")
+            if run.tokens % p.eval_every == 0:
+                train_loss = run.loss_sum / run.loss_count
+                run.loss_sum, run.loss_count = 0.0, 0
+                point = CurvePoint(run.tokens, run.step, stage.name, view_name(stage.view), train_loss, evaluate(model, sets, setup.device))
+                run.curve.append(point.to_dict())
+            stop = stop_after_steps is not None and run.step >= stop_after_steps
+            if run.stage_step < steps and (stop or run.tokens % p.checkpoint_every == 0):
+                _checkpoint(
+                    model, setup, run, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), names=[n for n, _ in named], loader=loader
+                )
+    if run.stage_step < steps:
+        return stop, None
+    served = {str(k): int(v) for k, v in loader.served_tokens.items()}
+    if sum(served.values()) != stage.tokens:
+        raise InternalError(f"stage {stage.name!r}: the loader served {sum(served.values())} target tokens, the budget is {stage.tokens}")
+    return stop, served
+
+
+def _end_stage(
+    model: torch.nn.Module, stage: Stage, index: int, setup: Setup, run: Progress, sets: EvalSets, served: dict[str, int], keep_model: bool
+) -> None:
+    """Record the stage (tokens served, mean train loss, evaluation in every adapter view), keep
+    its model, move on to the next stage and checkpoint there."""
+    result = StageResult(
+        name=stage.name, trains=stage.trains, view=view_name(stage.view), tokens=stage.tokens, steps=run.stage_step,
+        served_tokens=served, train_loss=run.stage_loss_sum / run.stage_loss_count if run.stage_loss_count else None,
+        eval=evaluate_views(model, sets, setup.device, [None, *adapter_names(model)]),
+    )  # fmt: skip
+    run.stages.append(result.to_dict())
+    if keep_model and index < len(setup.plan.stages) - 1:
+        save_model(model, setup.out / "stages" / f"{index + 1}-{stage.name}")
+    run.stage, run.stage_step = index + 1, 0
+    run.stage_loss_sum, run.stage_loss_count = 0.0, 0
+    if run.stage < len(setup.plan.stages):  # after the last stage, final/ and run.json take over
+        _checkpoint(model, setup, run)
+
+
+def _checkpoint(
+    model: torch.nn.Module,
+    setup: Setup,
+    run: Progress,
+    *,
+    optimizer: dict[str, Any] | None = None,
+    scheduler: dict[str, Any] | None = None,
+    names: list[str] | None = None,
+    loader: TokenLoader | None = None,
+) -> None:
+    state = {
+        "fingerprint": setup.fingerprint, "progress": asdict(run), "optimizer": optimizer, "scheduler": scheduler,
+        "optimizer_names": names, "loader": None if loader is None else loader.state_dict(), "rng": _rng_state(),
+    }  # fmt: skip
+    save_checkpoint(setup.out, model, state)
+
+
+def _result(setup: Setup, run: Progress, *, finished: bool, views: dict[str, dict[str, float]] | None = None) -> RunResult:
+    served: dict[str, int] = {}
+    for s in run.stages:
+        for role, n in s.get("served_tokens", {}).items():
+            served[role] = served.get(role, 0) + int(n)
+    final_view = view_name(setup.plan.stages[-1].view)
+    p = setup.preset
+    result = RunResult(
+        name=setup.plan.name, seed=setup.seed, finished=finished, fingerprint=setup.fingerprint, out_dir=str(setup.out),
+        plan=setup.plan.to_dict(), preset=p.to_dict(),
+        model={"size": p.size, "parameters": parameter_count(p.size, setup.vocab_size), "vocab_size": setup.vocab_size},
+        tokenizer_sha256=setup.tokenizer.tokenizer_sha256, corpora={r: d.to_dict() for r, d in setup.corpora.items()},
+        validation={n: d.to_dict() for n, d in setup.validation.items()}, tokens=run.tokens, steps=run.step, served_tokens=served,
+        curve=[CurvePoint.from_dict(c) for c in run.curve], stages=[StageResult.from_dict(s) for s in run.stages],
+        final_view=final_view if views else None, final_eval=dict(views.get(final_view, {})) if views else {}, views=views or {},
+        device=str(setup.device), train_seconds=run.train_seconds, tokens_per_second=run.tokens / run.train_seconds if run.train_seconds else 0.0,
+        versions={"hyperword": __version__, "torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
+    )  # fmt: skip
+    if not finished:
+        result.write(setup.out)
+    return result
