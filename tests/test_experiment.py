@@ -16,7 +16,7 @@ pytest.importorskip("peft")
 from hyperword import ConfigError
 from hyperword.cli import main
 from hyperword.experiment import Experiment, run_experiment
-from hyperword.experiment.results import CurvePoint, RunRecord, summarize, to_markdown, tokens_to_reach
+from hyperword.experiment.results import CurvePoint, RunRecord, loss_at, summarize, to_markdown, tokens_to_reach
 
 FIXTURE = Path(__file__).parent / "fixtures" / "natural"
 NATURAL = (str(FIXTURE / "en.txt"), str(FIXTURE / "ru.txt"))
@@ -122,5 +122,9 @@ def test_summary_statistics_over_seeds() -> None:
     assert reach["per_seed"][0] == pytest.approx(50 + 50 / 3) and reach["per_seed"][1] is None and reach["reached"] == 1
     assert s["arms"]["mnemo-first"]["adapter_off_minus_on"]["mean"] == pytest.approx(0.5)
     assert s["arms"]["natural-only"]["natural_perplexity"]["mean"] == pytest.approx((math.exp(5) + math.exp(7)) / 2)
+    # mnemo-first trained on 100 natural tokens; natural-only's mean curve there is (5+7)/2 = 6.
+    same = s["arms"]["mnemo-first"]["minus_reference_at_same_natural_tokens"]
+    assert same["mean"] == pytest.approx(((4.0 - 6.0) + (6.5 - 6.0)) / 2)
+    assert loss_at(runs[0].curve, "natural", 50) == pytest.approx(6.5) and loss_at(runs[0].curve, "natural", 101) is None
     md = to_markdown(s)
     assert "`mnemo-first`" in md and "67 (1/2)" in md and "6.0000" in md

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["CurvePoint", "RunRecord", "summarize", "to_markdown", "tokens_to_reach"]
+__all__ = ["CurvePoint", "RunRecord", "loss_at", "summarize", "to_markdown", "tokens_to_reach"]
 
 REFERENCE_ARM = "natural-only"
 
@@ -76,6 +76,16 @@ def tokens_to_reach(curve: Sequence[CurvePoint], key: str, target: float) -> flo
     return None
 
 
+def loss_at(curve: Sequence[CurvePoint], key: str, tokens: float) -> float | None:
+    """``eval[key]`` at ``tokens``, interpolated linearly between evaluation points; ``None``
+    outside the curve."""
+    points = [(p.tokens, p.eval[key]) for p in curve if key in p.eval]
+    for (t0, v0), (t1, v1) in zip(points, points[1:]):
+        if t0 <= tokens <= t1:
+            return v0 if t1 == t0 else v0 + (v1 - v0) * (tokens - t0) / (t1 - t0)
+    return None
+
+
 def summarize(runs: Sequence[RunRecord], reference: str = REFERENCE_ARM) -> dict[str, Any]:
     """Per-arm statistics over seeds (see the module documentation)."""
     arms: dict[str, list[RunRecord]] = {}
@@ -102,6 +112,16 @@ def summarize(runs: Sequence[RunRecord], reference: str = REFERENCE_ARM) -> dict
                 "mean_of_reached": statistics.fmean(x for x in reached if x is not None) if any(x is not None for x in reached) else None,
                 "reached": sum(x is not None for x in reached),
             }
+        if ref and arm != reference:
+            # The same natural data: the reference arm's loss after as many natural tokens as
+            # this arm trained on (its curve mean over seeds), against this arm's final loss.
+            diffs = []
+            for r in rs:
+                at = [loss_at(x.curve, "natural", r.tokens.get("natural", 0)) for x in ref]
+                if "natural" in r.final and all(v is not None for v in at):
+                    diffs.append(r.final["natural"] - statistics.fmean(v for v in at if v is not None))
+            if diffs:
+                entry["minus_reference_at_same_natural_tokens"] = _stats(diffs)
         offs = [(r.final["natural"], r.final["natural_adapter_off"]) for r in rs if "natural_adapter_off" in r.final and "natural" in r.final]
         if offs:
             entry["adapter_off_minus_on"] = _stats([off - on for on, off in offs])
@@ -122,8 +142,8 @@ def to_markdown(summary: dict[str, Any], title: str = "Experiment results") -> s
     if ref:
         lines += [f"Reference: `{ref}`, mean final natural validation loss {target:.4f}.", ""]
     lines += [
-        "| arm | seeds | natural val loss | natural ppl | mnemo val loss | tokens to reference loss (reached/seeds) | adapter off − on | tokens by kind |",
-        "|---|---|---|---|---|---|---|---|",
+        "| arm | seeds | natural val loss | natural ppl | mnemo val loss | tokens to reference loss (reached/seeds) | − reference at the same natural tokens | adapter off − on | tokens by kind |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for arm, e in summary["arms"].items():
         reach = e.get("tokens_to_reference_loss")
@@ -134,14 +154,17 @@ def to_markdown(summary: dict[str, Any], title: str = "Experiment results") -> s
         kinds = ", ".join(f"{k} {'/'.join(f'{v:,}' for v in vs)}" for k, vs in e["tokens"].items() if any(vs))
         lines.append(
             f"| `{arm}` | {len(e['seeds'])} | {_fmt(e['final'].get('natural'))} | {_fmt(e.get('natural_perplexity'), 1)} | "
-            f"{_fmt(e['final'].get('mnemo'))} | {reach_text} | {_fmt(e.get('adapter_off_minus_on'))} | {kinds} |"
+            f"{_fmt(e['final'].get('mnemo'))} | {reach_text} | {_fmt(e.get('minus_reference_at_same_natural_tokens'))} | "
+            f"{_fmt(e.get('adapter_off_minus_on'))} | {kinds} |"
         )
     lines += [
         "",
         "Losses are mean cross-entropy per token (nats) on held-out text; ± is the standard deviation over seeds. "
         "Tokens to reference loss: tokens trained (all stages, every kind) until the natural validation loss first reaches "
         "the reference arm's mean final loss, interpolated between evaluation points, averaged over the seeds that reach it "
-        "(the reference arm itself reaches its own mean in about half its seeds). Adapter off − on: natural validation loss "
+        "(the reference arm itself reaches its own mean in about half its seeds). − reference at the same natural tokens: this arm's "
+        "final natural loss minus the reference arm's (mean curve) after as many natural tokens as this arm trained on — "
+        "negative means the non-natural tokens helped, per natural token. Adapter off − on: natural validation loss "
         "with the arm's final adapter disabled minus enabled.",
     ]
     return "\n".join(lines) + "\n"
