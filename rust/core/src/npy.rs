@@ -7,10 +7,9 @@
 //! hidden temporary name until [`NpyWriter::finish`] syncs it, hashes it and renames it.
 
 use crate::error::{Error, IoContext, Result};
-use crate::lexicon::hex;
-use sha2::{Digest, Sha256};
+use crate::shard::file_digest;
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Element types of token and offset arrays (little-endian).
@@ -168,7 +167,7 @@ impl NpyWriter {
         let file = file.into_inner().map_err(|e| e.into_error()).at(&self.path)?;
         file.sync_all().at(&self.path)?;
         drop(file);
-        let (bytes, sha256) = digest(&self.tmp)?;
+        let (bytes, sha256) = file_digest(&self.tmp)?;
         std::fs::rename(&self.tmp, &self.path).at(&self.path)?;
         Ok(Written { len: self.len, bytes, sha256 })
     }
@@ -181,23 +180,6 @@ impl Drop for NpyWriter {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
-}
-
-/// Size and sha256 of a file.
-fn digest(path: &Path) -> Result<(u64, String)> {
-    let mut f = File::open(path).at(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = f.read(&mut buf).at(path)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        bytes += n as u64;
-    }
-    Ok((bytes, hex(&hasher.finalize())))
 }
 
 #[cfg(test)]
