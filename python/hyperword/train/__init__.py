@@ -12,6 +12,8 @@ Modules: :mod:`~hyperword.train.model` (sizes), :mod:`~hyperword.train.presets`,
 :mod:`~hyperword.train.adapters` (LoRA), :mod:`~hyperword.train.schedule` (learning rate),
 :mod:`~hyperword.train.corpora` (token directories, the random control),
 :mod:`~hyperword.train.checkpoint`, :mod:`~hyperword.train.trainer` (the loop),
+:mod:`~hyperword.train.distributed` (many processes under ``torchrun``),
+:mod:`~hyperword.train.trace` (a per-rank debugging trace),
 :mod:`~hyperword.train.results` (``run.json``). Command line: ``python -m hyperword.train``.
 """
 

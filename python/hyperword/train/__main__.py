@@ -6,6 +6,14 @@
 A checkpoint in ``--out`` is resumed; a finished run there is reported without training. Prints
 the final validation losses (every adapter view) and where ``run.json`` is. ``--list`` prints the
 arms and presets. Bad input is one line on stderr and exit status 1, before any training.
+
+Many processes, one per GPU (or CPU processes on the gloo backend), through torchrun::
+
+    torchrun --nproc_per_node=4 -m hyperword.train --plan mnemo-first --preset gpu --out runs/mf-0 ...
+
+Each rank trains on its own part of the data; the plan's token budget is global (see
+:mod:`hyperword.train.distributed`); rank 0 writes and prints. A run is resumed with the same
+number of processes.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import sys
 from collections.abc import Sequence
 
 from hyperword._hyperword import ConfigError, HyperwordError
+from hyperword.train.distributed import PeerFailed, World, launched
 
 __all__ = ["build_parser", "main"]
 
@@ -37,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mnemo-fraction", type=float, default=0.5, help="share of the budget on the mnemo side of built-in arms (default 0.5)")
     parser.add_argument("--bridge", type=float, default=0.0, help="weight of the 'bridge' corpus added to every stage (default 0)")
     parser.add_argument("--tokenizer", help="the tokenizer directory, checked against the token directories")
-    parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--device", help="cpu or cuda (default: cuda when available; under torchrun each rank uses cuda:LOCAL_RANK)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (per process)")
     parser.add_argument("--stop-after-steps", type=int, help="stop (checkpointed) after this many optimizer steps")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--list", action="store_true", help="print the built-in arms and presets, then exit")
@@ -62,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         _list()
         return 0
+    world = World()
     try:
         if not args.plan or not args.out:
             raise ConfigError("--plan and --out are required (see --help)")
@@ -77,16 +87,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             torch.set_num_threads(args.threads)
         from hyperword.train.trainer import run_plan
 
-        result = run_plan(
-            args.plan, dict(args.corpus), dict(args.val), args.preset, args.seed, args.out, mnemo_fraction=args.mnemo_fraction,
-            bridge=args.bridge, tokenizer=args.tokenizer, device=args.device, progress=not args.no_progress,
-            stop_after_steps=args.stop_after_steps,
-        )  # fmt: skip
+        with launched(args.device) as (world, device):  # torch.distributed under torchrun
+            result = run_plan(
+                args.plan, dict(args.corpus), dict(args.val), args.preset, args.seed, args.out, mnemo_fraction=args.mnemo_fraction,
+                bridge=args.bridge, tokenizer=args.tokenizer, device=device, progress=not args.no_progress and world.main,
+                stop_after_steps=args.stop_after_steps,
+            )  # fmt: skip
+    except PeerFailed:
+        return 1  # rank 0 reports the error
     except (HyperwordError, OSError) as e:
-        print(f"hyperword train: error: {e}", file=sys.stderr)
+        rank = f" (rank {world.rank})" if world.size > 1 else ""
+        print(f"hyperword train: error{rank}: {e}", file=sys.stderr)
         return 1
+    if not world.main:
+        return 0
     state = "finished" if result.finished else f"stopped after {result.steps} steps (run again to resume)"
-    print(f"{result.name} seed {result.seed}: {state}; {result.tokens:,} tokens at {result.tokens_per_second:,.0f} tokens/s")
+    procs = f" over {result.world_size} processes" if result.world_size > 1 else ""
+    print(f"{result.name} seed {result.seed}: {state}; {result.tokens:,} tokens{procs} at {result.tokens_per_second:,.0f} tokens/s")
     for view, losses in result.views.items():
         print(f"  {view:10} " + "  ".join(f"{name} {loss:.4f}" for name, loss in losses.items()))
     print(f"  {result.out_dir}/run.json")

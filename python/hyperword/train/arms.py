@@ -137,18 +137,27 @@ def with_bridge(plan: Plan, weight: float, stages: list[str] | None = None) -> P
     return Plan(plan.name if not weight else f"{plan.name}+bridge", tuple(new), plan.total_tokens, description=plan.description)
 
 
-def resolve_plan(plan: Plan | str | os.PathLike[str], preset: Preset, *, mnemo_fraction: float = 0.5, bridge: float = 0.0) -> Plan:
+def resolve_plan(
+    plan: Plan | str | os.PathLike[str], preset: Preset, *, mnemo_fraction: float = 0.5, bridge: float = 0.0, world_size: int = 1
+) -> Plan:
     """A :class:`Plan` as it is, a built-in arm by name, or a plan file (``.json``/``.yaml``),
     over the preset's token budget and optimizer step; ``ConfigError`` when it is none of these
-    or its budgets are not whole steps."""
-    if isinstance(plan, Plan):
-        resolved = with_bridge(plan, bridge) if bridge else plan
-    elif isinstance(plan, str) and plan in ARMS:
-        resolved = build_arm(plan, total_tokens=preset.tokens, step_tokens=preset.step_tokens, mnemo_fraction=mnemo_fraction, bridge=bridge)
-    elif Path(plan).suffix.lower() in (".json", ".yaml", ".yml"):
-        resolved = load_plan(plan, total_tokens=preset.tokens, step_tokens=preset.step_tokens)
-        resolved = with_bridge(resolved, bridge) if bridge else resolved
-    else:
-        raise ConfigError(f"unknown arm {str(plan)!r}: expected one of {', '.join(ARMS)}, or a .json/.yaml plan file")
-    resolved.check_steps(preset.step_tokens)
+    or its budgets are not whole steps. Budgets are global: with ``world_size`` processes an
+    optimizer step trains ``world_size`` times the preset's step tokens."""
+    step = preset.step_tokens * world_size
+    try:
+        if isinstance(plan, Plan):
+            resolved = with_bridge(plan, bridge) if bridge else plan
+        elif isinstance(plan, str) and plan in ARMS:
+            resolved = build_arm(plan, total_tokens=preset.tokens, step_tokens=step, mnemo_fraction=mnemo_fraction, bridge=bridge)
+        elif Path(plan).suffix.lower() in (".json", ".yaml", ".yml"):
+            resolved = load_plan(plan, total_tokens=preset.tokens, step_tokens=step)
+            resolved = with_bridge(resolved, bridge) if bridge else resolved
+        else:
+            raise ConfigError(f"unknown arm {str(plan)!r}: expected one of {', '.join(ARMS)}, or a .json/.yaml plan file")
+        resolved.check_steps(step)
+    except ConfigError as e:
+        if world_size == 1 or "optimizer step" not in str(e):
+            raise
+        raise ConfigError(f"{e} ({preset.step_tokens} tokens on each of {world_size} processes)") from None
     return resolved

@@ -7,7 +7,9 @@ not by ``transformers``, which would shift a second time).
 
 Loaders are single-process (``num_workers=0``): the trainer's batches cost little next to a
 training step on these model sizes, and the loader's ``state_dict`` is then exactly where the
-trainer stands.
+trainer stands. The rank and world size are always given explicitly (``hyperword.torch`` would
+otherwise take them from an initialised ``torch.distributed``): a training rank reads its own
+part of each corpus, while validation batches are the same whole set on every rank.
 """
 
 from __future__ import annotations
@@ -36,25 +38,41 @@ def make_loader(
     weights: Mapping[str, float] | None = None,
     schedule: Callable[[int], Mapping[str, float]] | None = None,
     max_batches: int | None = None,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> TokenLoader:
-    """A loader over ``corpora`` (name -> token directory): fixed ``weights``, or a
-    ``schedule`` (batch index -> weights), which then replaces them."""
+    """A loader over ``corpora`` (name -> token directory) for ``rank`` of ``world_size``: fixed
+    ``weights``, or a ``schedule`` (batch index -> weights), which then replaces them."""
     with torch.random.fork_rng(devices=[]):  # whatever set-up draws, the training RNG stream is untouched
         dataset = TokenDataset(
             {name: str(path) for name, path in corpora.items()}, seq_len=seq_len, batch_size=batch_size, seed=seed,
             weights=None if weights is None or schedule is not None else dict(weights), schedule=schedule, max_batches=max_batches,
+            rank=rank, world_size=world_size,
         )  # fmt: skip
         return TokenLoader(dataset, num_workers=0)
 
 
-def stage_loader(stage: Stage, index: int, corpora: Mapping[str, str | os.PathLike[str]], *, seq_len: int, batch_size: int, seed: int, batches: int) -> TokenLoader:
-    """The loader of stage ``index`` of a run seeded ``seed``: its mixture (or its schedule from
-    ``mixture`` to ``mixture_end``) over the roles it names, ``batches`` micro-batches."""
+def stage_loader(
+    stage: Stage,
+    index: int,
+    corpora: Mapping[str, str | os.PathLike[str]],
+    *,
+    seq_len: int,
+    batch_size: int,
+    seed: int,
+    batches: int,
+    rank: int = 0,
+    world_size: int = 1,
+) -> TokenLoader:
+    """The loader of stage ``index`` of a run seeded ``seed`` on ``rank`` of ``world_size``: its
+    mixture (or its schedule from ``mixture`` to ``mixture_end``) over the roles it names,
+    ``batches`` micro-batches (on this rank)."""
     roles = stage.roles
     schedule = None if stage.mixture_end is None else MixtureSchedule(stage.mixture, stage.mixture_end, batches)
     return make_loader(
         {role: corpora[role] for role in roles}, seq_len=seq_len, batch_size=batch_size, seed=derive_seed(seed, index, 0xDA7A),
         weights={r: stage.mixture.get(r, 0.0) for r in roles}, schedule=schedule, max_batches=batches,
+        rank=rank, world_size=world_size,
     )  # fmt: skip
 
 

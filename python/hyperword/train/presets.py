@@ -5,7 +5,7 @@ preset    model  seq_len  batch  accum  tokens       lr       LoRA lr   evaluati
 ========  =====  =======  =====  =====  ===========  =======  ========  ===========================
 ``smoke`` tiny   64       8      1      16,384       3e-3     1e-2      every 4,096 tokens, 2 x 8
 ``cpu``   tiny   128      16     1      524,288      3e-3     1e-2      every 65,536 tokens, 4 x 16
-``gpu``   base   1024     32     4      2.62B        6e-4     2e-3      every 13.1M tokens, 50 x 32
+``gpu``   base   1024     32     4      2.62B        6e-4     2e-3      every 16.8M tokens, 50 x 32
 ========  =====  =======  =====  =====  ===========  =======  ========  ===========================
 
 ``smoke`` is for tests (seconds per run). ``cpu`` is sized for the 2-core machine: the tiny model
@@ -16,7 +16,10 @@ tokens per parameter, Chinchilla-style) in bf16 autocast.
 
 Token budgets count trained target tokens (``seq_len`` per sequence); every budget, stage budget,
 evaluation interval and checkpoint interval is a whole number of optimizer steps of
-``seq_len * batch_size * grad_accum`` tokens.
+``seq_len * batch_size * grad_accum`` tokens. With ``N`` processes (torchrun) these are
+per-process numbers and budgets stay global: a step trains ``N`` times as many tokens, so every
+budget and interval must be a whole number of those larger steps (``gpu`` evaluates every 100
+single-process steps: 1, 2 or 4 processes, not 8).
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "gpu": Preset(
         "gpu", "base", seq_len=1024, batch_size=32, grad_accum=4, tokens=131_072 * 20_000, lr=6e-4, lora_lr=2e-3, warmup=0.02,
-        eval_every=131_072 * 100, eval_batches=50, eval_batch_size=32, checkpoint_every=131_072 * 1_000, lora=LoraSpec(r=16, alpha=32),
+        eval_every=131_072 * 128, eval_batches=50, eval_batch_size=32, checkpoint_every=131_072 * 1_000, lora=LoraSpec(r=16, alpha=32),
     ),
 }  # fmt: skip
 

@@ -86,6 +86,7 @@ class RunResult:
     final_eval: dict[str, float] = field(default_factory=dict)
     views: dict[str, dict[str, float]] = field(default_factory=dict)
     device: str = "cpu"
+    world_size: int = 1  # training processes (torchrun); tokens and steps count all of them
     train_seconds: float = 0.0
     tokens_per_second: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)

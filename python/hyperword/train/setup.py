@@ -5,7 +5,8 @@ small for a batch is an error), and what the output directory already holds (a r
 configuration, or a checkpoint of another model size, is an error).
 
 The result, :class:`Setup`, carries the run's fingerprint: the sha256 of the plan, preset,
-seed, corpus and validation fingerprints and tokenizer hash. A checkpoint resumes only a run with
+seed, corpus and validation fingerprints and tokenizer hash (and the number of processes, when
+it is more than one: :mod:`~hyperword.train.distributed`). A checkpoint resumes only a run with
 the same fingerprint.
 """
 
@@ -25,6 +26,7 @@ from hyperword.train.arms import resolve_plan
 from hyperword.train.checkpoint import find_checkpoint, model_config, read_trainer_state
 from hyperword.train.corpora import TokenDir, check_tokenizer, describe, random_twin
 from hyperword.train.data import make_loader, stage_loader
+from hyperword.train.distributed import SINGLE, World
 from hyperword.train.model import describe_config, get_size, size_of
 from hyperword.train.plan import Plan
 from hyperword.train.presets import Preset, get_preset
@@ -40,8 +42,9 @@ RANDOM = "random"
 @dataclass(frozen=True)
 class Setup:
     """A checked run: resolved plan and preset, token directories by role (the random twin
-    included), validation directories, the shared tokenizer, the fingerprint, and what the
-    output directory holds (a finished result, a checkpoint to resume, or nothing)."""
+    included), validation directories, the shared tokenizer, the fingerprint, what the
+    output directory holds (a finished result, a checkpoint to resume, or nothing), and the
+    training processes (this one's rank among them)."""
 
     plan: Plan
     preset: Preset
@@ -55,6 +58,12 @@ class Setup:
     identity: dict[str, Any]
     finished: RunResult | None
     checkpoint: Path | None
+    world: World = SINGLE
+
+    @property
+    def step_tokens(self) -> int:
+        """Target tokens per optimizer step over all processes (the preset's on each)."""
+        return self.preset.step_tokens * self.world.size
 
     @property
     def vocab_size(self) -> int:
@@ -90,12 +99,14 @@ def prepare_run(
     bridge: float = 0.0,
     tokenizer: str | os.PathLike[str] | None = None,
     device: str | torch.device | None = None,
+    world: World = SINGLE,
 ) -> Setup:
-    """Check a run (see the module doc); raises ``ConfigError`` for anything wrong. Writes nothing
-    but the random twin (under ``OUT/corpora/random``) when the plan needs one and ``OUT`` holds
-    no other run."""
+    """Check a run (see the module doc) for this process of ``world``; raises ``ConfigError`` for
+    anything wrong. Writes nothing but the random twin (under ``OUT/corpora/random``) when the
+    plan needs one and ``OUT`` holds no other run (with many processes, let rank 0 go first)."""
     p = get_preset(preset)
-    resolved = resolve_plan(plan, p, mnemo_fraction=mnemo_fraction, bridge=bridge)
+    resolved = resolve_plan(plan, p, mnemo_fraction=mnemo_fraction, bridge=bridge, world_size=world.size)
+    _check_intervals(p, world)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
     _missing_roles(resolved, corpora)
@@ -117,26 +128,43 @@ def prepare_run(
         "trainer": TRAINER_VERSION, "plan": resolved.to_dict(), "preset": p.to_dict(), "seed": seed, "corpora": corpus_ids,
         "validation": {name: d.fingerprint for name, d in val.items()}, "tokenizer_sha256": ref.tokenizer_sha256,
     }  # fmt: skip
+    if world.size > 1:  # one process keeps the fingerprint it always had
+        identity["world_size"] = world.size
     fp = fingerprint(identity)
     out = Path(out_dir)
-    finished, checkpoint = _existing(out, fp, p)
+    finished, checkpoint = _existing(out, fp, p, world)
     if twin and finished is None:
         out.mkdir(parents=True, exist_ok=True)
         dirs[RANDOM] = random_twin(dirs["mnemo"], out / "corpora" / RANDOM, seed=seed, tokenizer=tokenizer)
-    setup = Setup(resolved, p, seed, out, dev, dirs, val, ref, fp, identity, finished, checkpoint)
+    setup = Setup(resolved, p, seed, out, dev, dirs, val, ref, fp, identity, finished, checkpoint, world)
     if finished is None:
         _check_loaders(setup)
     return setup
 
 
+def _check_intervals(p: Preset, world: World) -> None:
+    """With many processes, evaluation and checkpoint intervals are whole global steps too."""
+    step = p.step_tokens * world.size
+    for name in ("eval_every", "checkpoint_every"):
+        if getattr(p, name) % step:
+            raise ConfigError(
+                f"preset {p.name!r}: {name} ({getattr(p, name)}) is not a multiple of the {step} tokens of an optimizer step "
+                f"({p.step_tokens} tokens on each of {world.size} processes)"
+            )
+
+
 def _check_loaders(setup: Setup) -> None:
-    """Make (without reading a batch) every stage's loader and every validation loader, so that
-    a corpus too small for a batch, or weights the loader refuses, stop the run here."""
-    p = setup.preset
+    """Make (without reading a batch) every stage's loader (this rank's) and every validation
+    loader, so that a corpus too small for a batch, or weights the loader refuses, stop the run
+    here."""
+    p, world = setup.preset, setup.world
     for index, stage in enumerate(setup.plan.stages):
-        batches = stage.tokens // p.step_tokens * p.grad_accum
+        batches = stage.tokens // setup.step_tokens * p.grad_accum
         try:
-            stage_loader(stage, index, setup.paths, seq_len=p.seq_len, batch_size=p.batch_size, seed=setup.seed, batches=batches)
+            stage_loader(
+                stage, index, setup.paths, seq_len=p.seq_len, batch_size=p.batch_size, seed=setup.seed, batches=batches,
+                rank=world.rank, world_size=world.size,
+            )  # fmt: skip
         except ConfigError as e:
             raise ConfigError(f"plan {setup.plan.name!r}, stage {stage.name!r}: {e}") from None
     for name, d in setup.validation.items():
@@ -146,10 +174,12 @@ def _check_loaders(setup: Setup) -> None:
             raise ConfigError(f"validation set {name!r}: {e}") from None
 
 
-def _existing(out: Path, fp: str, preset: Preset) -> tuple[RunResult | None, Path | None]:
+def _existing(out: Path, fp: str, preset: Preset, world: World) -> tuple[RunResult | None, Path | None]:
     """A finished result or a checkpoint of this very run in ``out``; ``ConfigError`` when
-    ``out`` holds another run (a checkpoint of another model size is named as such)."""
+    ``out`` holds another run (a checkpoint of another model size, or a run over another number
+    of processes, is named as such)."""
     checkpoint = find_checkpoint(out)
+    state: dict[str, Any] | None = None
     if checkpoint is not None:
         config = model_config(checkpoint)
         size = get_size(preset.size)
@@ -158,7 +188,11 @@ def _existing(out: Path, fp: str, preset: Preset) -> tuple[RunResult | None, Pat
                 f"checkpoint {str(checkpoint)!r} is from another model size: {size_of(config) or 'unknown'!r} "
                 f"({describe_config(config)}); preset {preset.name!r} trains {size.name!r} ({describe_config(size.config(config.vocab_size))})"
             )
+        state = read_trainer_state(checkpoint)
+        _same_world(f"checkpoint {str(checkpoint)!r}", int(state.get("world_size", 1)), world)
     previous = read_run(out)
+    if previous is not None:
+        _same_world(f"{str(out)!r}", previous.world_size, world)
     if previous is not None and previous.fingerprint != fp:
         raise ConfigError(
             f"{str(out)!r} holds another run (plan {previous.name!r}, seed {previous.seed}, preset {previous.preset.get('name')!r}, "
@@ -166,8 +200,16 @@ def _existing(out: Path, fp: str, preset: Preset) -> tuple[RunResult | None, Pat
         )
     if previous is not None and previous.finished:
         return previous, None
-    if checkpoint is None:
+    if checkpoint is None or state is None:
         return None, None
-    if read_trainer_state(checkpoint).get("fingerprint") != fp:
+    if state.get("fingerprint") != fp:
         raise ConfigError(f"checkpoint {str(checkpoint)!r} is from another run configuration (fingerprint differs); use another output directory")
     return None, checkpoint
+
+
+def _same_world(what: str, size: int, world: World) -> None:
+    if size != world.size:
+        raise ConfigError(
+            f"{what} holds a run trained by {size} process(es), this one has {world.size}: "
+            "resume it with as many (torchrun --nproc_per_node), or use another output directory"
+        )

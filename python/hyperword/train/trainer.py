@@ -17,6 +17,11 @@ Read :func:`run_plan` top to bottom:
 On the CPU the run is a function of its inputs and seed: a run stopped (``stop_after_steps``)
 and resumed from its checkpoint reproduces the uninterrupted run's loss curve bit for bit (with
 the same number of torch threads).
+
+Under ``torchrun`` (an initialised process group of more than one process) every rank runs this
+same loop on its own part of the data, over a ``DistributedDataParallel`` wrapper built per
+stage; budgets, tokens and steps are global, and only rank 0 writes. The details are in
+:mod:`~hyperword.train.distributed`; with one process none of it changes anything.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from hyperword._hyperword import InternalError, __version__
 from hyperword.train.adapters import adapter_names, adapter_view, add_adapter, parameters_of, set_trainable
 from hyperword.train.checkpoint import load_model, read_trainer_state, save_checkpoint, save_model
 from hyperword.torch import TokenLoader
+from hyperword.train import distributed
 from hyperword.train.data import lm_loss, stage_loader
 from hyperword.train.evaluation import EvalSets, autocast, evaluate, evaluate_views, view_name
 from hyperword.train.model import build_model, parameter_count, reinit_embedding_rows
@@ -47,6 +53,7 @@ from hyperword.train.presets import Preset
 from hyperword.train.results import CurvePoint, RunResult, StageResult
 from hyperword.train.schedule import LRSchedule, make_scheduler
 from hyperword.train.setup import Setup, prepare_run
+from hyperword.train.trace import Trace
 
 __all__ = ["make_optimizer", "run_plan", "stage_schedule"]
 
@@ -126,13 +133,21 @@ def run_plan(
     directory), with ``preset`` and ``seed``; checkpoints, stage models (``OUT/stages/``), the
     final model (``OUT/final/``) and ``run.json`` go to ``out_dir``, and a checkpoint there is
     resumed. ``stop_after_steps`` stops (checkpointed, ``finished=False``) once the run has done
-    that many optimizer steps."""
-    # 1. Everything checked before any training starts.
-    setup = prepare_run(plan, corpora, validation, preset, seed, out_dir, mnemo_fraction=mnemo_fraction, bridge=bridge, tokenizer=tokenizer, device=device)  # fmt: skip
+    that many optimizer steps. In an initialised process group of several processes (torchrun),
+    every rank calls this alike and they train one model together (see the module doc)."""
+    # 1. Everything checked before any training starts (rank 0 first: it may write the random twin).
+    world = distributed.current()
+
+    def check() -> Setup:
+        return prepare_run(plan, corpora, validation, preset, seed, out_dir, mnemo_fraction=mnemo_fraction, bridge=bridge, tokenizer=tokenizer, device=device, world=world)  # fmt: skip
+
+    setup = distributed.main_first(check, world)
     if setup.finished is not None:
         return setup.finished
-    setup.out.mkdir(parents=True, exist_ok=True)
+    if world.main:
+        setup.out.mkdir(parents=True, exist_ok=True)
     p, stages = setup.preset, setup.plan.stages
+    trace = Trace.from_env(world.rank)
 
     # 2. The model: from scratch, or where the checkpoint left it.
     state: dict[str, Any] | None = None
@@ -148,12 +163,13 @@ def run_plan(
     # 3. Fixed validation batches.
     sets = EvalSets.load({n: d.path for n, d in setup.validation.items()}, seq_len=p.seq_len, batch_size=p.eval_batch_size, batches=p.eval_batches)
     if state is not None:
-        _set_rng_state(state["rng"])
+        _set_rng_state(distributed.mine(state["rng"], world))
 
     # 4. The stages.
     if stop_after_steps is not None and run.step >= stop_after_steps:
-        return _result(setup, run, finished=False)
-    bar = tqdm(total=setup.plan.total_tokens // p.step_tokens, initial=run.step, disable=not progress, desc=setup.plan.name, unit="step")
+        return _stopped(setup, run, model, trace)
+    total_steps = setup.plan.total_tokens // setup.step_tokens
+    bar = tqdm(total=total_steps, initial=run.step, disable=not (progress and world.main), desc=setup.plan.name, unit="step")
     try:
         while run.stage < len(stages):
             index, stage = run.stage, stages[run.stage]
@@ -163,28 +179,52 @@ def run_plan(
                 model = _begin_stage(model, stage, index, setup, run)
             if run.tokens == 0 and not run.curve:
                 with adapter_view(model, stage.view):
-                    run.curve.append(CurvePoint(0, 0, stage.name, view_name(stage.view), None, evaluate(model, sets, setup.device)).to_dict())
-            stopped, served = _train_stage(model, stage, index, setup, run, sets, bar, resume, stop_after_steps)
+                    losses = _evaluate(model, sets, setup)
+                run.curve.append(CurvePoint(0, 0, stage.name, view_name(stage.view), None, losses).to_dict())
+            stopped, served = _train_stage(model, stage, index, setup, run, sets, bar, resume, stop_after_steps, trace)
             if served is not None:
                 _end_stage(model, stage, index, setup, run, sets, served, keep_stage_models)
             if stopped and run.stage < len(stages):
-                return _result(setup, run, finished=False)
+                return _stopped(setup, run, model, trace)
     finally:
         bar.close()
 
     # 5. The final evaluation in every adapter view (the last stage's), the final model, run.json.
     views = run.stages[-1]["eval"]
-    save_model(model, setup.out / "final")
     result = _result(setup, run, finished=True, views=views)
-    result.write(setup.out)
-    shutil.rmtree(setup.out / "checkpoint", ignore_errors=True)
+    if world.main:
+        save_model(model, setup.out / "final")
+        result.write(setup.out)
+        shutil.rmtree(setup.out / "checkpoint", ignore_errors=True)
+    distributed.barrier(world)
+    if trace is not None:
+        trace.params(run.step, model)
     return result
+
+
+def _stopped(setup: Setup, run: Progress, model: torch.nn.Module, trace: Trace | None) -> RunResult:
+    """The result of a run stopped early (rank 0 writes it; every rank waits for that)."""
+    result = _result(setup, run, finished=False)
+    if setup.world.main:
+        result.write(setup.out)
+    distributed.barrier(setup.world)
+    if trace is not None:
+        trace.params(run.step, model)
+    return result
+
+
+def _evaluate(model: torch.nn.Module, sets: EvalSets, setup: Setup) -> dict[str, float]:
+    """Validation losses in the current view, computed on rank 0 and the same numbers handed to
+    every rank."""
+    return distributed.from_main(lambda: evaluate(model, sets, setup.device), setup.world)
 
 
 def _begin_stage(model: torch.nn.Module, stage: Stage, index: int, setup: Setup, run: Progress) -> torch.nn.Module:
     """Carry the embeddings over as the stage says and add its adapter if it is new; both
     seeded by (seed, stage) alone."""
     if stage.embeddings != "keep":
+        if run.seen is not None:
+            run.seen = distributed.union(run.seen, setup.world)  # ids any rank's batches held
         rows = None if stage.embeddings == "reset" or run.seen is None else ~run.seen
         base = model.get_base_model() if isinstance(model, peft.PeftModel) else model
         reinit_embedding_rows(base, rows, seed=[setup.seed, index, 0xE3])
@@ -203,11 +243,13 @@ def _train_stage(
     bar: Any,
     resume: dict[str, Any] | None,
     stop_after_steps: int | None,
+    trace: Trace | None = None,
 ) -> tuple[bool, dict[str, int] | None]:
     """The stage's optimizer steps from ``run.stage_step`` on. Returns whether the run stops
-    here, and the exact target tokens served per corpus role once the stage is complete."""
-    p = setup.preset
-    steps, accum = stage.tokens // p.step_tokens, p.grad_accum
+    here, and the exact target tokens served per corpus role (over all ranks) once the stage is
+    complete."""
+    p, world = setup.preset, setup.world
+    steps, accum = stage.tokens // setup.step_tokens, p.grad_accum
     stop = False
     with adapter_view(model, stage.view):
         # Exactly the parameters this stage trains, chosen by name; requires_grad made to agree.
@@ -216,25 +258,35 @@ def _train_stage(
         schedule = stage_schedule(stage, p)
         optimizer = make_optimizer(named, p, schedule.peak)
         scheduler = make_scheduler(optimizer, schedule, steps)
-        loader = stage_loader(stage, index, setup.paths, seq_len=p.seq_len, batch_size=p.batch_size, seed=setup.seed, batches=steps * accum)
+        loader = stage_loader(
+            stage, index, setup.paths, seq_len=p.seq_len, batch_size=p.batch_size, seed=setup.seed, batches=steps * accum,
+            rank=world.rank, world_size=world.size,
+        )  # fmt: skip
         if resume is not None:
             if resume["optimizer_names"] != [n for n, _ in named]:
                 raise InternalError(f"stage {stage.name!r}: the checkpoint's optimizer holds other parameters than the stage trains")
             optimizer.load_state_dict(resume["optimizer"])
             scheduler.load_state_dict(resume["scheduler"])
-            loader.load_state_dict(resume["loader"])
+            loader.load_state_dict(distributed.mine(resume["loader"], world))
         batches = iter(loader)
-        model.train()
+        net = distributed.data_parallel(model, setup.device, world)  # the model itself with one process
+        net.train()
         while run.stage_step < steps and not stop:
             started = time.perf_counter()
-            for _ in range(accum):
-                tokens = next(batches)["tokens"].to(torch.int64)
+            values = []
+            for micro in range(accum):
+                batch = next(batches)
+                if trace is not None:
+                    trace.batch(index, run.step, loader.dataset.names, batch)
+                tokens = batch["tokens"].to(torch.int64)
                 if run.seen is not None:
                     run.seen[tokens.reshape(-1)] = True
-                with autocast(setup.device):
-                    loss = lm_loss(model, tokens.to(setup.device))
-                torch.autograd.backward(loss / accum)
-                value = float(loss.detach())
+                with distributed.no_sync(net, micro < accum - 1):  # gradients averaged over ranks once a step
+                    with autocast(setup.device):
+                        loss = lm_loss(net, tokens.to(setup.device))
+                    torch.autograd.backward(loss / accum)
+                values.append(float(loss.detach()))
+            for value in distributed.mean_each(values, world):
                 run.loss_sum += value
                 run.stage_loss_sum += value
                 run.loss_count += 1
@@ -246,22 +298,23 @@ def _train_stage(
             run.train_seconds += time.perf_counter() - started
             run.stage_step += 1
             run.step += 1
-            run.tokens += p.step_tokens
+            run.tokens += setup.step_tokens
             bar.update(1)
             bar.set_postfix(stage=stage.name, loss=f"{value:.3f}", tok_s=f"{run.tokens / max(run.train_seconds, 1e-9):.0f}")
             if run.tokens % p.eval_every == 0:
                 train_loss = run.loss_sum / run.loss_count
                 run.loss_sum, run.loss_count = 0.0, 0
-                point = CurvePoint(run.tokens, run.step, stage.name, view_name(stage.view), train_loss, evaluate(model, sets, setup.device))
+                point = CurvePoint(run.tokens, run.step, stage.name, view_name(stage.view), train_loss, _evaluate(model, sets, setup))
                 run.curve.append(point.to_dict())
             stop = stop_after_steps is not None and run.step >= stop_after_steps
             if run.stage_step < steps and (stop or run.tokens % p.checkpoint_every == 0):
                 _checkpoint(
                     model, setup, run, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), names=[n for n, _ in named], loader=loader
                 )
+        del net  # a wrapper lives for one stage (see distributed.data_parallel)
     if run.stage_step < steps:
         return stop, None
-    served = {str(k): int(v) for k, v in loader.served_tokens.items()}
+    served = distributed.sum_counts({str(k): int(v) for k, v in loader.served_tokens.items()}, world)
     if sum(served.values()) != stage.tokens:
         raise InternalError(f"stage {stage.name!r}: the loader served {sum(served.values())} target tokens, the budget is {stage.tokens}")
     return stop, served
@@ -272,13 +325,14 @@ def _end_stage(
 ) -> None:
     """Record the stage (tokens served, mean train loss, evaluation in every adapter view), keep
     its model, move on to the next stage and checkpoint there."""
+    views: list[str | None] = [None, *adapter_names(model)]
     result = StageResult(
         name=stage.name, trains=stage.trains, view=view_name(stage.view), tokens=stage.tokens, steps=run.stage_step,
         served_tokens=served, train_loss=run.stage_loss_sum / run.stage_loss_count if run.stage_loss_count else None,
-        eval=evaluate_views(model, sets, setup.device, [None, *adapter_names(model)]),
+        eval=distributed.from_main(lambda: evaluate_views(model, sets, setup.device, views), setup.world),
     )  # fmt: skip
     run.stages.append(result.to_dict())
-    if keep_model and index < len(setup.plan.stages) - 1:
+    if keep_model and index < len(setup.plan.stages) - 1 and setup.world.main:
         save_model(model, setup.out / "stages" / f"{index + 1}-{stage.name}")
     run.stage, run.stage_step = index + 1, 0
     run.stage_loss_sum, run.stage_loss_count = 0.0, 0
@@ -296,11 +350,22 @@ def _checkpoint(
     names: list[str] | None = None,
     loader: TokenLoader | None = None,
 ) -> None:
+    """Every rank calls this; rank 0 writes ``OUT/checkpoint``. With many processes the loader
+    and RNG states are lists indexed by rank, and ``seen`` is united over the ranks first."""
+    world = setup.world
+    if run.seen is not None:
+        run.seen = distributed.union(run.seen, world)
+    loader_state: Any = None if loader is None else loader.state_dict()
+    rng: Any = _rng_state()
+    if world.size > 1:
+        loader_state, rng = distributed.gather(loader_state, world), distributed.gather(rng, world)
     state = {
         "fingerprint": setup.fingerprint, "progress": asdict(run), "optimizer": optimizer, "scheduler": scheduler,
-        "optimizer_names": names, "loader": None if loader is None else loader.state_dict(), "rng": _rng_state(),
+        "optimizer_names": names, "loader": loader_state, "rng": rng, "world_size": world.size,
     }  # fmt: skip
-    save_checkpoint(setup.out, model, state)
+    if world.main:
+        save_checkpoint(setup.out, model, state)
+    distributed.barrier(world)
 
 
 def _result(setup: Setup, run: Progress, *, finished: bool, views: dict[str, dict[str, float]] | None = None) -> RunResult:
@@ -318,9 +383,7 @@ def _result(setup: Setup, run: Progress, *, finished: bool, views: dict[str, dic
         validation={n: d.to_dict() for n, d in setup.validation.items()}, tokens=run.tokens, steps=run.step, served_tokens=served,
         curve=[CurvePoint.from_dict(c) for c in run.curve], stages=[StageResult.from_dict(s) for s in run.stages],
         final_view=final_view if views else None, final_eval=dict(views.get(final_view, {})) if views else {}, views=views or {},
-        device=str(setup.device), train_seconds=run.train_seconds, tokens_per_second=run.tokens / run.train_seconds if run.train_seconds else 0.0,
+        device=str(setup.device), world_size=setup.world.size, train_seconds=run.train_seconds, tokens_per_second=run.tokens / run.train_seconds if run.train_seconds else 0.0,
         versions={"hyperword": __version__, "torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
     )  # fmt: skip
-    if not finished:
-        result.write(setup.out)
     return result
