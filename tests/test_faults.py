@@ -27,6 +27,8 @@ and aligned), run as the command line, survive
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 import random
@@ -464,10 +466,11 @@ def test_a_full_disk_fails_in_one_line_leaves_no_partial_shard_and_the_rerun_com
 # --- the writers' own failure paths ---------------------------------------------------------------
 
 
-@pytest.fixture
+@contextlib.contextmanager
 def small_file_limit() -> Iterator[int]:
-    """No file of this process may grow past 4096 bytes (EFBIG: Python ignores SIGXFSZ), for
-    the duration of the test only."""
+    """No file of this process may grow past 4096 bytes (EFBIG: Python ignores SIGXFSZ), inside
+    the ``with`` block only: pytest reports the test's outcome (to a log file that may already
+    be larger) before fixtures are torn down, so a fixture would be too late to lift it."""
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     limit = 4096
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
@@ -477,7 +480,7 @@ def small_file_limit() -> Iterator[int]:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
 
-def test_a_failed_write_names_the_file_and_leaves_no_temporary(tmp_path: Path, small_file_limit: int) -> None:
+def test_a_failed_write_names_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
     """What the manifest, the run-state records and token files go through when the disk is
     full, whichever write fails: the buffered one, the flush at the end, or the close in abort."""
     import numpy as np
@@ -485,23 +488,24 @@ def test_a_failed_write_names_the_file_and_leaves_no_temporary(tmp_path: Path, s
     from hyperword.encode.npy import NpyWriter
     from hyperword.shards import write_atomic
 
-    manifest = tmp_path / "manifest.json"
-    with pytest.raises(OSError, match=rf"^\[Errno 27\] {re.escape(str(manifest))}: {EFBIG_TEXT}$"):
-        write_atomic(manifest, b"{}" * small_file_limit)
-    assert not list(tmp_path.iterdir())
+    with small_file_limit() as limit:
+        manifest = tmp_path / "manifest.json"
+        with pytest.raises(OSError, match=rf"^\[Errno 27\] {re.escape(str(manifest))}: {EFBIG_TEXT}$"):
+            write_atomic(manifest, b"{}" * limit)
+        assert not list(tmp_path.iterdir())
 
-    small = np.arange(1500, dtype="<u2")  # 3000 bytes: buffered, written when the buffer fills
-    tokens = tmp_path / "tokens-00000.npy"
-    w = NpyWriter(tokens, np.dtype("<u2"))
-    with pytest.raises(OSError, match=rf"^\[Errno 27\] {re.escape(str(tokens))}: {EFBIG_TEXT}$"):
-        for _ in range(10):
-            w.write(small)  # the flush of a full buffer goes past the limit
-    w.abort()  # closing flushes what is still buffered, which fails again: not raised
-    assert not list(tmp_path.iterdir())
+        small = np.arange(1500, dtype="<u2")  # 3000 bytes: buffered, written when the buffer fills
+        tokens = tmp_path / "tokens-00000.npy"
+        w = NpyWriter(tokens, np.dtype("<u2"))
+        with pytest.raises(OSError, match=rf"^\[Errno 27\] {re.escape(str(tokens))}: {EFBIG_TEXT}$"):
+            for _ in range(10):
+                w.write(small)  # the flush of a full buffer goes past the limit
+        w.abort()  # closing flushes what is still buffered, which fails again: not raised
+        assert not list(tmp_path.iterdir())
 
-    w = NpyWriter(tokens, np.dtype("<u2"))
-    w.write(small)
-    w.write(small[:600])  # 4328 bytes with the header, all still in the buffer
-    with pytest.raises(OSError, match=rf"^\[Errno 27\] {re.escape(str(tokens))}: {EFBIG_TEXT}$"):
-        w.finish()  # flushed only now
-    assert not list(tmp_path.iterdir())
+        w = NpyWriter(tokens, np.dtype("<u2"))
+        w.write(small)
+        w.write(small[:600])  # 4328 bytes with the header, all still in the buffer
+        with pytest.raises(OSError, match=rf"^\[Errno 27\] {re.escape(str(tokens))}: {EFBIG_TEXT}$"):
+            w.finish()  # flushed only now
+        assert not list(tmp_path.iterdir())
