@@ -6,6 +6,7 @@ import argparse
 import hashlib
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -169,6 +170,26 @@ def test_resume_regenerates_only_damaged_shards_byte_identically(encoded: Path, 
     m = encode(tokenizer, corpus, out, threads=1)
     assert m.run is not None and (m.run.generated_shards, m.run.reused_shards) == (1, len(m.shards) - 1)
     assert files(out) == want
+
+
+def test_an_interrupt_before_the_caller_holds_the_new_writer_leaves_no_temporary(
+    tokenizer: Path, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C just after ``docs-00001.npy``'s writer created its ``.tmp`` file, before the
+    caller holds it: the run still removes every temporary (the tokens' one is aborted)."""
+    import hyperword.encode.run as encode_run
+
+    def interrupted(path: Path, dtype: np.dtype[np.generic]) -> NpyWriter:
+        w = NpyWriter(path, dtype)
+        if path.name == "docs-00001.npy":
+            raise KeyboardInterrupt
+        return w
+
+    monkeypatch.setattr(encode_run, "NpyWriter", interrupted)
+    out = tmp_path / "t"
+    with pytest.raises(KeyboardInterrupt):
+        encode(tokenizer, corpus, out, threads=1)
+    assert sorted(os.listdir(out)) == [".hyperword", "docs-00000.npy", "tokens-00000.npy"]
 
 
 def test_other_inputs_are_refused_without_force(encoded: Path, tokenizer: Path, corpus: Path, base: Path, tmp_path: Path) -> None:

@@ -446,6 +446,26 @@ def test_resume_an_interrupted_run(tmp_path: Path, corpus_src: Path, monkeypatch
     assert not state.exists()
 
 
+def test_an_interrupt_before_the_caller_holds_the_new_writer_leaves_no_temporary(
+    tmp_path: Path, corpus_src: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C between a shard writer creating its ``.tmp`` file and the caller holding the
+    writer (so it cannot abort it): the run still removes the file (seen once in CI)."""
+    open_shard = shards.CorpusRun.open_shard
+
+    def interrupted(self: shards.CorpusRun, *args: Any) -> shards.ShardWriter:
+        w = open_shard(self, *args)
+        if w.index == 2:
+            raise KeyboardInterrupt
+        return w
+
+    monkeypatch.setattr(shards.CorpusRun, "open_shard", interrupted)
+    out = tmp_path / "o"
+    with pytest.raises(KeyboardInterrupt):
+        ingest([corpus_src], out, shard_docs=300)
+    assert sorted(os.listdir(out)) == [".hyperword", "shard-00000.arrow", "shard-00001.arrow"]
+
+
 def test_refuses_to_overwrite_without_force(tmp_path: Path, corpus_src: Path) -> None:
     out = tmp_path / "o"
     ingest([corpus_src], out, shard_docs=300)

@@ -377,10 +377,16 @@ class DirectoryRun(Generic[M, R]):
         manifest = d / MANIFEST_FILE
         if manifest.exists():
             manifest.unlink()
-        for p in d.iterdir():
-            if p.name.startswith(L.temp_prefixes) and p.name.endswith(".tmp"):
-                p.unlink()  # left by an interrupted run
+        self.remove_temporaries()  # left by an interrupted run
         sync_dir(d)
+
+    def remove_temporaries(self) -> None:
+        """Remove this kind's temporary files from the directory. Called when a run stops on an
+        exception (Ctrl-C included) after its writers aborted: a signal can land between a
+        writer creating its file and the caller holding the writer, which then cannot abort it."""
+        for p in self.directory.iterdir():
+            if p.name.startswith(self.layout.temp_prefixes) and p.name.endswith(".tmp"):
+                p.unlink(missing_ok=True)
 
     def keep_if_intact(self, index: int, expected: Callable[[R], bool]) -> R | None:
         """The record of shard ``index`` when an earlier run left it intact (it is then kept);

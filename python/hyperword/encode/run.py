@@ -161,13 +161,17 @@ def encode(
         run.settle()
         return dataclasses.replace(run.complete, run=RunStats(generated_shards=0, reused_shards=len(run.complete.shards)))
     run.begin()
-    if lex is not None:
-        _encode_aligned(run, tok, source, lex, array_dtype, n)
-    else:
-        with WorkerPool(tok.model, tok.eos_id, array_dtype.str, n) as pool:
-            for i in range(len(source.shards)):
-                if run.kept(i) is None:
-                    run.add(_encode_shard(run, pool, source, i, array_dtype))
+    try:
+        if lex is not None:
+            _encode_aligned(run, tok, source, lex, array_dtype, n)
+        else:
+            with WorkerPool(tok.model, tok.eos_id, array_dtype.str, n) as pool:
+                for i in range(len(source.shards)):
+                    if run.kept(i) is None:
+                        run.add(_encode_shard(run, pool, source, i, array_dtype))
+    except BaseException:
+        run.remove_temporaries()
+        raise
     shards = run.shards
     if [s.index for s in shards] != list(range(len(source.shards))):
         raise CorruptCorpusError(f"{run.directory}: token shards {[s.index for s in shards]} are not consecutive")

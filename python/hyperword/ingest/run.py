@@ -111,6 +111,8 @@ def _run(
         except BaseException:
             for w in writers.values():
                 w.abort()
+            for run in pending.values():
+                run.remove_temporaries()
             raise
         if progress is not None:
             progress(done, grand_total)
