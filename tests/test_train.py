@@ -112,6 +112,7 @@ stages:
     mixture_end: {natural: 0.5, mnemo: 0.5}
     fraction: 0.75
     train: {lora: lang, r: 4, alpha: 8}
+    train_tokens: new
     lr: 2e-3
     warmup: 0.05
 """
@@ -125,6 +126,7 @@ def test_plans_load_from_yaml_and_json_with_fractions_rounded_to_steps(tmp_path:
     lang = plan.stages[1]
     assert lang.trains == "lora:lang" and lang.view == "lang" and lang.owner == "lang" and lang.lora is not None and lang.lora.r == 4
     assert lang.lr == 2e-3 and lang.warmup == 0.05  # YAML 1.1 reads 2e-3 as text; it counts as a number
+    assert lang.train_tokens == "new" and plan.stages[0].train_tokens == "none"
     (tmp_path / "p.json").write_text(json.dumps(plan.to_dict()), encoding="utf-8")
     assert load_plan(tmp_path / "p.json") == plan  # the dictionary form round-trips
     schedule = MixtureSchedule(lang.mixture, lang.mixture_end or {}, 11)
@@ -147,6 +149,8 @@ def test_plans_load_from_yaml_and_json_with_fractions_rounded_to_steps(tmp_path:
         ([{"mixture": {"a": 1}, "tokens": 10, "adapter": "mnemo"}], None, "not trained by an earlier stage"),
         ([{"name": "s", "mixture": {"a": 1}, "tokens": 5}, {"name": "s", "mixture": {"a": 1}, "tokens": 5}], None, "names repeat"),
         ([{"mixture": {"a": 1}, "tokens": 10, "train": "partial"}], None, "train must be"),
+        ([{"mixture": {"a": 1}, "tokens": 10, "train_tokens": "new"}], None, "is for a stage that trains a LoRA adapter"),
+        ([{"mixture": {"a": 1}, "tokens": 10, "train": "lora:x", "train_tokens": "some"}], None, "none, new, all"),
     ],
 )
 def test_bad_plans_are_refused_with_the_reason(stages: list[dict[str, object]], total: int | None, message: str) -> None:
@@ -186,6 +190,9 @@ def test_every_arm_has_the_same_total_and_natural_text_the_same_budget() -> None
     assert [s.roles for s in plans["random-first"].stages] == [["random"], ["natural"]]
     assert plans["joint"].stages[0].mixture == {"mnemo": 0.5, "natural": 0.5} and len(plans["natural-only"].stages) == 1
     assert [s.trains for s in plans["mnemo-first-lora"].stages] == ["full", "lora:lang"]
+    assert [s.train_tokens for s in plans["mnemo-first-lora"].stages] == ["none", "new"]
+    assert build_arm("mnemo-first-lora", total_tokens=100, lora_tokens="none").stages[1].train_tokens == "none"
+    assert all(s.train_tokens == "none" for a in ARMS if a != "mnemo-first-lora" for s in plans[a].stages)
     assert [(s.trains, s.view) for s in plans["mnemo-adapter"].stages] == [("lora:mnemo", "mnemo"), ("full", "mnemo")]
     assert all(s.trains == "full" for a in ("mnemo-first", "joint", "natural-first") for s in plans[a].stages)
     f = build_arm("mnemo-first", total_tokens=100 * step, step_tokens=step, mnemo_fraction=0.3)
@@ -212,6 +219,7 @@ def test_bridge_corpora_join_any_stage() -> None:
         ({"name": "mnemo-first", "total_tokens": 512, "step_tokens": 512}, "leaves a stage without a step"),
         ({"name": "mnemo-first-lora", "embeddings": "reset"}, "must be 'keep'"),
         ({"name": "mnemo-first", "bridge": 1.0}, "bridge weight"),
+        ({"name": "mnemo-first-lora", "lora_tokens": "few"}, "lora_tokens must be one of none, new, all"),
     ],
 )
 def test_bad_arm_requests_are_refused(kwargs: dict[str, object], message: str) -> None:

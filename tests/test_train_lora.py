@@ -17,6 +17,7 @@ from hyperword.train.adapters import (  # noqa: E402
     LoraSpec,
     active_view,
     adapter_names,
+    adapter_tokens,
     adapter_view,
     add_adapter,
     adapters_enabled,
@@ -56,15 +57,31 @@ def perturb_lora(model: torch.nn.Module, name: str, seed: int) -> None:
                 p.copy_(torch.randn(p.shape, generator=gen) * 0.05)
 
 
-@pytest.fixture
-def two_adapters() -> PeftModel:
-    """A tiny model with adapters ``mnemo`` (all layers) and ``lang`` (attention only), both
-    trained-looking; ``mnemo`` active."""
+#: the embedding rows ``lang`` owns in the fixture's second form
+LANG_TOKENS = [3, 5, 8, 13, 21, 34, 55]
+
+
+def perturb_tokens(model: torch.nn.Module, name: str, seed: int) -> None:
+    """The adapter's own embedding rows moved away from the base rows (as after training)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if owner_of(n) == name and ".trainable_tokens_delta." in n:
+                p.add_(torch.randn(p.shape, generator=gen))
+
+
+@pytest.fixture(params=[None, LANG_TOKENS], ids=["lora", "lora+tokens"])
+def two_adapters(request: pytest.FixtureRequest) -> PeftModel:
+    """A tiny model with adapters ``mnemo`` (all layers) and ``lang`` (attention only, and in the
+    second form owning the embedding rows of :data:`LANG_TOKENS`), both trained-looking;
+    ``mnemo`` active."""
     model = add_adapter(build_model("tiny", VOCAB, seed=0), "mnemo", LoraSpec(r=4, alpha=8), seed=1)
-    model = add_adapter(model, "lang", LoraSpec(r=2, alpha=4, targets=("q_proj", "v_proj")), seed=2)
+    model = add_adapter(model, "lang", LoraSpec(r=2, alpha=4, targets=("q_proj", "v_proj")), seed=2, tokens=request.param)
     perturb_lora(model, "mnemo", 3)
     perturb_lora(model, "lang", 4)
+    perturb_tokens(model, "lang", 5)
     assert isinstance(model, PeftModel) and model.active_adapter == "mnemo"
+    assert adapter_tokens(model, "lang") == (request.param or []) and adapter_tokens(model, "mnemo") == []
     return model
 
 
@@ -73,6 +90,9 @@ def test_owners_come_from_parameter_names() -> None:
     assert owner_of("base_model.model.model.embed_tokens.lora_embedding_B.lang") == "lang"
     assert owner_of("base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight") == BASE
     assert owner_of("model.embed_tokens.weight") == BASE
+    assert owner_of("base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta.lang") == "lang"
+    assert owner_of("base_model.model.model.embed_tokens.token_adapter.trainable_tokens_original.lang") == "lang"
+    assert owner_of("base_model.model.model.embed_tokens.token_adapter.base_layer.weight") == BASE
 
 
 def test_each_stage_optimizer_holds_exactly_its_parameters_by_name_whatever_set_adapter_did(two_adapters: PeftModel) -> None:
@@ -82,15 +102,20 @@ def test_each_stage_optimizer_holds_exactly_its_parameters_by_name_whatever_set_
     assert by_grad and all(owner_of(n) == "lang" for n in by_grad)
     preset = PRESETS["smoke"]
     plain = {n for n, _ in build_model("tiny", VOCAB, seed=0).named_parameters()}
+    own_rows = {n for n, _ in model.named_parameters() if ".trainable_tokens_delta.lang" in n}
     expected = {
         "mnemo": {n for n, _ in model.named_parameters() if ".lora_" in n and ".mnemo." in n},
-        BASE: {n for n, _ in model.named_parameters() if ".lora_" not in n},
+        "lang": {n for n, _ in model.named_parameters() if ".lora_" in n and ".lang." in n} | own_rows,
+        BASE: {n for n, _ in model.named_parameters() if ".lora_" not in n and ".trainable_tokens_" not in n},
     }
     assert len(expected["mnemo"]) == 2 * 7 * 4  # A and B of 7 layers in each of 4 blocks
-    assert {n.replace("base_model.model.", "").replace(".base_layer", "") for n in expected[BASE]} == plain
+    assert len(own_rows) == (1 if adapter_tokens(model, "lang") else 0)  # tied: one set of rows for input and output
+    unwrapped = {n.replace("base_model.model.", "").replace(".token_adapter.base_layer", "").replace(".base_layer", "") for n in expected[BASE]}
+    assert unwrapped == plain
     for owner, names in expected.items():
         named = parameters_of(model, [owner])
-        assert {n for n, _ in named} == names != by_grad
+        assert {n for n, _ in named} == names
+        assert names != by_grad or owner == "lang"
         optimizer = make_optimizer(named, preset, 1e-3)
         held = {id(p) for g in optimizer.param_groups for p in g["params"]}
         assert held == {id(p) for n, p in model.named_parameters() if n in names}
@@ -207,6 +232,57 @@ def test_models_with_adapters_save_and_load_with_peft(two_adapters: PeftModel, t
         load_model(tmp_path / "saved", size="small")
     with pytest.raises(ConfigError, match="97 token ids"):
         load_model(tmp_path / "saved", vocab_size=98)
+
+
+@pytest.mark.parametrize("first_owns_rows", [True, False])
+def test_adapters_with_and_without_own_rows_save_and_load_in_either_order(tmp_path: Path, first_owns_rows: bool) -> None:
+    """peft alone raises KeyError saving or loading the adapter without rows here."""
+    rows = [[1, 2, 3], None] if first_owns_rows else [None, [1, 2, 3]]
+    model = add_adapter(build_model("tiny", VOCAB, seed=0), "mnemo", LoraSpec(r=2, alpha=4), seed=1, tokens=rows[0])
+    model = add_adapter(model, "lang", LoraSpec(r=4, alpha=8), seed=2, tokens=rows[1])
+    for i, name in enumerate(("mnemo", "lang")):
+        perturb_lora(model, name, 10 + i)
+        perturb_tokens(model, name, 20 + i)
+    x = tokens(6)
+    expected = {}
+    for view in (None, "mnemo", "lang"):
+        with adapter_view(model, view):
+            expected[view] = logits(model, x)
+    assert not torch.equal(expected["mnemo"], expected["lang"])
+    save_model(model, tmp_path / "saved")
+    loaded = load_model(tmp_path / "saved")
+    assert [adapter_tokens(loaded, n) for n in ("mnemo", "lang")] == [r or [] for r in rows]
+    for view, out in expected.items():
+        with adapter_view(loaded, view):
+            assert torch.equal(logits(loaded, x), out), view
+
+
+def test_an_adapter_owning_rows_leaves_the_base_rows_and_other_ids_alone_and_starts_as_a_no_op() -> None:
+    plain = build_model("tiny", VOCAB, seed=0)
+    x = tokens(7)
+    reference = logits(plain, x)
+    base_rows = plain.get_input_embeddings().weight.detach().clone()
+    model = add_adapter(plain, "lang", LoraSpec(), seed=1, tokens=[9, 4, 4])
+    assert adapter_tokens(model, "lang") == [4, 9]  # sorted, once each
+    with adapter_view(model, "lang"):
+        assert torch.equal(logits(model, x), reference)  # the rows start as the base rows
+    perturb_tokens(model, "lang", 1)
+    with adapter_view(model, "lang"):
+        moved = logits(model, x)
+        with adapter_view(model, None):
+            assert torch.equal(logits(model, x), reference)
+    assert not torch.allclose(moved, reference, atol=1e-4)
+    # tied: the output projection uses the adapter's rows too, and only for the owned ids
+    probe = torch.tensor([[0, 1, 2]])
+    with adapter_view(model, "lang"):
+        on = logits(model, probe)
+    with adapter_view(model, None):
+        off = logits(model, probe)
+    changed = (on - off).abs().amax(dim=(0, 1)) > 1e-6
+    assert changed.nonzero().flatten().tolist() == [4, 9]
+    assert torch.equal(base_state_dict(model)["model.embed_tokens.weight"], base_rows)
+    with pytest.raises(ConfigError, match="empty"):
+        add_adapter(model, "other", LoraSpec(), seed=2, tokens=[])
 
 
 def test_lora_spec_is_validated() -> None:

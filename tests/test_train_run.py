@@ -18,7 +18,8 @@ from hyperword import ConfigError  # noqa: E402
 from hyperword.encode import read_token_manifest  # noqa: E402
 from hyperword.train import PRESETS, RunResult, adapter_view, load_model, read_run, run_plan  # noqa: E402
 from hyperword.train.__main__ import main as cli_main  # noqa: E402
-from hyperword.train.adapters import base_state_dict, owner_of  # noqa: E402
+from hyperword.train.arms import build_arm  # noqa: E402
+from hyperword.train.adapters import adapter_tokens, base_state_dict, owner_of  # noqa: E402
 from hyperword.train.checkpoint import read_trainer_state  # noqa: E402
 from hyperword.train.corpora import describe, random_twin, special_ids  # noqa: E402
 
@@ -46,12 +47,14 @@ def lora_runs(data: Data, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     base = tmp_path_factory.mktemp("lora-runs")
     whole = run(data, "mnemo-first-lora", base / "whole")
     parts = []
-    optimizer_names = None
+    optimizer_names = seen = None
     for stop in (11, 16, 21, None):
         parts.append(run(data, "mnemo-first-lora", base / "resumed", stop_after_steps=stop))
+        if stop == 16:  # the ids the mnemo stage trained on
+            seen = read_trainer_state(base / "resumed" / "checkpoint")["progress"]["seen"]
         if stop == 21:
             optimizer_names = read_trainer_state(base / "resumed" / "checkpoint")["optimizer_names"]
-    return {"whole": whole, "parts": parts, "base": base, "optimizer_names": optimizer_names}
+    return {"whole": whole, "parts": parts, "base": base, "optimizer_names": optimizer_names, "seen": seen}
 
 
 def test_a_stopped_and_resumed_run_reproduces_the_uninterrupted_run_exactly(lora_runs: dict[str, object]) -> None:
@@ -70,8 +73,33 @@ def test_a_stopped_and_resumed_run_reproduces_the_uninterrupted_run_exactly(lora
 
 def test_the_lora_stage_optimizer_held_the_adapter_alone(lora_runs: dict[str, object]) -> None:
     names = lora_runs["optimizer_names"]
-    assert isinstance(names, list) and len(names) == 2 * 7 * 4
+    assert isinstance(names, list) and len(names) == 2 * 7 * 4 + 1  # LoRA's A and B, and the adapter's embedding rows
     assert {owner_of(n) for n in names} == {"lang"}
+    assert [n for n in names if ".lora_" not in n] == ["base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta.lang"]
+
+
+def test_the_lang_adapter_owns_and_trains_the_rows_of_the_ids_the_mnemo_stage_never_saw(lora_runs: dict[str, object]) -> None:
+    """Else natural text's own ids would keep random rows under a frozen embedding matrix."""
+    seen, whole, base = lora_runs["seen"], lora_runs["whole"], lora_runs["base"]
+    assert isinstance(seen, torch.Tensor) and isinstance(whole, RunResult) and isinstance(base, Path)
+    unseen = (~seen).nonzero().flatten().tolist()
+    assert 0 < len(unseen) < 600
+    final = load_model(base / "whole" / "final")
+    assert adapter_tokens(final, "lang") == unseen
+    assert [s.token_rows for s in whole.stages] == [0, len(unseen)]
+    after_mnemo = load_model(base / "whole" / "stages" / "1-mnemo")
+    start = after_mnemo.get_input_embeddings().weight[unseen]
+    rows = dict(final.named_parameters())["base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta.lang"]
+    assert rows.shape == start.shape and not torch.allclose(rows, start, atol=1e-4)  # trained, from the base rows
+    x = torch.tensor([unseen[:16]])
+    final.eval()
+    with torch.no_grad(), adapter_view(final, "lang"):
+        on = final(input_ids=x).logits
+        with adapter_view(final, None):
+            off = final(input_ids=x).logits
+    after_mnemo.eval()
+    with torch.no_grad():
+        assert torch.equal(off, after_mnemo(input_ids=x).logits) and not torch.allclose(on, off, atol=1e-4)
 
 
 def test_the_curve_sits_at_fixed_token_counts_and_tokens_are_accounted_exactly(lora_runs: dict[str, object], data: Data) -> None:
@@ -108,6 +136,15 @@ def test_a_lora_stage_leaves_the_base_weights_bit_identical(lora_runs: dict[str,
     assert state_dicts_equal(base_state_dict(after_mnemo), base_state_dict(final))
     lang_b = [p for n, p in final.named_parameters() if owner_of(n) == "lang" and ".lora_B." in n]
     assert lang_b and any(p.abs().max() > 0 for p in lang_b)  # while the adapter did train
+
+
+def test_a_lora_stage_may_own_every_embedding_row_or_none(data: Data, tmp_path: Path) -> None:
+    for rows, expected in (("all", 600), ("none", 0)):
+        plan = build_arm("mnemo-first-lora", total_tokens=PRESET.tokens, step_tokens=PRESET.step_tokens, lora_tokens=rows)
+        result = run(data, plan, tmp_path / rows)
+        assert [s.token_rows for s in result.stages] == [0, expected]
+        assert result.views["base"] == result.stages[0].eval["base"]  # the base model stays as stage 1 left it
+        assert adapter_tokens(load_model(tmp_path / rows / "final"), "lang") == list(range(expected))
 
 
 def test_the_mnemo_adapter_arm_reports_natural_loss_with_the_adapter_on_and_off(data: Data, tmp_path: Path) -> None:

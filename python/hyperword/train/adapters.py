@@ -10,6 +10,12 @@ Two pitfalls shape this module:
 - switching adapters inside a block must put everything back afterwards, exceptions included:
   :func:`adapter_view` restores the active adapter, whether adapter layers were enabled, and
   every parameter's ``requires_grad``.
+
+An adapter may also own rows of the embedding matrix (``tokens`` of :func:`add_adapter`, peft's
+``trainable_token_indices``): while it is on, those token ids use the adapter's own copies of
+their rows, trained with it, in the input embedding and (tied) in the output projection; the
+base rows stay frozen and come back when it is off. An adapter trained over a model whose
+embeddings never saw some ids needs this, or those ids keep their random initial rows.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ __all__ = [
     "LORA_TARGETS",
     "LoraSpec",
     "adapter_names",
+    "adapter_tokens",
     "adapter_view",
     "add_adapter",
     "base_state_dict",
@@ -84,12 +91,17 @@ def check_adapter_name(name: str) -> str:
     return name
 
 
+#: peft's per-adapter containers of an adapter's own embedding rows (besides the ``lora_*`` ones)
+_TOKEN_CONTAINERS = ("trainable_tokens_delta", "trainable_tokens_original")
+
+
 def owner_of(param_name: str) -> str:
     """Who a parameter belongs to, from its name alone: the adapter ``X`` for
-    ``...lora_A.X.weight`` (any ``lora_*`` container), else :data:`BASE`."""
+    ``...lora_A.X.weight`` (any ``lora_*`` container) or ``...trainable_tokens_delta.X`` (its
+    embedding rows), else :data:`BASE`."""
     parts = param_name.split(".")
     for i, part in enumerate(parts[:-1]):
-        if part.startswith("lora_"):
+        if part.startswith("lora_") or part in _TOKEN_CONTAINERS:
             return parts[i + 1]
     return BASE
 
@@ -114,21 +126,30 @@ def adapter_names(model: torch.nn.Module) -> list[str]:
     return list(model.peft_config) if isinstance(model, PeftModel) else []
 
 
-def add_adapter(model: torch.nn.Module, name: str, spec: LoraSpec, *, seed: int | list[int]) -> PeftModel:
+def add_adapter(
+    model: torch.nn.Module, name: str, spec: LoraSpec, *, seed: int | list[int], tokens: Sequence[int] | None = None
+) -> PeftModel:
     """``model`` with a new LoRA adapter ``name`` (wrapped in a ``PeftModel`` the first time).
-    LoRA's B matrices start at zero, so the outputs do not change; the A matrices are drawn
-    from ``seed`` alone. The previously active adapter stays active."""
+    LoRA's B matrices start at zero and the adapter's copies of the embedding rows of ``tokens``
+    (if any) start equal to the base rows, so the outputs do not change; the A matrices are
+    drawn from ``seed`` alone. The previously active adapter stays active."""
     check_adapter_name(name)
     if name in adapter_names(model):
         raise ConfigError(f"adapter {name!r} exists already")
+    config = spec.config()
+    if tokens is not None:
+        ids = sorted({int(t) for t in tokens})
+        if not ids:
+            raise ConfigError(f"adapter {name!r}: an empty list of token rows to train (pass None for none)")
+        config.trainable_token_indices = ids
     with seeded(seed), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # peft calls a deprecated transformers method
         if isinstance(model, PeftModel):
             active = model.active_adapter
-            model.add_adapter(name, spec.config())
+            model.add_adapter(name, config)
             model.set_adapter(active)
             return model
-        wrapped = get_peft_model(model, spec.config(), adapter_name=name)
+        wrapped = get_peft_model(model, config, adapter_name=name)
     if not isinstance(wrapped, PeftModel):
         raise InternalError(f"peft returned {type(wrapped).__name__}, not a PeftModel")
     return wrapped
@@ -193,7 +214,8 @@ def _switch(model: PeftModel, view: str | None) -> None:
 
 def base_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     """The base model's weights under a plain ``LlamaForCausalLM``'s names (adapter weights
-    dropped, peft's ``.base_layer`` unwrapped), for ``save_pretrained(state_dict=...)``."""
+    dropped, peft's ``.base_layer`` and ``.token_adapter.base_layer`` unwrapped), for
+    ``save_pretrained(state_dict=...)``."""
     base = model.get_base_model() if isinstance(model, PeftModel) else model
     if not isinstance(base, torch.nn.Module):
         raise InternalError("peft's base model is not a torch module")
@@ -201,8 +223,18 @@ def base_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     for name, tensor in base.state_dict().items():
         if owner_of(name) != BASE:
             continue
-        out[name.replace(".base_layer.", ".")] = tensor
+        out[name.replace(".token_adapter.base_layer.", ".").replace(".base_layer.", ".")] = tensor
     return out
+
+
+def adapter_tokens(model: torch.nn.Module, name: str) -> list[int]:
+    """The token ids whose embedding rows adapter ``name`` owns (``[]``: none)."""
+    if not isinstance(model, PeftModel) or name not in model.peft_config:
+        raise ConfigError(f"adapter {name!r} does not exist")
+    ids = getattr(model.peft_config[name], "trainable_token_indices", None)
+    if isinstance(ids, dict):
+        ids = sorted({i for v in ids.values() for i in v})
+    return list(ids or [])
 
 
 def adapter_specs(model: torch.nn.Module) -> dict[str, LoraSpec]:

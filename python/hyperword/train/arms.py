@@ -10,7 +10,9 @@ arm                    stages
 ``natural-only``       ``natural`` T
 ``natural-first``      ``natural`` (1-f)*T, then ``mnemo`` f*T
 ``mnemo-first-lora``   ``mnemo`` f*T (all weights), then ``natural`` (1-f)*T training a LoRA
-                       adapter ``lang`` over the frozen mnemo-trained model
+                       adapter ``lang`` over the frozen mnemo-trained model; ``lang`` also
+                       owns and trains the embedding rows of the token ids the ``mnemo``
+                       stage never saw (``lora_tokens``, default ``new``)
 ``mnemo-adapter``      ``mnemo`` f*T training a LoRA adapter ``mnemo`` over the frozen
                        (freshly initialised) model, then ``natural`` (1-f)*T training all
                        base weights with the ``mnemo`` adapter on and frozen; evaluation
@@ -25,7 +27,11 @@ arm                    stages
 Stage budgets are whole optimizer steps: ``f * steps`` rounded, the second stage taking the
 rest, so every arm of a preset trains exactly the same number of tokens. ``bridge=w`` adds the
 ``bridge`` corpus to every stage with weight ``w`` (the stage's own weights scaled by ``1 - w``);
-``embeddings`` says how embeddings carry into the second stage of a two-stage arm.
+``embeddings`` says how embeddings carry into the second stage of a two-stage arm;
+``lora_tokens`` which embedding rows ``mnemo-first-lora``'s ``lang`` adapter owns (``none``,
+``new``, ``all``: see :mod:`hyperword.train.plan`). ``mnemo-adapter``'s ``mnemo`` adapter owns
+none: rows it owned would be overridden while it is on, so the natural stage could not train
+them in the base weights.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from hyperword._hyperword import ConfigError
-from hyperword.train.plan import EMBEDDINGS, Plan, Stage, split_steps
+from hyperword.train.plan import EMBEDDINGS, TRAIN_TOKENS, Plan, Stage, split_steps
 from hyperword.train.plan_file import load_plan
 from hyperword.train.presets import Preset
 
@@ -73,7 +79,14 @@ ARM_DESCRIPTIONS = {
 
 
 def build_arm(
-    name: str, *, total_tokens: int, step_tokens: int = 1, mnemo_fraction: float = 0.5, bridge: float = 0.0, embeddings: str = "keep"
+    name: str,
+    *,
+    total_tokens: int,
+    step_tokens: int = 1,
+    mnemo_fraction: float = 0.5,
+    bridge: float = 0.0,
+    embeddings: str = "keep",
+    lora_tokens: str = "new",
 ) -> Plan:
     """The plan of built-in arm ``name`` over ``total_tokens`` (a whole number of
     ``step_tokens``-token optimizer steps). ``ConfigError`` for an unknown arm or bad numbers."""
@@ -83,6 +96,8 @@ def build_arm(
         raise ConfigError(f"mnemo fraction must be in (0, 1), got {mnemo_fraction!r}")
     if embeddings not in EMBEDDINGS:
         raise ConfigError(f"embeddings must be one of {', '.join(EMBEDDINGS)}, got {embeddings!r}")
+    if lora_tokens not in TRAIN_TOKENS:
+        raise ConfigError(f"lora_tokens must be one of {', '.join(TRAIN_TOKENS)}, got {lora_tokens!r}")
     where = f"arm {name!r}"
     if isinstance(total_tokens, bool) or not isinstance(total_tokens, int) or total_tokens < 1 or total_tokens % step_tokens:
         raise ConfigError(f"{where}: total_tokens {total_tokens!r} is not a positive multiple of the {step_tokens} tokens of an optimizer step")
@@ -96,15 +111,16 @@ def build_arm(
     stages = []
     for i, ((stage_name, mixture, _), tokens) in enumerate(zip(shape, budgets)):
         train_adapter = adapter = None
+        train_tokens = "none"
         if name == "mnemo-first-lora" and i == 1:
-            train_adapter = "lang"
+            train_adapter, train_tokens = "lang", lora_tokens
         if name == "mnemo-adapter":
             train_adapter, adapter = ("mnemo", None) if i == 0 else (None, "mnemo")
         stage_embeddings = embeddings if i > 0 else "keep"
         if train_adapter is not None and stage_embeddings != "keep":
             raise ConfigError(f"{where}: its second stage trains a LoRA adapter over frozen embeddings, so embeddings must be 'keep'")
         stages.append(
-            Stage(stage_name, mixture, tokens, train_adapter=train_adapter, adapter=adapter, embeddings=stage_embeddings)
+            Stage(stage_name, mixture, tokens, train_adapter=train_adapter, adapter=adapter, embeddings=stage_embeddings, train_tokens=train_tokens)
         )
     plan = Plan(name, tuple(stages), total_tokens, description=ARM_DESCRIPTIONS[name])
     return with_bridge(plan, bridge) if bridge else plan
@@ -132,6 +148,7 @@ def with_bridge(plan: Plan, weight: float, stages: list[str] | None = None) -> P
             s = Stage(
                 s.name, add(s.mixture), s.tokens, train_adapter=s.train_adapter, lora=s.lora, adapter=s.adapter, embeddings=s.embeddings,
                 mixture_end=None if s.mixture_end is None else add(s.mixture_end), lr=s.lr, warmup=s.warmup, min_lr_ratio=s.min_lr_ratio,
+                train_tokens=s.train_tokens,
             )  # fmt: skip
         new.append(s)
     return Plan(plan.name if not weight else f"{plan.name}+bridge", tuple(new), plan.total_tokens, description=plan.description)

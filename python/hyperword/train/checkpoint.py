@@ -51,6 +51,34 @@ def _quiet() -> Iterator[None]:
             hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]  # transformers leaves it unannotated
 
 
+@contextmanager
+def _rows_only_of_their_owners(model: torch.nn.Module) -> Iterator[None]:
+    """peft (0.21) raises ``KeyError`` saving or loading an adapter that owns no embedding rows
+    while another adapter does: the embedding wrapper looks up rows for every adapter. In the
+    block the wrapper saves and expects rows only for the adapters that own some."""
+    from peft.utils.other import TrainableTokensWrapper
+
+    wrappers = [m for m in model.modules() if isinstance(m, TrainableTokensWrapper)]
+    for m in wrappers:
+        save, load = m.adapter_state_dict, m.adapter_state_dict_load_map
+
+        def owns(name: str, _m: Any = m) -> bool:
+            return name in _m.token_adapter.trainable_tokens_delta
+
+        def saved(name: str, state_dict: dict[str, Any], _save: Any = save, _owns: Any = owns) -> dict[str, Any]:
+            return _save(name, state_dict) if _owns(name) else {}
+
+        def expected(name: str, _load: Any = load, _owns: Any = owns) -> dict[str, str]:
+            return _load(name) if _owns(name) else {}
+
+        m.adapter_state_dict, m.adapter_state_dict_load_map = saved, expected  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for m in wrappers:
+            del m.adapter_state_dict, m.adapter_state_dict_load_map
+
+
 def save_model(model: torch.nn.Module, directory: str | os.PathLike[str]) -> Path:
     """Write ``model`` (a plain model or one with peft adapters) to ``directory`` (see the module doc)."""
     out = Path(directory)
@@ -62,8 +90,9 @@ def save_model(model: torch.nn.Module, directory: str | os.PathLike[str]) -> Pat
         base.save_pretrained(str(out / "model"), state_dict=dict(base_state_dict(model)))
         names = adapter_names(model)
         if isinstance(model, PeftModel):
-            for name in names:
-                model.save_pretrained(str(out / "adapters"), selected_adapters=[name], save_embedding_layers=False)
+            with _rows_only_of_their_owners(model):
+                for name in names:
+                    model.save_pretrained(str(out / "adapters"), selected_adapters=[name], save_embedding_layers=False)
     (out / ADAPTERS_FILE).write_text(json.dumps({"adapters": names}) + "\n", encoding="utf-8")
     return out
 
@@ -108,7 +137,8 @@ def load_model(
             return base
         model = PeftModel.from_pretrained(base, str(path / "adapters" / names[0]), adapter_name=names[0], is_trainable=trainable)
         for name in names[1:]:
-            model.load_adapter(str(path / "adapters" / name), adapter_name=name, is_trainable=trainable)
+            with _rows_only_of_their_owners(model):
+                model.load_adapter(str(path / "adapters" / name), adapter_name=name, is_trainable=trainable)
         model.set_adapter(names[0])
     return model
 

@@ -9,8 +9,10 @@ directories. A mixture's weights may move linearly to ``mixture_end`` over the s
 
 Embeddings at the start of a full stage: ``keep`` (as trained so far), ``reset`` (every row drawn
 afresh from the initial distribution) or ``reinit-new`` (only rows of token ids that no earlier
-stage trained on are drawn afresh). A LoRA stage freezes the embeddings, so only ``keep`` is
-allowed there.
+stage trained on are drawn afresh). A LoRA stage freezes the base embeddings, so only ``keep``
+is allowed there; instead its new adapter may own rows of its own (``train_tokens``): ``none``,
+``new`` (the ids no earlier stage trained on, which would otherwise keep their random initial
+rows) or ``all``. They are trained with the adapter and switched off with it.
 
 Budgets must add up: stage token budgets sum exactly to the plan's ``total_tokens``, each a
 whole number of optimizer steps (:meth:`Plan.check_steps`).
@@ -26,9 +28,11 @@ from typing import Any
 from hyperword._hyperword import ConfigError
 from hyperword.train.adapters import BASE, LoraSpec, check_adapter_name
 
-__all__ = ["EMBEDDINGS", "MixtureSchedule", "Plan", "Stage", "split_steps"]
+__all__ = ["EMBEDDINGS", "TRAIN_TOKENS", "MixtureSchedule", "Plan", "Stage", "split_steps"]
 
 EMBEDDINGS = ("keep", "reset", "reinit-new")
+#: which embedding rows a LoRA stage's new adapter owns and trains
+TRAIN_TOKENS = ("none", "new", "all")
 
 
 def _check_mixture(where: str, mixture: Any) -> dict[str, float]:
@@ -50,7 +54,8 @@ def _check_mixture(where: str, mixture: Any) -> dict[str, float]:
 class Stage:
     """One stage: ``tokens`` target tokens drawn from ``mixture``; ``train_adapter`` ``None``
     trains all base weights (with adapter ``adapter`` on, frozen, if given), a name trains that
-    LoRA adapter (``lora``, or the preset's spec, when it is new) over frozen weights."""
+    LoRA adapter (``lora``, or the preset's spec, when it is new) over frozen weights, with its
+    own rows of the embeddings as ``train_tokens`` says (when it is new)."""
 
     name: str
     mixture: dict[str, float]
@@ -60,6 +65,7 @@ class Stage:
     adapter: str | None = None
     embeddings: str = "keep"
     mixture_end: dict[str, float] | None = None
+    train_tokens: str = "none"
     lr: float | None = None
     warmup: float | None = None
     min_lr_ratio: float | None = None
@@ -75,6 +81,10 @@ class Stage:
             raise ConfigError(f"{where}: token budget must be a positive integer, got {self.tokens!r}")
         if self.embeddings not in EMBEDDINGS:
             raise ConfigError(f"{where}: embeddings must be one of {', '.join(EMBEDDINGS)}, got {self.embeddings!r}")
+        if self.train_tokens not in TRAIN_TOKENS:
+            raise ConfigError(f"{where}: train_tokens must be one of {', '.join(TRAIN_TOKENS)}, got {self.train_tokens!r}")
+        if self.train_adapter is None and self.train_tokens != "none":
+            raise ConfigError(f"{where}: train_tokens {self.train_tokens!r} is for a stage that trains a LoRA adapter; this one trains all weights")
         if self.train_adapter is not None:
             check_adapter_name(self.train_adapter)
             if self.adapter is not None and self.adapter != self.train_adapter:
@@ -116,6 +126,7 @@ class Stage:
             data["train"] = "full"
         else:
             data["train"] = {"lora": self.train_adapter, **(self.lora.to_dict() if self.lora else {})}
+            data["train_tokens"] = self.train_tokens
         if self.adapter is not None and self.train_adapter is None:
             data["adapter"] = self.adapter
         data["embeddings"] = self.embeddings

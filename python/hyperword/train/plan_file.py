@@ -13,6 +13,7 @@
         mixture_end: {natural: 0.5, mnemo: 0.5}  # optional: weights move linearly to these
         fraction: 0.5
         train: {lora: lang, r: 8, alpha: 16}   # or "full" (default), or "lora:lang" (the preset's LoRA)
+        train_tokens: new                      # LoRA stages: embedding rows the new adapter owns: none | new | all
         embeddings: keep                       # keep | reset | reinit-new (full stages only)
         adapter: null                          # full stages: an earlier adapter kept on, frozen
         lr: 0.01                               # optional: peak; else the preset's (LoRA: lora_lr)
@@ -39,7 +40,7 @@ from hyperword.train.plan import Plan, Stage, split_steps
 
 __all__ = ["load_plan", "plan_from_dict"]
 
-_STAGE_KEYS = {"name", "mixture", "mixture_end", "tokens", "fraction", "train", "adapter", "embeddings", "lr", "warmup", "min_lr_ratio"}
+_STAGE_KEYS = {"name", "mixture", "mixture_end", "tokens", "fraction", "train", "adapter", "embeddings", "train_tokens", "lr", "warmup", "min_lr_ratio"}
 _PLAN_KEYS = {"name", "description", "total_tokens", "stages"}
 _LORA_KEYS = {"lora", "r", "alpha", "dropout", "targets"}
 
@@ -107,7 +108,7 @@ def plan_from_dict(data: Any, *, total_tokens: int | None = None, step_tokens: i
                 name=str(raw.get("name", f"stage{i + 1}")), mixture=_numbers(raw.get("mixture")), tokens=budgets[i],
                 train_adapter=train_adapter, lora=spec, adapter=raw.get("adapter"), embeddings=raw.get("embeddings", "keep"),
                 mixture_end=_numbers(raw.get("mixture_end")), lr=_number(raw.get("lr")), warmup=_number(raw.get("warmup")),
-                min_lr_ratio=_number(raw.get("min_lr_ratio")),
+                min_lr_ratio=_number(raw.get("min_lr_ratio")), train_tokens=raw.get("train_tokens", "none"),
             )
         )  # fmt: skip
     plan_total = sum(budgets) if total is None else total

@@ -41,9 +41,9 @@ class CurvePoint:
 
 @dataclass
 class StageResult:
-    """One finished stage: what it trained, the exact target tokens served per corpus role, its
-    mean train loss over the whole stage, and validation losses at its end in every
-    adapter view the model then had."""
+    """One finished stage: what it trained (``token_rows``: how many embedding rows its adapter
+    owns), the exact target tokens served per corpus role, its mean train loss over the whole
+    stage, and validation losses at its end in every adapter view the model then had."""
 
     name: str
     trains: str
@@ -53,6 +53,7 @@ class StageResult:
     served_tokens: dict[str, int]
     train_loss: float | None
     eval: dict[str, dict[str, float]]
+    token_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -41,7 +41,7 @@ import transformers
 from tqdm.auto import tqdm
 
 from hyperword._hyperword import InternalError, __version__
-from hyperword.train.adapters import adapter_names, adapter_view, add_adapter, parameters_of, set_trainable
+from hyperword.train.adapters import adapter_names, adapter_tokens, adapter_view, add_adapter, parameters_of, set_trainable
 from hyperword.train.checkpoint import load_model, read_trainer_state, save_checkpoint, save_model
 from hyperword.torch import TokenLoader
 from hyperword.train import distributed
@@ -220,17 +220,31 @@ def _evaluate(model: torch.nn.Module, sets: EvalSets, setup: Setup) -> dict[str,
 
 
 def _begin_stage(model: torch.nn.Module, stage: Stage, index: int, setup: Setup, run: Progress) -> torch.nn.Module:
-    """Carry the embeddings over as the stage says and add its adapter if it is new; both
-    seeded by (seed, stage) alone."""
+    """Carry the embeddings over as the stage says and add its adapter if it is new (with the
+    embedding rows it owns); both seeded by (seed, stage) alone."""
+    new_adapter = stage.train_adapter is not None and stage.train_adapter not in adapter_names(model)
+    if (stage.embeddings != "keep" or (new_adapter and stage.train_tokens == "new")) and run.seen is not None:
+        run.seen = distributed.union(run.seen, setup.world)  # ids any rank's batches held
     if stage.embeddings != "keep":
-        if run.seen is not None:
-            run.seen = distributed.union(run.seen, setup.world)  # ids any rank's batches held
         rows = None if stage.embeddings == "reset" or run.seen is None else ~run.seen
         base = model.get_base_model() if isinstance(model, peft.PeftModel) else model
         reinit_embedding_rows(base, rows, seed=[setup.seed, index, 0xE3])
-    if stage.train_adapter is not None and stage.train_adapter not in adapter_names(model):
-        model = add_adapter(model, stage.train_adapter, stage.lora or setup.preset.lora, seed=[setup.seed, index, 0xAD])
+    if stage.train_adapter is not None and new_adapter:
+        model = add_adapter(
+            model, stage.train_adapter, stage.lora or setup.preset.lora, seed=[setup.seed, index, 0xAD], tokens=_adapter_rows(stage, setup, run)
+        )
     return model
+
+
+def _adapter_rows(stage: Stage, setup: Setup, run: Progress) -> list[int] | None:
+    """The token ids whose embedding rows the stage's new adapter owns (``None``: none)."""
+    if stage.train_tokens == "all" or (stage.train_tokens == "new" and run.seen is None):
+        return list(range(setup.vocab_size))
+    if stage.train_tokens == "new":
+        assert run.seen is not None
+        ids = (~run.seen).nonzero().flatten().tolist()
+        return ids or None  # every id was trained on already: the adapter needs no rows of its own
+    return None
 
 
 def _train_stage(
@@ -330,6 +344,7 @@ def _end_stage(
         name=stage.name, trains=stage.trains, view=view_name(stage.view), tokens=stage.tokens, steps=run.stage_step,
         served_tokens=served, train_loss=run.stage_loss_sum / run.stage_loss_count if run.stage_loss_count else None,
         eval=distributed.from_main(lambda: evaluate_views(model, sets, setup.device, views), setup.world),
+        token_rows=0 if stage.train_adapter is None else len(adapter_tokens(model, stage.train_adapter)),
     )  # fmt: skip
     run.stages.append(result.to_dict())
     if keep_model and index < len(setup.plan.stages) - 1 and setup.world.main:
