@@ -19,6 +19,7 @@ from hyperword.encode import read_token_manifest  # noqa: E402
 from hyperword.train import PRESETS, RunResult, adapter_view, load_model, read_run, run_plan  # noqa: E402
 from hyperword.train.__main__ import main as cli_main  # noqa: E402
 from hyperword.train.arms import build_arm  # noqa: E402
+from hyperword.verify import verify  # noqa: E402
 from hyperword.train.adapters import adapter_tokens, base_state_dict, owner_of  # noqa: E402
 from hyperword.train.checkpoint import read_trainer_state  # noqa: E402
 from hyperword.train.corpora import describe, random_twin, special_ids  # noqa: E402
@@ -239,6 +240,10 @@ def test_the_random_control_is_a_seeded_twin_of_the_mnemo_corpus(data: Data, tmp
     other = random_twin(mnemo, tmp_path / "r3", seed=5)
     assert again.fingerprint == twin.fingerprint and np.array_equal(np.load(read_token_manifest(tmp_path / "r2").tokens_paths()[0]), np.load(dst.tokens_paths()[0]))
     assert other.fingerprint != twin.fingerprint
+    report = verify(tmp_path / "r")  # the twin is a token directory like any other: it checks out
+    assert report.ok and report.kind == "hyperword-tokens", report
+    (tmp_path / "r" / dst.shards[0].tokens_path).write_bytes(b"")
+    assert not verify(tmp_path / "r").ok
 
 
 def test_a_checkpoint_of_another_model_size_or_run_is_refused(data: Data, tmp_path: Path) -> None:
