@@ -36,6 +36,7 @@ them in the base weights.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -145,11 +146,7 @@ def with_bridge(plan: Plan, weight: float, stages: list[str] | None = None) -> P
     new = []
     for s in plan.stages:
         if stages is None or s.name in stages:
-            s = Stage(
-                s.name, add(s.mixture), s.tokens, train_adapter=s.train_adapter, lora=s.lora, adapter=s.adapter, embeddings=s.embeddings,
-                mixture_end=None if s.mixture_end is None else add(s.mixture_end), lr=s.lr, warmup=s.warmup, min_lr_ratio=s.min_lr_ratio,
-                train_tokens=s.train_tokens,
-            )  # fmt: skip
+            s = dataclasses.replace(s, mixture=add(s.mixture), mixture_end=None if s.mixture_end is None else add(s.mixture_end))
         new.append(s)
     return Plan(plan.name if not weight else f"{plan.name}+bridge", tuple(new), plan.total_tokens, description=plan.description)
 

@@ -222,14 +222,13 @@ def _evaluate(model: torch.nn.Module, sets: EvalSets, setup: Setup) -> dict[str,
 def _begin_stage(model: torch.nn.Module, stage: Stage, index: int, setup: Setup, run: Progress) -> torch.nn.Module:
     """Carry the embeddings over as the stage says and add its adapter if it is new (with the
     embedding rows it owns); both seeded by (seed, stage) alone."""
-    new_adapter = stage.train_adapter is not None and stage.train_adapter not in adapter_names(model)
-    if (stage.embeddings != "keep" or (new_adapter and stage.train_tokens == "new")) and run.seen is not None:
+    if run.seen is not None:
         run.seen = distributed.union(run.seen, setup.world)  # ids any rank's batches held
     if stage.embeddings != "keep":
         rows = None if stage.embeddings == "reset" or run.seen is None else ~run.seen
         base = model.get_base_model() if isinstance(model, peft.PeftModel) else model
         reinit_embedding_rows(base, rows, seed=[setup.seed, index, 0xE3])
-    if stage.train_adapter is not None and new_adapter:
+    if stage.train_adapter is not None and stage.train_adapter not in adapter_names(model):
         model = add_adapter(
             model, stage.train_adapter, stage.lora or setup.preset.lora, seed=[setup.seed, index, 0xAD], tokens=_adapter_rows(stage, setup, run)
         )
@@ -238,13 +237,12 @@ def _begin_stage(model: torch.nn.Module, stage: Stage, index: int, setup: Setup,
 
 def _adapter_rows(stage: Stage, setup: Setup, run: Progress) -> list[int] | None:
     """The token ids whose embedding rows the stage's new adapter owns (``None``: none)."""
-    if stage.train_tokens == "all" or (stage.train_tokens == "new" and run.seen is None):
+    if stage.train_tokens == "none":
+        return None
+    if stage.train_tokens == "all" or run.seen is None:  # "new" with nothing recorded: every id is new
         return list(range(setup.vocab_size))
-    if stage.train_tokens == "new":
-        assert run.seen is not None
-        ids = (~run.seen).nonzero().flatten().tolist()
-        return ids or None  # every id was trained on already: the adapter needs no rows of its own
-    return None
+    ids = (~run.seen).nonzero().flatten().tolist()
+    return ids or None  # every id was trained on already: the adapter needs no rows of its own
 
 
 def _train_stage(
