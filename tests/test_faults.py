@@ -263,7 +263,8 @@ def aligned_kind(base: Path, tokenizer: Path, generate_kind: Kind) -> Kind:
     return _reference(base, "aligned", args, "tokens-*.npy")
 
 
-KINDS = ["generate", "ingest", "encode", "aligned"]
+#: every command under test (the aligned encoder is slow: its cases are marked so)
+KINDS = ["generate", "ingest", "encode", pytest.param("aligned", marks=pytest.mark.slow)]
 
 
 @pytest.fixture
@@ -286,7 +287,7 @@ def kill_points(kind: Kind, seed: int) -> Iterator[tuple[str, int]]:
 
 @pytest.mark.parametrize(
     "kind",
-    ["generate", "ingest", "encode", pytest.param("aligned", marks=pytest.mark.slow)],
+    KINDS,
     indirect=True,
 )
 def test_kill_9_at_any_moment_then_the_rerun_is_byte_identical(tmp_path: Path, kind: Kind) -> None:
@@ -437,7 +438,7 @@ SHARD_NAME = {
 
 @pytest.mark.parametrize(
     "kind",
-    ["generate", "ingest", "encode", pytest.param("aligned", marks=pytest.mark.slow)],
+    KINDS,
     indirect=True,
 )
 def test_a_full_disk_fails_in_one_line_leaves_no_partial_shard_and_the_rerun_completes(tmp_path: Path, kind: Kind) -> None:
