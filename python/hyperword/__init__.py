@@ -18,6 +18,7 @@ from hyperword._hyperword import (
     Lexicon,
     LexiconError,
     OutputExistsError,
+    OutputLockedError,
     __version__,
 )
 from hyperword.config import parse_count
@@ -38,6 +39,7 @@ __all__ = [
     "Manifest",
     "RunStats",
     "OutputExistsError",
+    "OutputLockedError",
     "ShardInfo",
     "__version__",
     "generate",
@@ -47,3 +49,18 @@ __all__ = [
     "sample",
     "stream",
 ]
+
+# Documented submodules, imported on first access (``hyperword.lexicon.check_lexicon`` works
+# after a plain ``import hyperword``); none is imported eagerly, so the package stays light
+# (``hyperword.torch`` and ``hyperword.train`` pull in torch).
+_SUBMODULES = frozenset(
+    {"encode", "experiment", "ingest", "lexicon", "ray_engine", "reader", "shards", "tokenizer", "torch", "train", "verify"}
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"hyperword.{name}")
+    raise AttributeError(f"module 'hyperword' has no attribute {name!r}")

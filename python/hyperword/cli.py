@@ -8,17 +8,21 @@ a traceback; nothing is written when the input is bad.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from hyperword import __version__, cli_encode, cli_experiment, cli_ingest, cli_lexicon, cli_tokenizer, cli_verify
-from hyperword._hyperword import HyperwordError
+from hyperword._hyperword import HyperwordError, OutputLockedError
 from hyperword.config import parse_count
 from hyperword.corpus import DEFAULT_BATCH_WORDS, DEFAULT_SHARD_WORDS, generate, sample
-from hyperword.reader import open_corpus
+from hyperword.progress import progress
+from hyperword.reader import Corpus, open_corpus, split_sides
+from hyperword.verify import foreign_files_note
 
 
 def _count(text: str) -> int:
@@ -57,10 +61,49 @@ def _fusion_kwargs(a: argparse.Namespace) -> dict[str, Any]:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with usage errors as one line (the usage itself is in ``--help``)."""
+    """argparse, with usage errors as one line pointing at the command's own ``--help``; a flag
+    means exactly itself (no abbreviations), and an unknown flag names the closest known one.
+
+    Every subcommand parser is a ``_Parser`` (``add_subparsers`` passes the class down), so a
+    leaf command (``hyperword generate``, ``hyperword lexicon import``) reports its own
+    unknown flags, before argparse would complain about a required flag the typo hid.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def _is_leaf(self) -> bool:
+        return self._subparsers is None
+
+    def _unknown(self, flags: Sequence[str]) -> str:
+        known = sorted(self._option_string_actions)
+        said = []
+        for flag in flags:
+            close = difflib.get_close_matches(flag.split("=", 1)[0], known, n=1, cutoff=0.6)
+            said.append(f"{flag} (did you mean {close[0]}?)" if close else flag)
+        return "unrecognized arguments: " + " ".join(said)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if args is not None and self._is_leaf():
+            flags = []
+            for arg in args:
+                if arg == "--":
+                    break
+                if arg.startswith("--") and arg.split("=", 1)[0] not in self._option_string_actions:
+                    flags.append(arg)
+            if flags:
+                self.error(self._unknown(flags))
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras and self._is_leaf():
+            self.error(self._unknown(extras))
+        assert parsed is not None
+        return parsed, extras
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,13 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--force", action="store_true", help="overwrite an existing corpus")
     out.add_argument("--engine", choices=["local", "ray"], default="local", help="ray: every shard a Ray task; --out may then be a URI (s3://...)")
     out.add_argument("--ray-address", metavar="ADDR", help="engine ray: the cluster to join (auto, HOST:6379; default: start a local one)")
-    out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: when stderr is a terminal)")
+    out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="show progress: a bar on a terminal, a line every 30 s in a log (default: on a terminal only)")
 
     smp = sub.add_parser("sample", help="print phrases, one per line")
     smp.add_argument("-n", type=int, default=10, help="how many (default 10)")
     _add_fusion_args(smp)
 
-    ins = sub.add_parser("inspect", help="summarise a corpus directory and show a few rows")
+    ins = sub.add_parser("inspect", help="summarise a corpus directory (both sides of a split one) and show a few rows")
     ins.add_argument("dir")
     ins.add_argument("--rows", type=int, default=5)
     ins.add_argument("--json", action="store_true", help="print the manifest as JSON")
@@ -105,36 +148,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_generate(a: argparse.Namespace) -> None:
-    show = sys.stderr.isatty() if a.progress is None else a.progress
-    bar = None
-    if show:
-        from tqdm import tqdm
-
-        bar = tqdm(total=a.words, unit="word", unit_scale=True, dynamic_ncols=True, file=sys.stderr)
-
-    def progress(done: int) -> None:
-        if bar is not None:
-            bar.total = max(bar.total, done)  # the last phrase of a shard may pass the target
-            bar.update(done - bar.n)
-
     start = time.perf_counter()
-    try:
+    with progress("generate", total=a.words, unit="word", show=a.progress) as shown:
         m = generate(
             a.out, a.words, **_fusion_kwargs(a), threads=a.threads, shard_words=a.shard_words,
             batch_words=a.batch_words, compression=a.compression, compression_level=a.compression_level,
-            format=a.format, columns=a.columns, force=a.force, progress=progress, engine=a.engine, address=a.ray_address,
+            format=a.format, columns=a.columns, force=a.force, progress=shown.update_to, engine=a.engine, address=a.ray_address,
         )  # fmt: skip
-    finally:
-        if bar is not None:
-            bar.close()
     seconds = time.perf_counter() - start
     if m.run is not None and m.run.generated_shards == 0:
         print(f"{a.out} already holds this corpus, complete and verified: nothing to do (--force regenerates it)")
     elif m.run is not None and m.run.reused_shards:
         print(f"resumed: kept {m.run.reused_shards} verified shard(s), generated {m.run.generated_shards}")
-    print(f"{m.words:,} words, {m.rows:,} phrases in {len(m.shards)} shard(s), {m.bytes / 1e6:,.1f} MB on disk: {a.out}")
+    print(f"{m.words:,} words, {m.rows:,} phrases in {len(m.shards)} shard(s), {m.file_bytes / 1e6:,.1f} MB on disk: {a.out}")
     if m.run is None or m.run.reused_shards == 0:
         print(f"{seconds:.2f} s, {m.words / seconds / 1e6:,.1f} M words/s, {m.text_bytes / seconds / 1e6:,.1f} MB/s of text")
+    note = foreign_files_note(m) if a.engine == "local" else None
+    if note:
+        print(f"hyperword: {note}", file=sys.stderr)
 
 
 def _cmd_sample(a: argparse.Namespace) -> None:
@@ -143,14 +174,25 @@ def _cmd_sample(a: argparse.Namespace) -> None:
 
 
 def _cmd_inspect(a: argparse.Namespace) -> None:
-    corpus = open_corpus(a.dir)
+    sides = split_sides(a.dir)
+    if not sides:
+        _inspect_one(open_corpus(a.dir), a.rows, a.json)
+    elif a.json:  # a split corpus (ingest --split): both manifests, by side
+        print(json.dumps({side.name: open_corpus(side).manifest.to_dict() for side in sides}, indent=2, ensure_ascii=False))
+    else:
+        print(f"{a.dir}: a split corpus, {' and '.join(side.name for side in sides)}")
+        for side in sides:
+            _inspect_one(open_corpus(side), a.rows, False)
+
+
+def _inspect_one(corpus: Corpus, rows: int, as_json: bool) -> None:
     m = corpus.manifest
-    if a.json:
+    if as_json:
         print(json.dumps(m.to_dict(), indent=2, ensure_ascii=False))
         return
     cfg = m.config
     print(f"{m.directory}: {m.kind} corpus, format v{m.format_version}, hyperword {m.versions['hyperword']}")
-    print(f"  {m.words:,} words, {m.rows:,} rows, {len(m.shards)} {cfg.get('format', 'arrow')} shard(s), {cfg.get('compression', '?')}, {m.bytes / 1e6:,.1f} MB")
+    print(f"  {m.words:,} words, {m.rows:,} rows, {len(m.shards)} {cfg.get('format', 'arrow')} shard(s), {cfg.get('compression', '?')}, {m.file_bytes / 1e6:,.1f} MB of files, {m.text_bytes / 1e6:,.1f} MB of text")
     if "fusion" in cfg:
         fusion = cfg["fusion"]
         wpp = fusion["words_per_phrase"]
@@ -159,9 +201,23 @@ def _cmd_inspect(a: argparse.Namespace) -> None:
     if m.lexicon is not None:
         print(f"  lexicon {m.lexicon['source']} ({m.lexicon['entries']:,} words, sha256 {m.lexicon['sha256'][:12]})")
     print(f"  columns: {', '.join(corpus.schema().names)}")
-    table = corpus.head(a.rows)
+    table = corpus.head(rows)
     for row in table.to_pylist():
         print("  " + json.dumps(row, ensure_ascii=False))
+
+
+def error_line(e: BaseException) -> str:
+    """The one line an error prints as, in one style whatever raised it: a missing file is
+    ``PATH: no such file`` (never ``[Errno 2] ...: 'PATH'`` or ``(os error 2)``), another OS
+    error ``PATH: reason``."""
+    if isinstance(e, KeyError):
+        return f"missing field {e} in the manifest"
+    if isinstance(e, OSError) and e.filename is not None:
+        name = os.fsdecode(e.filename)
+        return f"{name}: no such file" if isinstance(e, FileNotFoundError) else f"{name}: {e.strerror or e}"
+    if isinstance(e, OSError) and e.errno is not None and e.strerror:
+        return e.strerror  # "PATH: No space left on device", as shards.naming words it
+    return str(e)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -174,8 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `hyperword sample | head`
         sys.stdout = None  # nothing more can be written
         return 0
+    except OutputLockedError as e:  # another run writes there: a usage problem, not a failure
+        print(f"hyperword: error: {e}", file=sys.stderr)
+        return 2
     except (HyperwordError, OSError, ValueError, KeyError) as e:
-        message = str(e) if not isinstance(e, KeyError) else f"missing field {e} in the manifest"
-        print(f"hyperword: error: {message}", file=sys.stderr)
+        print(f"hyperword: error: {error_line(e)}", file=sys.stderr)
         return 1
     return rc if isinstance(rc, int) else 0

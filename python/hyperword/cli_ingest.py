@@ -7,7 +7,6 @@ raises ``HyperwordError`` or ``OSError``, which ``hyperword.cli.main`` prints as
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from typing import Any
 
@@ -15,6 +14,7 @@ from hyperword._hyperword import HyperwordError
 from hyperword.config import parse_count
 from hyperword.ingest import DEFAULT_SHARD_DOCS, INPUT_FORMATS, ingest_all
 from hyperword.manifest import Manifest
+from hyperword.progress import progress
 
 
 def _count(text: str) -> int:
@@ -61,7 +61,7 @@ def register(sub: Any) -> None:
     out.add_argument("--compression-level", type=int, metavar="L", help="zstd level 1-22, or -1..-7 for the fast levels (default 1)")
     out.add_argument("--format", choices=["arrow", "parquet"], default="arrow")
     out.add_argument("--force", action="store_true", help="replace a corpus of another configuration or input (or write into a non-empty directory)")
-    out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: when stderr is a terminal)")
+    out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="show progress: a bar on a terminal, a line every 30 s in a log (default: on a terminal only)")
     p.set_defaults(func=run)
 
 
@@ -71,34 +71,20 @@ def _summary(name: str, m: Manifest, seconds: float) -> list[str]:
         lines.append(f"{name} already holds this corpus, complete and verified: nothing to do (--force rewrites it)")
     elif m.run is not None and m.run.reused_shards:
         lines.append(f"resumed {name}: kept {m.run.reused_shards} verified shard(s), wrote {m.run.generated_shards}")
-    lines.append(f"{m.rows:,} documents, {m.words:,} words in {len(m.shards)} shard(s), {m.bytes / 1e6:,.1f} MB on disk: {name}")
+    lines.append(f"{m.rows:,} documents, {m.words:,} words in {len(m.shards)} shard(s), {m.file_bytes / 1e6:,.1f} MB on disk: {name}")
     return lines
 
 
 def run(a: argparse.Namespace) -> None:
     """The ``ingest`` handler."""
-    show = sys.stderr.isatty() if a.progress is None else a.progress
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total, unit="doc", unit_scale=True, dynamic_ncols=True, file=sys.stderr)
-        bar.update(done - bar.n)
-
     start = time.perf_counter()
-    try:
+    with progress("ingest", unit="doc", show=a.progress) as shown:
         manifests = ingest_all(
             a.sources, a.out, input_format=a.input_format, doc_per=a.doc_per, field=a.field, lang_field=a.lang_field,
             column=a.column, lang_column=a.lang_column, hf_split=a.hf_split, lang=a.lang, shard_docs=a.shard_docs,
             split=a.split, format=a.format, compression=a.compression, compression_level=a.compression_level,
-            force=a.force, progress=progress if show else None,
+            force=a.force, progress=shown.update_to if shown.mode != "off" else None,
         )  # fmt: skip
-    finally:
-        if bar is not None:
-            bar.close()
     seconds = time.perf_counter() - start
     for side, m in manifests.items():
         name = a.out if side == "all" else f"{str(a.out).rstrip('/')}/{side}"

@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )  # fmt: skip
     imp.add_argument("--format", choices=FORMATS, help="input format (default: from the extension)")
     imp.add_argument("--delimiter", metavar="D", help="cell delimiter of a tsv/csv source (one character, or tab, comma, ...)")
-    imp.add_argument("--skip-invalid", action="store_true", help="drop and count invalid rows instead of failing")
+    imp.add_argument("--skip-invalid", action="store_true", help="drop and count invalid rows instead of failing (without it, every invalid row is listed with its line and nothing is written)")
     imp.add_argument("--no-normalize", dest="normalize", action="store_false", help="reject words not in NFC instead of normalising them")
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
     imp.set_defaults(func=_cmd_import)

@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     tr.add_argument("--seed", type=int, default=0, help="sampling and trainer seed (default 0)")
     tr.add_argument("--split-by-unicode-script", action=argparse.BooleanOptionalAction, default=True, help="pieces never cross a script change (default on)")
     tr.add_argument("--byte-fallback", action=argparse.BooleanOptionalAction, default=True, help="encode uncovered characters as UTF-8 byte pieces (default on)")
-    tr.add_argument("--character-coverage", type=float, metavar="C", help="share of characters covered by pieces (default 0.9995 with byte fallback, else 1.0)")
+    tr.add_argument("--character-coverage", type=float, metavar="C", help="share of characters covered by pieces (default 0.9995 with byte fallback, else 1.0; lowered to fit a small --vocab-size)")
     tr.add_argument("--max-sentencepiece-length", type=int, default=16, metavar="L", help="longest piece, in characters (default 16)")
     tr.add_argument("--add-dummy-prefix", action=argparse.BooleanOptionalAction, default=True, help="prepend a space (▁) to each text (default on)")
     tr.add_argument("--user-defined-symbols", type=_symbols, default=(), metavar="A,B", help="pieces always kept whole")
@@ -79,6 +79,9 @@ def _cmd_train(a: argparse.Namespace) -> None:
     for c in r.corpora:
         print(f"{c.path}: weight {c.weight:g}, {c.sampled} of {c.rows} rows sampled, {c.fed} fed, "
               f"{c.skipped_empty} empty and {c.skipped_long} longer than {options.max_sentence_length} bytes skipped")  # fmt: skip
+    if options.character_coverage is None and r.options.character_coverage is not None:
+        print(f"character coverage lowered to {r.options.character_coverage:g} so that the sample's characters fit "
+              f"--vocab-size {options.vocab_size} (rarer characters are byte-encoded)")  # fmt: skip
     print(f"wrote {r.out} ({options.model_type}, vocab {r.vocab_size}, tokenizer.model sha256 {r.model_sha256[:16]}...)")
 
 

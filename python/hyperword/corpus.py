@@ -43,6 +43,7 @@ from hyperword.config import (
     PhraseLength,
     fusion_config,
     parse_columns,
+    parse_count,
     resolve_lexicon,
 )
 from hyperword.manifest import Manifest, RunStats
@@ -62,16 +63,18 @@ def _check_whole(name: str, value: object, minimum: int) -> None:
 
 
 def _corpus_config(
-    words: int,
+    words: int | str,
     seed: int,
-    shard_words: int,
-    batch_words: int,
+    shard_words: int | str,
+    batch_words: int | str,
     columns: str | Sequence[str] | None,
     fusion: dict[str, Any],
     compression: str = "zstd",
     compression_level: int | None = None,
     format: str = "arrow",
 ) -> str:
+    # Counts may be written as the CLI takes them ("10M", "2.5k", "1e9"), parsed exactly.
+    words, shard_words, batch_words = (parse_count(v) if isinstance(v, str) else v for v in (words, shard_words, batch_words))
     for name, value in (("words", words), ("shard_words", shard_words), ("batch_words", batch_words)):
         _check_whole(name, value, minimum=1)
     _check_whole("seed", seed, minimum=0)
@@ -91,7 +94,7 @@ def _corpus_config(
 
 def generate(
     out: str | os.PathLike[str],
-    words: int,
+    words: int | str,
     *,
     lexicon: LexiconArg = None,
     lexicon_lang: str | None = None,
@@ -109,8 +112,8 @@ def generate(
     template: str | None = None,
     seed: int = 0,
     columns: str | Sequence[str] | None = None,
-    shard_words: int = DEFAULT_SHARD_WORDS,
-    batch_words: int = DEFAULT_BATCH_WORDS,
+    shard_words: int | str = DEFAULT_SHARD_WORDS,
+    batch_words: int | str = DEFAULT_BATCH_WORDS,
     compression: str = "zstd",
     compression_level: int | None = None,
     format: str = "arrow",
@@ -121,6 +124,7 @@ def generate(
     address: str | None = None,
 ) -> Manifest:
     """Write a corpus of ``words`` words to the directory ``out`` and return its manifest.
+    Counts take the CLI's forms too (``"10M"``, ``"2.5k"``, ``"1e9"``).
 
     Shards hold ``shard_words`` words each (ending on a phrase boundary), are written
     atomically and can each be regenerated alone; ``threads`` (default: all cores) never
@@ -161,7 +165,7 @@ def generate(
 
 
 def stream(
-    words: int,
+    words: int | str,
     *,
     lexicon: LexiconArg = None,
     lexicon_lang: str | None = None,
@@ -179,8 +183,8 @@ def stream(
     template: str | None = None,
     seed: int = 0,
     columns: str | Sequence[str] | None = None,
-    shard_words: int = DEFAULT_SHARD_WORDS,
-    batch_words: int = DEFAULT_BATCH_WORDS,
+    shard_words: int | str = DEFAULT_SHARD_WORDS,
+    batch_words: int | str = DEFAULT_BATCH_WORDS,
 ) -> pa.RecordBatchReader:
     """The corpus ``generate`` would write, as a reader yielding ``pyarrow.RecordBatch``es.
 

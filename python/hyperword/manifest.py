@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyperword._hyperword import CorruptCorpusError
+from hyperword._hyperword import CorruptCorpusError, check_entry_path
 
 MANIFEST_FILE = "manifest.json"
 
 
 @dataclass(frozen=True)
 class ShardInfo:
+    """One shard's manifest record. ``text_bytes``: UTF-8 bytes of its ``text`` column;
+    ``bytes`` (also :attr:`file_bytes`): the size of its file on disk (compressed)."""
+
     index: int
     path: str
     rows: int
@@ -22,6 +25,11 @@ class ShardInfo:
     text_bytes: int
     bytes: int
     sha256: str
+
+    @property
+    def file_bytes(self) -> int:
+        """The shard file's size on disk (the manifest's ``bytes``)."""
+        return self.bytes
 
 
 @dataclass(frozen=True)
@@ -74,13 +82,19 @@ class Manifest:
         return sum(s.words for s in self.shards)
 
     @property
-    def bytes(self) -> int:
-        """Bytes on disk, all shards."""
+    def file_bytes(self) -> int:
+        """Bytes the shard files occupy on disk, all shards (compressed; the manifest's
+        ``totals.bytes``). The manifest and run state are not counted."""
         return sum(s.bytes for s in self.shards)
 
     @property
+    def bytes(self) -> int:
+        """The same as :attr:`file_bytes` (the name of the manifest's field), kept as an alias."""
+        return self.file_bytes
+
+    @property
     def text_bytes(self) -> int:
-        """UTF-8 bytes of all phrases."""
+        """UTF-8 bytes of the ``text`` column, all rows (uncompressed; ``totals.text_bytes``)."""
         return sum(s.text_bytes for s in self.shards)
 
     def shard_paths(self) -> list[Path]:
@@ -94,7 +108,7 @@ def read_manifest(directory: str | os.PathLike[str]) -> Manifest:
     """Read ``DIR/manifest.json`` (present only once a corpus is complete).
 
     Raises ``FileNotFoundError`` when there is none and ``CorruptCorpusError`` when it is
-    not a hyperword manifest.
+    not a hyperword manifest or names a shard outside the directory (``../x.arrow``).
     """
     path = Path(directory) / MANIFEST_FILE
     with open(path, encoding="utf-8") as f:
@@ -102,7 +116,10 @@ def read_manifest(directory: str | os.PathLike[str]) -> Manifest:
             data = json.load(f)
             if not isinstance(data, dict) or data.get("format") != "hyperword-corpus":
                 raise ValueError("not a hyperword corpus manifest")
-            return Manifest.from_dict(data, directory)
+            m = Manifest.from_dict(data, directory)
         except (ValueError, KeyError, TypeError) as e:
             reason = f"missing field {e}" if isinstance(e, KeyError) else str(e)
             raise CorruptCorpusError(f"{path}: {reason}") from None
+    for shard in m.shards:
+        check_entry_path(path, f"shard {shard.index}", shard.path)
+    return m

@@ -13,19 +13,43 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from hyperword.manifest import Manifest, read_manifest
+from hyperword._hyperword import ConfigError
+from hyperword.manifest import MANIFEST_FILE, Manifest, read_manifest
+
+#: The two corpora ``hyperword ingest --split`` writes under its output directory.
+SPLIT_SIDES = ("train", "validation")
+
+
+def split_sides(directory: str | os.PathLike[str]) -> list[Path]:
+    """``[DIR/train, DIR/validation]`` when ``directory`` is a split corpus (what ``ingest
+    --split`` writes: no manifest of its own, a complete corpus on each side), else ``[]``."""
+    d = Path(directory)
+    if (d / MANIFEST_FILE).exists():
+        return []
+    sides = [d / side for side in SPLIT_SIDES]
+    return sides if all((side / MANIFEST_FILE).is_file() for side in sides) else []
+
+
+def refuse_split(directory: str | os.PathLike[str]) -> None:
+    """``ConfigError`` naming both sides when ``directory`` is a split corpus, which is two
+    corpora, not one (for the tools that read exactly one)."""
+    sides = split_sides(directory)
+    if sides:
+        raise ConfigError(f"{directory} is a split corpus: use {sides[0]} or {sides[1]}")
 
 
 class Corpus:
     """A complete corpus directory, read through its manifest."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
+        refuse_split(directory)
         self.manifest: Manifest = read_manifest(directory)
 
     @property
@@ -80,4 +104,6 @@ class Corpus:
 
 
 def open_corpus(directory: str | os.PathLike[str]) -> Corpus:
+    """The complete corpus in ``directory`` (``ConfigError`` for a split corpus: open
+    ``DIR/train`` or ``DIR/validation``)."""
     return Corpus(directory)

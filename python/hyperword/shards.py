@@ -35,10 +35,22 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from hyperword._hyperword import ConfigError, CorruptCorpusError, OutputExistsError, __version__
+from hyperword._hyperword import (
+    ConfigError,
+    CorruptCorpusError,
+    OutputExistsError,
+    OutputLock,
+    __version__,
+    check_entry_path,
+    check_unlocked,
+    lock_output,
+)
 from hyperword.manifest import MANIFEST_FILE, Manifest, RunStats, ShardInfo, read_manifest
 
 STATE_DIR = ".hyperword"
+#: The lock a writer holds in its output directory for the length of a run (the rule, flock on
+#: this file, lives in ``rust/core/src/corpus.rs``: ``lock_output``, ``check_unlocked``).
+LOCK_FILE = ".hyperword.lock"
 FORMAT = "hyperword-corpus"
 # Bumped whenever the manifest layout or the meaning of a field changes (as in manifest.rs).
 FORMAT_VERSION = 1
@@ -145,6 +157,12 @@ def verify_shards(directory: Path, shards: Iterable[ShardInfo]) -> None:
     for s in shards:
         if not shard_ok(directory, s):
             raise CorruptCorpusError(f"{directory / s.path}: size or checksum differs from the manifest")
+
+
+def checked_shard(info: ShardInfo, where: Path = Path(STATE_DIR)) -> ShardInfo:
+    """``info``, when its path is a file name inside the corpus (``CorruptCorpusError`` else)."""
+    check_entry_path(where, f"shard {info.index}", info.path)
+    return info
 
 
 def shard_record(info: ShardInfo) -> bytes:
@@ -316,6 +334,7 @@ class DirectoryRun(Generic[M, R]):
         self._shards: dict[int, R] = {}
         self.generated = 0
         self.reused = 0
+        self._lock: OutputLock | None = None
 
     @staticmethod
     def inspect(layout: Layout[M, R], directory: Path, fp: str, force: bool) -> tuple[M | None, dict[int, R]]:
@@ -324,6 +343,8 @@ class DirectoryRun(Generic[M, R]):
         d = directory
         if d.exists() and not d.is_dir():
             raise OutputExistsError(f"{d} exists and is not a directory")
+        if d.is_dir():
+            check_unlocked(d)  # another live run writes here: say so before anything else
         if not d.exists() or force:
             return None, {}
         L = layout
@@ -350,13 +371,13 @@ class DirectoryRun(Generic[M, R]):
             known: dict[int, R] = {}
             for p in sorted(state.iterdir()):
                 if p.name.startswith(L.record_prefix) and p.name.endswith(".json"):
-                    try:  # a record that does not parse is treated as absent: its shard is rewritten
+                    try:  # a record that does not parse (or names a file outside) is treated as absent
                         r = L.parse_record(json.loads(p.read_bytes()))
-                    except (ValueError, TypeError):
+                    except (ValueError, TypeError, CorruptCorpusError):
                         continue
                     known[L.record_index(r)] = r
             return None, known
-        if any(d.iterdir()):
+        if any(p.name != LOCK_FILE for p in d.iterdir()):
             raise OutputExistsError(
                 f"{d} is not empty and holds no hyperword {L.what}; choose another directory or pass --force (force=True)"
             )
@@ -364,9 +385,12 @@ class DirectoryRun(Generic[M, R]):
 
     def begin(self) -> None:
         """Prepare the directory: with ``force``, remove earlier output of this kind; record the
-        fingerprint and the shards that may be kept; drop the manifest and stale temporaries."""
+        fingerprint and the shards that may be kept; drop the manifest and stale temporaries.
+        Takes the directory's lock (``OutputLockedError`` while another live run holds it),
+        released by :meth:`end` or :meth:`remove_temporaries`."""
         d, L = self.directory, self.layout
-        d.mkdir(parents=True, exist_ok=True)
+        if self._lock is None:
+            self._lock = lock_output(d)  # creates the directory
         state = d / STATE_DIR
         if self.force:
             remove_files(d, L.is_own_file)
@@ -377,16 +401,26 @@ class DirectoryRun(Generic[M, R]):
         manifest = d / MANIFEST_FILE
         if manifest.exists():
             manifest.unlink()
-        self.remove_temporaries()  # left by an interrupted run
+        self._drop_temporaries()  # left by an interrupted run
         sync_dir(d)
 
     def remove_temporaries(self) -> None:
         """Remove this kind's temporary files from the directory. Called when a run stops on an
         exception (Ctrl-C included) after its writers aborted: a signal can land between a
         writer creating its file and the caller holding the writer, which then cannot abort it."""
+        self._drop_temporaries()
+        self.release()
+
+    def _drop_temporaries(self) -> None:
         for p in self.directory.iterdir():
             if p.name.startswith(self.layout.temp_prefixes) and p.name.endswith(".tmp"):
                 p.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        """Release the directory's lock (taken by :meth:`begin`), if held."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def keep_if_intact(self, index: int, expected: Callable[[R], bool]) -> R | None:
         """The record of shard ``index`` when an earlier run left it intact (it is then kept);
@@ -419,6 +453,7 @@ class DirectoryRun(Generic[M, R]):
         """After the manifest is written: remove the run state."""
         shutil.rmtree(self.directory / STATE_DIR)
         sync_dir(self.directory)
+        self.release()
 
 
 def remove_files(directory: Path, is_own_file: Callable[[str], bool]) -> None:
@@ -445,7 +480,7 @@ CORPUS_LAYOUT: Layout[Manifest, ShardInfo] = Layout(
     read_manifest=read_manifest,
     manifest_shards=lambda m: m.shards,
     manifest_fingerprint=lambda m: m.fingerprint,
-    parse_record=lambda d: ShardInfo(**d),
+    parse_record=lambda d: checked_shard(ShardInfo(**d)),
     record_index=lambda r: r.index,
     record_name=lambda r: f"{r.path}.json",
     record_prefix="shard-",

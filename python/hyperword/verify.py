@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from hyperword.manifest import MANIFEST_FILE
+from hyperword._hyperword import CorruptCorpusError, check_entry_path
+from hyperword.manifest import MANIFEST_FILE, Manifest
 from hyperword.shards import file_digest
 
-__all__ = ["Problem", "Report", "verify"]
+__all__ = ["Problem", "Report", "extra_files", "foreign_files_note", "verify"]
 
 _OWN_FILE = re.compile(r"^\.?(shard-\d+\.(arrow|parquet)|tokens-\d+\.npy|docs-\d+\.npy)(\..*\.tmp|\.tmp)?$")
 STATE_DIR = ".hyperword"
@@ -113,6 +114,19 @@ def _token_shard(report: Report, directory: Path, s: dict[str, Any], dtype: str,
         report.add(tokens_path, "a document does not end with the end-of-document id")
 
 
+def _outside_entries(d: Path, kind: str, shards: list[dict[str, Any]]) -> list[Problem]:
+    """One problem per file name the manifest lists that is not a file inside ``d``."""
+    keys = {"hyperword-corpus": ("path",), "hyperword-tokens": ("tokens_path", "docs_path")}.get(kind, ())
+    problems = []
+    for i, s in enumerate(shards):
+        for key in keys:
+            try:
+                check_entry_path(d / MANIFEST_FILE, f"shard {s.get('index', i)}", str(s[key]))
+            except CorruptCorpusError as e:
+                problems.append(Problem(d / MANIFEST_FILE, str(e).split(": ", 1)[1]))
+    return problems
+
+
 def verify(directory: str | os.PathLike[str]) -> Report:
     """Check ``directory`` (a corpus or token shards); see the module documentation."""
     d = Path(directory)
@@ -130,6 +144,10 @@ def verify(directory: str | os.PathLike[str]) -> Report:
         report.add(d / MANIFEST_FILE, f"not a hyperword manifest ({e})")
         return report
     report.kind, report.shards = kind, len(shards)
+    outside = _outside_entries(d, kind, shards)
+    if outside:  # never read a file the manifest places outside the directory
+        report.problems.extend(outside)
+        return report
     listed: set[str] = set()
     if kind == "hyperword-corpus":
         for s in shards:
@@ -156,6 +174,22 @@ def verify(directory: str | os.PathLike[str]) -> Report:
     for p in sorted(d.iterdir()):
         if p.name == STATE_DIR:
             report.add(p, "run state of an unfinished run is present")
-        elif _OWN_FILE.match(p.name) and p.name not in listed:
-            report.add(p, "extra file: not listed in the manifest" + (" (a leftover temporary file)" if p.name.startswith(".") else ""))
+    for p in extra_files(d, listed):
+        report.add(p, "extra file: not listed in the manifest" + (" (a leftover temporary file)" if p.name.startswith(".") else ""))
     return report
+
+
+def extra_files(directory: Path, listed: set[str]) -> list[Path]:
+    """Files of ``directory`` named like shards or their temporaries that its manifest does not
+    list (``listed``): what ``verify`` reports and a rerun never deletes (it did not write them)."""
+    return [p for p in sorted(directory.iterdir()) if _OWN_FILE.match(p.name) and p.name not in listed]
+
+
+def foreign_files_note(manifest: Manifest) -> str | None:
+    """One line naming the files a finished run left in place that ``verify`` will report, or
+    ``None`` when there are none."""
+    extra = extra_files(manifest.directory, {s.path for s in manifest.shards})
+    if not extra:
+        return None
+    names = ", ".join(str(p) for p in extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+    return f"note: {names} {'is' if len(extra) == 1 else 'are'} not part of this corpus and left in place; `hyperword verify` reports {'it' if len(extra) == 1 else 'them'} until removed"

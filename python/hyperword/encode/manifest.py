@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyperword._hyperword import CorruptCorpusError
+from hyperword._hyperword import CorruptCorpusError, check_entry_path
 from hyperword.manifest import MANIFEST_FILE, RunStats
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "KIND", "TokenManifest", "TokenShard", "docs_file_name", "read_token_manifest", "tokens_file_name"]
@@ -98,7 +98,11 @@ def read_token_manifest(directory: str | Path) -> TokenManifest:
             data = json.load(f)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 raise ValueError(f"not a {FORMAT} manifest")
-            return TokenManifest.from_dict(data, directory)
+            m = TokenManifest.from_dict(data, directory)
         except (ValueError, KeyError, TypeError) as e:
             reason = f"missing field {e}" if isinstance(e, KeyError) else str(e)
             raise CorruptCorpusError(f"{path}: {reason}") from None
+    for shard in m.shards:
+        check_entry_path(path, f"shard {shard.index}", shard.tokens_path)
+        check_entry_path(path, f"shard {shard.index}", shard.docs_path)
+    return m

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from hyperword._hyperword import ConfigError, CorruptCorpusError
 from hyperword.manifest import MANIFEST_FILE, ShardInfo
-from hyperword.reader import Corpus
+from hyperword.reader import Corpus, refuse_split
 from hyperword.shards import file_digest, verify_shards
 
 __all__ = ["Source", "Task", "TaskReader", "open_source", "shard_tasks"]
@@ -41,7 +41,8 @@ def open_source(directory: str | os.PathLike[str]) -> Source:
     """Open a complete corpus and verify its shards; one clear error when it is unusable."""
     path = Path(directory)
     if not path.is_dir():
-        raise ConfigError(f"corpus {str(path)!r}: no such directory")
+        raise ConfigError(f"{path}: no such directory")
+    refuse_split(path)
     if not (path / MANIFEST_FILE).is_file():
         raise ConfigError(f"corpus {str(path)!r}: no {MANIFEST_FILE} (not a complete hyperword corpus)")
     corpus = Corpus(path)

@@ -16,6 +16,7 @@ import pyarrow as pa
 # The package, for the constants tests patch on it (``BATCH_TEXT_BYTES``), read at call time.
 import hyperword.ingest as _package
 from hyperword._hyperword import ConfigError
+from hyperword.reader import SPLIT_SIDES as SPLIT_SIDES
 from hyperword.shards import ShardOptions
 
 KIND = "natural"
@@ -26,7 +27,6 @@ DEFAULT_SHARD_DOCS = 100_000
 BATCH_TEXT_BYTES = 64 << 20
 #: Arrow's ``string`` holds at most 2 GiB per array, so no document can be larger.
 MAX_DOC_BYTES = (1 << 31) - 1
-SPLIT_SIDES = ("train", "validation")
 SPLIT_RULE = "validation when sha256(text)[:8] as a big-endian integer / 2**64 < fraction"
 
 PathArg = Union[str, "os.PathLike[str]"]

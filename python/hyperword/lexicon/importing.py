@@ -42,6 +42,9 @@ from hyperword.lexicon.sources import (
 
 __all__ = ["import_lexicon"]
 
+#: How many invalid rows a failed import lists (every one, short of a file of garbage).
+_MAX_LISTED = 1000
+
 
 def _cell_text(value: object, what: str) -> str:
     if value is None:
@@ -170,9 +173,9 @@ def import_lexicon(
     Every word is trimmed, NFC-normalised with ``unicodedata2`` (``normalize=False``: words
     not in NFC are invalid instead) and validated with ``validate_word``; with ``normalize``
     language codes are also brought to the lexicon form (``EN`` → ``en``). Duplicate
-    ``(lang, word, concept)`` rows are dropped, the first kept, and counted. An invalid row
-    fails the import with ``FILE:LINE: reason`` (``FILE:row N`` for tables), or with
-    ``skip_invalid=True`` is dropped and counted; undecodable input (invalid UTF-8, binary
+    ``(lang, word, concept)`` rows are dropped, the first kept, and counted. Invalid rows
+    fail the import with one ``FILE:LINE: reason`` line per row (``FILE:row N`` for tables;
+    every one, up to 1000), or with ``skip_invalid=True`` are dropped and counted; undecodable input (invalid UTF-8, binary
     data) and malformed CSV quoting always fail. The output is written atomically; nothing is written on error.
     """
     src_s, out_s = _fspath(src), _fspath(out)
@@ -238,14 +241,18 @@ def import_lexicon(
                 raise ValueError(cells)
             row = conv.convert({t: cells[k] for t, k in positions.items()})
         except ValueError as e:
-            if not skip_invalid:
-                raise LexiconError(f"{where}: {e}") from None
             invalid += 1
-            if len(examples) < _MAX_EXAMPLES:
+            if len(examples) < (_MAX_EXAMPLES if skip_invalid else _MAX_LISTED):
                 examples.append(f"{where}: {e}")
             continue
         if row is not None:
             written.append(row)
+    if invalid and not skip_invalid:
+        more = f"\n  ... and {invalid - len(examples)} more" if invalid > len(examples) else ""
+        raise LexiconError(
+            f"{src_s}: {invalid} invalid row{'s' if invalid > 1 else ''}, nothing written "
+            f"(--skip-invalid, skip_invalid=True, drops and counts them):\n" + "\n".join(f"  {x}" for x in examples) + more
+        )
     if not written:
         if rows_read == 0:
             raise LexiconError(f"{src_s}: no words to import (the source holds no rows)")

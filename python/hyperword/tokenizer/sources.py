@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from hyperword._hyperword import ConfigError, CorruptCorpusError
 from hyperword.manifest import MANIFEST_FILE
-from hyperword.reader import Corpus
+from hyperword.reader import Corpus, refuse_split
 
 __all__ = ["CorpusSource", "allocate", "open_source", "parse_spec", "sample_rows"]
 
@@ -57,7 +57,8 @@ def open_corpus_dir(directory: str | os.PathLike[str]) -> Corpus:
     """Open a complete corpus directory, or raise one clear ``ConfigError``."""
     path = Path(directory)
     if not path.is_dir():
-        raise ConfigError(f"corpus {str(path)!r}: no such directory")
+        raise ConfigError(f"{path}: no such directory")
+    refuse_split(path)
     if not (path / MANIFEST_FILE).is_file():
         raise ConfigError(f"corpus {str(path)!r}: not a hyperword corpus (no {MANIFEST_FILE})")
     try:

@@ -10,6 +10,13 @@ space would byte-encode as U+2581 and decode as ``▁``, not ``" "``. Determinis
 (the trainer has no seed option) and ``num_threads=1`` by default; more threads train faster
 but the EM sums may then differ in the last bits between runs.
 
+Character coverage: sentencepiece keeps every character of the sample up to the coverage as
+a piece of its own, so a many-script sample at a small vocabulary can need more pieces than
+the vocabulary has. With the default coverage, training then counts the sample's characters
+and lowers the coverage to one whose characters fit (leaving a tenth of the vocabulary for
+longer pieces; rarer characters byte-encode), and records the coverage used; with a coverage
+given, it fails saying which ``--vocab-size`` or ``--character-coverage`` would do.
+
 Skipped rows are counted and *not fed* (sentencepiece would drop them anyway): empty rows,
 and rows longer than ``max_sentence_length`` UTF-8 bytes.
 
@@ -18,13 +25,16 @@ Everything is written into a temporary sibling directory, then renamed into ``ou
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -154,7 +164,7 @@ def _prepare_out(out: Path, force: bool) -> None:
         raise OutputExistsError(f"{str(out)!r} is not empty (use --force to replace it)")
 
 
-def _feed(samples: list[CorpusSample], streams: list[Iterator[str]], max_bytes: int) -> Iterator[str]:
+def _feed(samples: list[CorpusSample], streams: list[Iterator[str]], max_bytes: int, chars: Counter[str] | None = None) -> Iterator[str]:
     for sample, rows in zip(samples, streams):
         for text in rows:
             if not text:
@@ -163,7 +173,72 @@ def _feed(samples: list[CorpusSample], streams: list[Iterator[str]], max_bytes: 
                 sample.skipped_long += 1
             else:
                 sample.fed += 1
+                if chars is not None:
+                    chars.update(text)
                 yield text
+
+
+def _train_sp(opts: TrainOptions, sentences: Iterator[str], writer: io.BytesIO) -> None:
+    spm.set_random_generator_seed(opts.seed)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=sentences,
+            model_writer=writer,
+        vocab_size=opts.vocab_size,
+        model_type=opts.model_type,
+        character_coverage=opts.coverage(),
+        byte_fallback=opts.byte_fallback,
+        split_by_unicode_script=opts.split_by_unicode_script,
+        max_sentencepiece_length=opts.max_sentencepiece_length,
+        add_dummy_prefix=opts.add_dummy_prefix,
+        user_defined_symbols=list(opts.user_defined_symbols),
+        max_sentence_length=opts.max_sentence_length,
+        num_threads=opts.num_threads,
+        normalization_rule_name="identity",
+        remove_extra_whitespaces=False,
+        input_sentence_size=0,
+        required_chars="\u2581",
+        minloglevel=2,
+    )
+
+
+_TOO_MANY_CHARS = re.compile(r"Vocabulary size is smaller than required_chars\. (\d+) vs (\d+)")
+
+
+def _kept_chars(freqs: list[int], coverage: float) -> int:
+    """How many of the characters (counts, most frequent first) sentencepiece keeps as pieces
+    at ``coverage``: it adds them in order until the share covered reaches the coverage."""
+    total, covered = sum(freqs), 0
+    for i, f in enumerate(freqs):
+        if covered / total >= coverage:
+            return i
+        covered += f
+    return len(freqs)
+
+
+def _too_many_chars(e: Exception, chars: Counter[str], opts: TrainOptions) -> tuple[int, float | None] | None:
+    """When sentencepiece refused because the characters it must keep at this coverage do not
+    fit the vocabulary: the vocabulary they need, and a coverage whose characters fit (leaving
+    a tenth of the vocabulary for longer pieces; ``None`` when none does). Else ``None``."""
+    match = _TOO_MANY_CHARS.search(str(e))
+    if match is None or not chars:
+        return None
+    needed = int(match.group(2))
+    freqs = sorted(chars.values(), reverse=True)
+    overhead = max(needed - _kept_chars(freqs, opts.coverage()), 0)  # meta and user pieces, bytes
+    room = opts.vocab_size - overhead - max(opts.vocab_size // 10, 8)
+    if room < 1:
+        return needed, None
+    coverage = math.floor(sum(freqs[:room]) / sum(freqs) * 1e6) / 1e6
+    return needed, (coverage if coverage > 0 else None)
+
+
+def _vocab_advice(opts: TrainOptions, needed: int, coverage: float | None) -> str:
+    """What to pass instead, in this command's own flags."""
+    lower = f", or a lower --character-coverage ({coverage:g} fits)" if coverage is not None else ""
+    return (
+        f"--vocab-size {opts.vocab_size} is too small for this sample: its characters at --character-coverage "
+        f"{opts.coverage():g} need {needed} pieces; use --vocab-size {math.ceil(needed * 1.1)} or more{lower}"
+    )
 
 
 def _sp_error(e: Exception) -> ConfigError:
@@ -173,6 +248,7 @@ def _sp_error(e: Exception) -> ConfigError:
     reason = re.sub(r"^[A-Z_]+: ", "", reason)
     reason = re.sub(r"^src/\S+\(\d+\) ", "", reason)
     reason = re.sub(r"^\[.*?\] ", "", reason)
+    reason = re.sub(r"--([a-z]+(?:_[a-z]+)+)", lambda m: "--" + m.group(1).replace("_", "-"), reason)  # our flags' spelling
     return ConfigError(f"sentencepiece could not train on this sample: {reason}")
 
 
@@ -194,34 +270,24 @@ def train_tokenizer(
     quotas = allocate([s.rows for s in sources], [s.weight for s in sources], opts.max_sentences)
     if sum(quotas) == 0:
         raise ConfigError("the corpora hold no rows to train on")
-    samples = [
-        CorpusSample(str(s.path), s.corpus.manifest.kind, s.fingerprint, s.weight, s.rows, q) for s, q in zip(sources, quotas)
-    ]
-    streams = [sample_rows(s.corpus, choose_indices(s.rows, q, opts.seed, i)) for i, (s, q) in enumerate(zip(sources, quotas))]
-    writer = io.BytesIO()
-    spm.set_random_generator_seed(opts.seed)
-    try:
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=_feed(samples, streams, opts.max_sentence_length),
-            model_writer=writer,
-            vocab_size=opts.vocab_size,
-            model_type=opts.model_type,
-            character_coverage=opts.coverage(),
-            byte_fallback=opts.byte_fallback,
-            split_by_unicode_script=opts.split_by_unicode_script,
-            max_sentencepiece_length=opts.max_sentencepiece_length,
-            add_dummy_prefix=opts.add_dummy_prefix,
-            user_defined_symbols=list(opts.user_defined_symbols),
-            max_sentence_length=opts.max_sentence_length,
-            num_threads=opts.num_threads,
-            normalization_rule_name="identity",
-            remove_extra_whitespaces=False,
-            input_sentence_size=0,
-            required_chars="\u2581",
-            minloglevel=2,
-        )
-    except RuntimeError as e:
-        raise _sp_error(e) from None
+    chars: Counter[str] = Counter()  # of the sample, counted on the first pass
+    for attempt in range(3):  # a default coverage is lowered (twice at most) until it fits the vocabulary
+        samples = [
+            CorpusSample(str(s.path), s.corpus.manifest.kind, s.fingerprint, s.weight, s.rows, q) for s, q in zip(sources, quotas)
+        ]
+        streams = [sample_rows(s.corpus, choose_indices(s.rows, q, opts.seed, i)) for i, (s, q) in enumerate(zip(sources, quotas))]
+        writer = io.BytesIO()
+        try:
+            _train_sp(opts, _feed(samples, streams, opts.max_sentence_length, chars if attempt == 0 else None), writer)
+            break
+        except RuntimeError as e:
+            fit = _too_many_chars(e, chars, opts)
+            if fit is None:
+                raise _sp_error(e) from None
+            needed, coverage = fit
+            if options is not None and options.character_coverage is not None or coverage is None or attempt == 2:
+                raise ConfigError(_vocab_advice(opts, needed, coverage)) from None
+            opts = dataclasses.replace(opts, character_coverage=coverage)
     if sum(s.fed for s in samples) == 0:
         raise ConfigError("every sampled row was empty or too long; nothing to train on")
     model = writer.getvalue()

@@ -13,6 +13,7 @@ manifest, never its data.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,11 @@ class TokenCorpus:
         exists with its recorded size, that each tokens file holds the recorded number of tokens
         of the manifest's dtype, and that this dtype is the one the vocabulary size calls for;
         ``verify=True`` also checks every file's sha256 (reads everything). Any mismatch is a
-        ``CorruptCorpusError`` naming the file. ``name`` defaults to the directory's name."""
+        ``CorruptCorpusError`` naming the file; a missing directory is ``FileNotFoundError``. ``name``
+        defaults to the directory's name."""
         directory = Path(path)
+        if not directory.is_dir():  # missing, not corrupt
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(directory))
         if not (directory / "manifest.json").is_file():
             raise CorruptCorpusError(f"{directory}: no manifest.json (not a token directory; see `hyperword encode`)")
         manifest = read_token_manifest(directory)

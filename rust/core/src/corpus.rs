@@ -18,10 +18,14 @@ use crate::shard::{file_digest, shard_file_name, write_shard, ShardInfo};
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
 use std::collections::HashMap;
+use std::io::{Read, Seek, Write};
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 const STATE_DIR: &str = ".hyperword";
+/// The lock file a writer holds in its output directory for the length of a run.
+pub const LOCK_FILE: &str = ".hyperword.lock";
 
 /// How to run (none of this changes the output).
 #[derive(Debug, Clone, Default)]
@@ -56,6 +60,10 @@ pub fn generate_with_stats(
     let fuser = Arc::new(Fuser::new(lexicon, &cfg.fusion)?);
     let lexicon_info = LexiconInfo::of(lexicon);
     let fp = fingerprint(cfg, &lexicon_info.sha256);
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::OutputExists(format!("{} exists and is not a directory", dir.display())));
+    }
+    let _lock = lock_output(dir)?;
     let known = match existing_run(dir, &fp, opts.force)? {
         Existing::Complete(m) if verify_shards(dir, &m.shards).is_ok() => {
             // A run killed between writing the manifest and removing its state left the state.
@@ -142,13 +150,16 @@ fn existing_run(dir: &Path, fp: &str, force: bool) -> Result<Existing> {
             if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("shard-")) {
                 // A record that does not parse is treated as absent: its shard is regenerated.
                 if let Ok(info) = serde_json::from_slice::<ShardInfo>(&std::fs::read(&path).at(&path)?) {
-                    shards.push(info);
+                    if crate::manifest::is_entry_name(&info.path) {
+                        shards.push(info);
+                    }
                 }
             }
         }
         return Ok(Existing::Partial(shards));
     }
-    if std::fs::read_dir(dir).at(dir)?.next().is_some() {
+    let mut entries = std::fs::read_dir(dir).at(dir)?;
+    if entries.any(|e| e.map_or(true, |e| e.file_name() != LOCK_FILE)) {
         return Err(Error::OutputExists(format!(
             "{} is not empty and holds no hyperword corpus; choose another directory or pass --force (force=True)",
             dir.display()
@@ -199,6 +210,131 @@ fn remove_corpus_files(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A held lock on an output directory: one writer at a time, for the length of a run.
+///
+/// The lock is `flock(2)` on `DIR/.hyperword.lock`, which records the holder's process id and
+/// start time for the message a second writer gets. The kernel releases it when its holder
+/// dies, so a lock left by a killed process is simply taken over. Dropping it removes the
+/// file, then releases the lock.
+#[derive(Debug)]
+pub struct OutputLock {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl OutputLock {
+    /// Remove the lock file and release the lock (also done on drop).
+    pub fn release(&mut self) {
+        if let Some(file) = self.file.take() {
+            let _ = std::fs::remove_file(&self.path);
+            drop(file);
+        }
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Take the lock of the output directory `dir` (created if missing), or fail with
+/// [`Error::Locked`] naming the live process that holds it.
+pub fn lock_output(dir: &Path) -> Result<OutputLock> {
+    std::fs::create_dir_all(dir).at(dir)?;
+    let path = dir.join(LOCK_FILE);
+    loop {
+        let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).at(&path)?;
+        if !try_flock(&file).at(&path)? {
+            return Err(locked(dir, &mut file));
+        }
+        // The holder we waited on may have removed the file before releasing it: lock the
+        // file that is at the path now.
+        if !same_file(&file, &path) {
+            continue;
+        }
+        let record = serde_json::json!({ "pid": std::process::id(), "started": utc_now() }).to_string();
+        file.set_len(0).at(&path)?;
+        file.rewind().at(&path)?;
+        file.write_all(record.as_bytes()).at(&path)?;
+        return Ok(OutputLock { path, file: Some(file) });
+    }
+}
+
+/// Fail with [`Error::Locked`] when a live process holds the lock of `dir`; changes nothing.
+pub fn check_unlocked(dir: &Path) -> Result<()> {
+    let path = dir.join(LOCK_FILE);
+    let Ok(mut file) = std::fs::File::open(&path) else { return Ok(()) };
+    if try_flock(&file).at(&path)? {
+        return Ok(()); // a lock left by a dead process; released when `file` closes
+    }
+    Err(locked(dir, &mut file))
+}
+
+fn locked(dir: &Path, file: &mut std::fs::File) -> Error {
+    let mut text = String::new();
+    let _ = file.read_to_string(&mut text);
+    let holder: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let who = match (holder["pid"].as_u64(), holder["started"].as_str()) {
+        (Some(pid), Some(started)) => format!("process {pid} (started {started})"),
+        _ => "another process".to_string(),
+    };
+    Error::Locked(format!("{} is being written by {who}; wait for it to finish or stop it", dir.display()))
+}
+
+#[cfg(unix)]
+fn try_flock(file: &std::fs::File) -> std::io::Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    loop {
+        // SAFETY: flock on a file descriptor this function borrows for the call.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(true);
+        }
+        let err = std::io::Error::last_os_error();
+        match err.kind() {
+            std::io::ErrorKind::WouldBlock => return Ok(false),
+            std::io::ErrorKind::Interrupted => continue,
+            _ => return Err(err),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn try_flock(_file: &std::fs::File) -> std::io::Result<bool> {
+    Ok(true) // no advisory locks: one writer at a time is the caller's business
+}
+
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &std::fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// The current time as `2026-01-31 12:00:00 UTC`.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Check each shard's size and sha256 against its record.

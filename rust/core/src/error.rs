@@ -18,6 +18,10 @@ pub enum Error {
     #[error("{0}")]
     OutputExists(String),
 
+    /// The output directory is being written by another live process (its lock is held).
+    #[error("{0}")]
+    Locked(String),
+
     /// A corpus on disk that does not match its manifest (corrupt, truncated, missing).
     #[error("{0}")]
     Corrupt(String),

@@ -120,6 +120,9 @@ impl Manifest {
                 crate::VERSION
             )));
         }
+        for s in &m.shards {
+            check_entry_path(&path, &format!("shard {}", s.index), &s.path)?;
+        }
         Ok(m)
     }
 
@@ -127,6 +130,22 @@ impl Manifest {
     pub fn write(&self, dir: &Path) -> Result<()> {
         write_atomic(&dir.join(MANIFEST_FILE), self.to_json().as_bytes())
     }
+}
+
+/// Whether `name` may be a file a manifest lists: a plain file name inside the directory (no
+/// separator, not `.` or `..`, not absolute, no NUL).
+pub fn is_entry_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+/// Reject a file `name` listed by the manifest `manifest` (as `entry`: "shard 3") that is not a
+/// plain file name inside its directory (`../victim.arrow`, `/etc/passwd`): one line naming
+/// the entry. Every manifest reader (corpus, token shards; Rust and Python) calls this.
+pub fn check_entry_path(manifest: &Path, entry: &str, name: &str) -> Result<()> {
+    if is_entry_name(name) {
+        return Ok(());
+    }
+    Err(Error::Corrupt(format!("{}: {entry}: path {name:?} is not a file inside the directory; refusing to read it", manifest.display())))
 }
 
 /// Write `bytes` to `path` through a synced temporary file and a rename.

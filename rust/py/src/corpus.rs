@@ -62,3 +62,42 @@ pub fn stream(lexicon: &PyLexicon, config: &str) -> PyResult<PyBatchStream> {
     let stream = CorpusStream::new(&lexicon.inner, &cfg).map_err(to_py)?;
     Ok(PyBatchStream { stream: Mutex::new(Some(stream)) })
 }
+
+/// The lock of an output directory, held for the length of a run (`hyperword_core::corpus::lock_output`).
+#[pyclass(name = "OutputLock", module = "hyperword._hyperword")]
+pub struct PyOutputLock {
+    lock: Mutex<Option<corpus::OutputLock>>,
+}
+
+#[pymethods]
+impl PyOutputLock {
+    /// Remove the lock file and release the lock (idempotent; also done when the object is freed).
+    fn release(&self) {
+        if let Ok(mut lock) = self.lock.lock() {
+            lock.take();
+        }
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) {
+        self.release();
+    }
+}
+
+/// Take the lock of the output directory `dir` (created if missing); `OutputLockedError`
+/// naming the live process that holds it.
+#[pyfunction]
+pub fn lock_output(dir: PathBuf) -> PyResult<PyOutputLock> {
+    let lock = corpus::lock_output(&dir).map_err(to_py)?;
+    Ok(PyOutputLock { lock: Mutex::new(Some(lock)) })
+}
+
+/// `OutputLockedError` when a live process holds the lock of `dir`; changes nothing.
+#[pyfunction]
+pub fn check_unlocked(dir: PathBuf) -> PyResult<()> {
+    corpus::check_unlocked(&dir).map_err(to_py)
+}

@@ -11,6 +11,7 @@ create_exception!(hyperword, HyperwordError, PyException, "Root of every error h
 create_exception!(hyperword, LexiconError, HyperwordError, "A lexicon file that cannot be used (file, line and reason in the message).");
 create_exception!(hyperword, ConfigError, HyperwordError, "A configuration value that is out of range or does not fit the lexicon.");
 create_exception!(hyperword, OutputExistsError, HyperwordError, "The output directory holds a corpus that would be overwritten without force.");
+create_exception!(hyperword, OutputLockedError, HyperwordError, "The output directory is being written by another live process.");
 create_exception!(hyperword, CorruptCorpusError, HyperwordError, "A corpus on disk that does not match its manifest.");
 create_exception!(hyperword, ArrowWriteError, HyperwordError, "Arrow or Parquet failed to encode data.");
 create_exception!(hyperword, InternalError, HyperwordError, "A bug in hyperword: please report it.");
@@ -22,11 +23,16 @@ pub fn to_py(err: Error) -> PyErr {
         Error::Lexicon { .. } => LexiconError::new_err(msg),
         Error::Config(_) => ConfigError::new_err(msg),
         Error::OutputExists(_) => OutputExistsError::new_err(msg),
+        Error::Locked(_) => OutputLockedError::new_err(msg),
         Error::Corrupt(_) => CorruptCorpusError::new_err(msg),
         Error::Arrow(_) => ArrowWriteError::new_err(msg),
         Error::Interrupted => PyKeyboardInterrupt::new_err(msg),
         Error::Internal(_) => InternalError::new_err(msg),
-        Error::Io { source, .. } => match source.kind() {
+        Error::Io { path, source } => match source.kind() {
+            // (errno, strerror, filename), as Python's own open() raises it: `e.filename` set.
+            ErrorKind::NotFound if !path.as_os_str().is_empty() => {
+                PyFileNotFoundError::new_err((2, "No such file or directory", path.display().to_string()))
+            }
             ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
             ErrorKind::PermissionDenied => PyPermissionError::new_err(msg),
             ErrorKind::AlreadyExists => PyFileExistsError::new_err(msg),
@@ -46,6 +52,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LexiconError", py.get_type::<LexiconError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;
     m.add("OutputExistsError", py.get_type::<OutputExistsError>())?;
+    m.add("OutputLockedError", py.get_type::<OutputLockedError>())?;
     m.add("CorruptCorpusError", py.get_type::<CorruptCorpusError>())?;
     m.add("ArrowWriteError", py.get_type::<ArrowWriteError>())?;
     m.add("InternalError", py.get_type::<InternalError>())?;

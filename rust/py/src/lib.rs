@@ -48,11 +48,15 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LIMITS", limits(m.py())?)?;
     m.add_class::<lexicon::PyLexicon>()?;
     m.add_class::<corpus::PyBatchStream>()?;
+    m.add_class::<corpus::PyOutputLock>()?;
     m.add_function(wrap_pyfunction!(corpus::generate, m)?)?;
     m.add_function(wrap_pyfunction!(corpus::stream, m)?)?;
     m.add_function(wrap_pyfunction!(fusion::sample, m)?)?;
     m.add_function(wrap_pyfunction!(shard::write_shard, m)?)?;
     m.add_function(wrap_pyfunction!(manifest::corpus_manifest, m)?)?;
+    m.add_function(wrap_pyfunction!(manifest::check_entry_path, m)?)?;
+    m.add_function(wrap_pyfunction!(corpus::lock_output, m)?)?;
+    m.add_function(wrap_pyfunction!(corpus::check_unlocked, m)?)?;
     m.add_function(wrap_pyfunction!(aligned::aligned_words, m)?)?;
     m.add_function(wrap_pyfunction!(aligned::encode_aligned, m)?)?;
     m.add_function(wrap_pyfunction!(lexicon::validate_word, m)?)?;

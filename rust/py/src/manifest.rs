@@ -8,6 +8,7 @@ use hyperword_core::manifest::{LexiconInfo, Manifest};
 use hyperword_core::shard::ShardInfo;
 use hyperword_core::CorpusConfig;
 use pyo3::prelude::*;
+use std::path::PathBuf;
 
 /// `manifest.json` of the corpus `config` (JSON) made of `shards` (a JSON list of shard
 /// records); with no shards, its `fingerprint` is the corpus's identity.
@@ -16,4 +17,11 @@ pub fn corpus_manifest(lexicon: &PyLexicon, config: &str, shards: &str) -> PyRes
     let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
     let shards: Vec<ShardInfo> = serde_json::from_str(shards).map_err(|e| to_py(Error::Corrupt(format!("invalid shard records: {e}"))))?;
     Ok(Manifest::new(&cfg, LexiconInfo::of(&lexicon.inner), shards).to_json())
+}
+
+/// Raise `CorruptCorpusError` when `name`, listed by the manifest `manifest` as `entry`, is not
+/// a plain file name inside its directory (the rule of `hyperword_core::manifest`).
+#[pyfunction]
+pub fn check_entry_path(manifest: PathBuf, entry: &str, name: &str) -> PyResult<()> {
+    hyperword_core::manifest::check_entry_path(&manifest, entry, name).map_err(to_py)
 }
