@@ -12,6 +12,8 @@ takes the remainder. Record batches hold about ``BATCH_WORDS`` words.
 - ``generate_numpy``: vectorised per record batch: numpy draws every length, language and
   word index of the batch at once, pyarrow gathers the words (``take``) and the phrases are
   the gathered bytes re-cut at phrase boundaries (no copy per phrase).
+- ``generate_dyck_pure_python``: k-shuffle Dyck sequences (``--kind dyck``), drawn in the
+  style of the anchor's own generator (Hu et al. 2025), one sequence per row.
 
 ``check_shard`` reads a shard back and verifies that every row is a concatenation of
 lexicon words of one language, with a word count in range.
@@ -234,6 +236,75 @@ def generate_numpy(
     """The vectorised generator: numpy draws, pyarrow gathers, no Python loop per phrase."""
     phrases = _NumpyPhrases(load_lexicon(lexicon_path), seed, words_per_phrase)
     return _write_shards(out_dir, words, shard_words, phrases)
+
+
+# ---------------------------------------------------------------------------------------
+# (c) k-shuffle Dyck, pure Python, in the anchor's style
+
+
+def shuffle_dyck(rng: random.Random, k: int, length: int, p_open: float, max_depth: int) -> list[int]:
+    """One k-shuffle Dyck sequence of ``length`` brackets, drawn the way the generator of
+    Hu et al. 2025 (michahu/pre-pretraining, ``generate_shuff_dyck``) draws it: ``i`` is
+    opening bracket ``i``, ``i + k`` its closing bracket; the depth is ``sum(counts)`` and
+    the open types a list comprehension, at every step. One change, to draw hyperword's
+    language: when the brackets left equal the depth, the rest close the open ones (the
+    anchor truncates instead), so every sequence is balanced.
+    """
+    sequence: list[int] = []
+    counts = [0] * k
+    while len(sequence) < length:
+        depth = sum(counts)
+        if depth == 0:
+            bracket = rng.randint(0, k - 1)
+            sequence.append(bracket)
+            counts[bracket] += 1
+            continue
+        if depth >= max_depth or depth >= length - len(sequence):
+            open_brackets = [i for i, count in enumerate(counts) if count > 0]
+            bracket = rng.choice(open_brackets)
+            sequence.append(bracket + k)
+            counts[bracket] -= 1
+            continue
+        if rng.random() < p_open:
+            bracket = rng.randint(0, k - 1)
+            sequence.append(bracket)
+            counts[bracket] += 1
+        else:
+            open_brackets = [i for i, count in enumerate(counts) if count > 0]
+            bracket = rng.choice(open_brackets)
+            sequence.append(bracket + k)
+            counts[bracket] -= 1
+    return sequence
+
+
+def generate_dyck_pure_python(
+    out_dir: PathLike,
+    words: int,
+    *,
+    seed: int,
+    k: int,
+    p_open: float,
+    max_depth: int,
+    seq_len: int,
+    shard_words: int,
+) -> Counts:
+    """Dyck sequences of ``seq_len`` brackets (``shuffle_dyck``), one row each, as text in
+    hyperword's symbols (``hyperword.dyck_symbols``: one Private Use Area character per
+    bracket, ids ``0..2k`` in order), written as the same zstd Arrow shards."""
+    from hyperword._hyperword import dyck_symbols
+
+    symbols = dyck_symbols(k)
+    rng = random.Random(seed)
+
+    def next_batch(target: int) -> tuple[pa.StringArray, int]:
+        rows: list[str] = []
+        n = 0
+        while n < target:
+            rows.append("".join([symbols[b] for b in shuffle_dyck(rng, k, seq_len, p_open, max_depth)]))
+            n += seq_len
+        return pa.array(rows, type=pa.string()), n
+
+    return _write_shards(out_dir, words, shard_words, next_batch)
 
 
 # ---------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ __all__ = [
     "lock_output",
     "check_unlocked",
     "OutputLock",
+    "dyck_symbols",
     "aligned_words",
     "encode_aligned",
     "_mark_forked",
@@ -96,6 +97,7 @@ class OutputLock:
 
 def lock_output(dir: str | PathLike[str]) -> OutputLock: ...
 def check_unlocked(dir: str | PathLike[str]) -> None: ...
+def dyck_symbols(k: int) -> list[str]: ...
 def aligned_words(lexicon: Lexicon, config: str) -> tuple[list[str], str]: ...
 def encode_aligned(
     out: str | PathLike[str],

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from hyperword import __version__, cli_encode, cli_experiment, cli_ingest, cli_lexicon, cli_tokenizer, cli_verify
 from hyperword._hyperword import HyperwordError, OutputLockedError
-from hyperword.config import parse_count
+from hyperword.config import KINDS, parse_count
 from hyperword.corpus import DEFAULT_BATCH_WORDS, DEFAULT_SHARD_WORDS, generate, sample
 from hyperword.progress import progress
 from hyperword.reader import Corpus, open_corpus, split_sides
@@ -44,11 +44,18 @@ def _add_fusion_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--coherence", type=float, default=0.0, metavar="P", help="probability the next word stays in the semantic field")
     g.add_argument("--joiner", default="", metavar="J", help="string between words (default none)")
     g.add_argument("--case", choices=["as-is", "lower", "title", "upper"], default="as-is")
-    g.add_argument("--kind", choices=["mnemo", "bridge"], default="mnemo", help="mnemophrases, or bridge rows pairing each with ordinary language")
+    g.add_argument("--kind", choices=list(KINDS), default="mnemo", help="mnemophrases; bridge rows pairing each with ordinary language; k-shuffle Dyck sequences; n-gram samples of a corpus")
     g.add_argument("--bridge", choices=["segment", "translate"], help="bridge target: the words spaced out, or translated into --pivot (default segment)")
     g.add_argument("--pivot", metavar="L", help="language of a translate bridge (default en)")
     g.add_argument("--template", help='how a bridge row\'s text renders source and target (default "{source} = {target}")')
     g.add_argument("--seed", type=int, default=0)
+    k = p.add_argument_group("dyck and ngram kinds (--words counts brackets / words; a row is one sequence)")
+    k.add_argument("--dyck-k", type=int, metavar="K", help="dyck: bracket types (default 64)")
+    k.add_argument("--p-open", type=float, metavar="P", help="dyck: probability of opening a bracket, in (0, 1) (default 0.51)")
+    k.add_argument("--max-depth", type=int, metavar="D", help="dyck: most brackets open at once; at the limit one closes (default 16)")
+    k.add_argument("--seq-len", type=int, metavar="L", help="dyck: brackets per sequence, even, all closed by its end; ngram: most words per document (default 2048)")
+    k.add_argument("--ngram-n", type=int, metavar="N", help="ngram: the model's order, 1, 2 or 3")
+    k.add_argument("--source", metavar="DIR", help="ngram: the corpus directory the model is estimated on (e.g. made by hyperword ingest)")
 
 
 def _fusion_kwargs(a: argparse.Namespace) -> dict[str, Any]:
@@ -57,6 +64,8 @@ def _fusion_kwargs(a: argparse.Namespace) -> dict[str, Any]:
         "words_per_phrase": a.words_per_phrase, "phrase_dist": a.phrase_dist, "mix": a.mix,
         "alpha": a.alpha, "coherence": a.coherence, "joiner": a.joiner, "case": a.case, "seed": a.seed,
         "kind": a.kind, "bridge": a.bridge, "pivot": a.pivot, "template": a.template,
+        "dyck_k": a.dyck_k, "p_open": a.p_open, "max_depth": a.max_depth, "seq_len": a.seq_len,
+        "ngram_n": a.ngram_n, "source": a.source,
     }  # fmt: skip
 
 

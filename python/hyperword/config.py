@@ -21,6 +21,8 @@ Langs = Union[str, Sequence[str], Mapping[str, float], None]
 LexiconArg = Union[str, "os.PathLike[str]", Lexicon, None]
 
 DEFAULT_TEMPLATE = "{source} = {target}"
+# Corpus kinds the generator writes (``natural`` corpora come from ``hyperword ingest``).
+KINDS = ("mnemo", "bridge", "dyck", "ngram")
 
 _SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d*)?(?:e\d+)?)\s*([kmbgt]?)\s*$", re.IGNORECASE)
@@ -155,11 +157,42 @@ def fusion_config(
         if mode == "translate" and pivot is None:
             pivot = "en"
         config["bridge"] = {"mode": mode, "pivot": pivot, "template": DEFAULT_TEMPLATE if template is None else template}
-    elif kind != "mnemo":
-        raise ConfigError(f"unknown corpus kind {kind!r}: expected mnemo or bridge")
+    elif kind not in KINDS:
+        raise ConfigError(f"unknown corpus kind {kind!r}: expected {', '.join(KINDS)}")
     elif (bridge, pivot, template) != (None, None, None):
         raise ConfigError("bridge, pivot and template describe bridge corpora: add kind='bridge' (--kind bridge)")
     return config
+
+
+def kind_config(
+    kind: str,
+    *,
+    dyck_k: int | None = None,
+    p_open: float | None = None,
+    max_depth: int | None = None,
+    seq_len: int | None = None,
+    ngram_n: int | None = None,
+    source: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """The engine's ``dyck`` or ``ngram`` options as ``{"dyck": {...}}`` / ``{"ngram": {...}}``
+    (empty for mnemo and bridge). Options left at ``None`` take the engine's defaults
+    (``rust/core/src/dyck.rs``, ``ngram.rs``), which also checks every range."""
+    dyck = {"k": dyck_k, "p_open": p_open, "max_depth": max_depth}
+    ngram = {"n": ngram_n, "source": None if source is None else os.fspath(source)}
+    given = lambda options: [name for name, value in options.items() if value is not None]  # noqa: E731
+    if kind == "dyck":
+        if given(ngram):
+            raise ConfigError("ngram_n and source describe n-gram corpora (kind='ngram', --kind ngram)")
+        return {"dyck": {name: value for name, value in {**dyck, "seq_len": seq_len}.items() if value is not None}}
+    if kind == "ngram":
+        if given(dyck):
+            raise ConfigError("dyck_k, p_open and max_depth describe Dyck corpora (kind='dyck', --kind dyck)")
+        if ngram_n is None or source is None:
+            raise ConfigError("an n-gram corpus needs its order and its source corpus: ngram_n=1|2|3 and source=DIR (--ngram-n, --source)")
+        return {"ngram": {name: value for name, value in {**ngram, "seq_len": seq_len}.items() if value is not None}}
+    if given({**dyck, **ngram, "seq_len": seq_len}):
+        raise ConfigError(f"dyck_k, p_open, max_depth, seq_len, ngram_n and source describe the dyck and ngram kinds, not {kind}")
+    return {}
 
 
 def default_columns(kind: str) -> list[str]:

@@ -19,7 +19,13 @@ Fusion options (keyword-only):
         language, ``bridge="segment"`` (its words with spaces) or ``"translate"`` (each word's
         concept in the ``pivot`` language, default ``en``), rendered into ``text`` by
         ``template`` (default ``"{source} = {target}"``); columns ``source`` and ``target``
-        keep the sides apart.
+        keep the sides apart. Two kinds draw no lexicon words (the fusion options above stay
+        at their defaults; ``words`` counts their symbols, one row per sequence):
+        ``"dyck"``, k-shuffle Dyck sequences (``dyck_k`` bracket types, default 64;
+        ``p_open``, default 0.51; ``max_depth``, default 16; ``seq_len`` brackets per
+        sequence, even, default 2048; every sequence balanced), and ``"ngram"``, documents
+        sampled from an ``ngram_n``-gram model (1, 2 or 3) of the words of the corpus
+        directory ``source`` (at most ``seq_len`` words each, default 2048).
     columns: any of text, words, langs, concepts, field (and source, target for bridges);
         default ``text`` (bridges: ``text,source,target``).
     seed: the corpus is a pure function of (lexicon content, options, seed).
@@ -42,6 +48,7 @@ from hyperword.config import (
     LexiconArg,
     PhraseLength,
     fusion_config,
+    kind_config,
     parse_columns,
     parse_count,
     resolve_lexicon,
@@ -72,6 +79,7 @@ def _corpus_config(
     compression: str = "zstd",
     compression_level: int | None = None,
     format: str = "arrow",
+    kind_options: dict[str, Any] | None = None,
 ) -> str:
     # Counts may be written as the CLI takes them ("10M", "2.5k", "1e9"), parsed exactly.
     words, shard_words, batch_words = (parse_count(v) if isinstance(v, str) else v for v in (words, shard_words, batch_words))
@@ -88,8 +96,16 @@ def _corpus_config(
         "compression_level": compression_level,
         "columns": parse_columns(columns) if columns is not None else default_columns("bridge" if "bridge" in fusion else "mnemo"),
         "fusion": fusion,
+        **(kind_options or {}),
     }
     return json.dumps(config)
+
+
+def _kind_options(kind: str, lexicon: LexiconArg, lexicon_lang: str | None, **options: Any) -> dict[str, Any]:
+    """The ``dyck``/``ngram`` part of the configuration; those kinds take no lexicon."""
+    if kind in ("dyck", "ngram") and (lexicon, lexicon_lang) != (None, None):
+        raise _hyperword.ConfigError(f"a {kind} corpus draws no lexicon words: drop lexicon (--lexicon)")
+    return kind_config(kind, **options)
 
 
 def generate(
@@ -110,6 +126,12 @@ def generate(
     bridge: str | None = None,
     pivot: str | None = None,
     template: str | None = None,
+    dyck_k: int | None = None,
+    p_open: float | None = None,
+    max_depth: int | None = None,
+    seq_len: int | None = None,
+    ngram_n: int | None = None,
+    source: str | os.PathLike[str] | None = None,
     seed: int = 0,
     columns: str | Sequence[str] | None = None,
     shard_words: int | str = DEFAULT_SHARD_WORDS,
@@ -145,13 +167,16 @@ def generate(
         raise _hyperword.ConfigError("out must name the output directory, got an empty path")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable (it is called with the words written so far), got {progress!r}")
+    kind_options = _kind_options(
+        kind, lexicon, lexicon_lang, dyck_k=dyck_k, p_open=p_open, max_depth=max_depth, seq_len=seq_len, ngram_n=ngram_n, source=source
+    )
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
         words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
         alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
         pivot=pivot, template=template,
     )  # fmt: skip
-    config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, compression, compression_level, format)
+    config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, compression, compression_level, format, kind_options)
     if engine == "ray":
         from hyperword.ray_engine import generate_ray
 
@@ -181,6 +206,12 @@ def stream(
     bridge: str | None = None,
     pivot: str | None = None,
     template: str | None = None,
+    dyck_k: int | None = None,
+    p_open: float | None = None,
+    max_depth: int | None = None,
+    seq_len: int | None = None,
+    ngram_n: int | None = None,
+    source: str | os.PathLike[str] | None = None,
     seed: int = 0,
     columns: str | Sequence[str] | None = None,
     shard_words: int | str = DEFAULT_SHARD_WORDS,
@@ -193,13 +224,16 @@ def stream(
     reader is iterable and also feeds ``pyarrow.dataset.write_dataset``, polars and others.
     Options are validated before this returns.
     """
+    kind_options = _kind_options(
+        kind, lexicon, lexicon_lang, dyck_k=dyck_k, p_open=p_open, max_depth=max_depth, seq_len=seq_len, ngram_n=ngram_n, source=source
+    )
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
         words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
         alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
         pivot=pivot, template=template,
     )  # fmt: skip
-    config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion)
+    config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, kind_options=kind_options)
     return pa.RecordBatchReader.from_stream(_hyperword.stream(lex, config))
 
 
@@ -220,17 +254,38 @@ def sample(
     bridge: str | None = None,
     pivot: str | None = None,
     template: str | None = None,
+    dyck_k: int | None = None,
+    p_open: float | None = None,
+    max_depth: int | None = None,
+    seq_len: int | None = None,
+    ngram_n: int | None = None,
+    source: str | os.PathLike[str] | None = None,
     seed: int = 0,
 ) -> list[str]:
-    """Return ``n`` phrases: the first ``n`` rows of shard 0 of the corpus with these options."""
+    """Return ``n`` phrases (sequences, documents): the first ``n`` rows of shard 0 of the
+    corpus with these options."""
     _check_whole("n", n, minimum=0)
     if n > MAX_SAMPLE:
         raise _hyperword.ConfigError(f"sample returns at most {MAX_SAMPLE} phrases, got n={n}: stream() yields any number")
     _check_whole("seed", seed, minimum=0)
+    kind_options = _kind_options(
+        kind, lexicon, lexicon_lang, dyck_k=dyck_k, p_open=p_open, max_depth=max_depth, seq_len=seq_len, ngram_n=ngram_n, source=source
+    )
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
         words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
         alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
         pivot=pivot, template=template,
     )  # fmt: skip
+    if kind_options:  # Dyck sequences, n-gram documents: the first rows of the stream
+        if n == 0:
+            return []
+        words = n * _hyperword.LIMITS["max_seq_len"]  # room for n rows of any length, in one shard
+        config = _corpus_config(words, seed, words, DEFAULT_BATCH_WORDS, None, fusion, kind_options=kind_options)
+        rows: list[str] = []
+        for batch in pa.RecordBatchReader.from_stream(_hyperword.stream(lex, config)):
+            rows.extend(batch.column("text").to_pylist()[: n - len(rows)])
+            if len(rows) == n:
+                break
+        return rows
     return _hyperword.sample(lex, json.dumps(fusion), seed, n)

@@ -10,6 +10,11 @@ space would byte-encode as U+2581 and decode as ``▁``, not ``" "``. Determinis
 (the trainer has no seed option) and ``num_threads=1`` by default; more threads train faster
 but the EM sums may then differ in the last bits between runs.
 
+Dyck corpora: when one is among the sources, every bracket symbol of its ``k`` types
+(``dyck_symbols``: characters of Unicode's Private Use Area) is added to the user-defined
+symbols, which sentencepiece always keeps as one piece; so every bracket is one token and
+decodes back to itself (with ``add_dummy_prefix``, a row also starts with the ``▁`` piece).
+
 Character coverage: sentencepiece keeps every character of the sample up to the coverage as
 a piece of its own, so a many-script sample at a small vocabulary can need more pieces than
 the vocabulary has. With the default coverage, training then counts the sample's characters
@@ -42,7 +47,8 @@ from typing import Any
 
 import sentencepiece as spm
 
-from hyperword._hyperword import ConfigError, OutputExistsError
+from hyperword._hyperword import ConfigError, OutputExistsError, dyck_symbols
+from hyperword.manifest import Manifest
 from hyperword.tokenizer.hf import export_hf
 from hyperword.tokenizer.sources import allocate, choose_indices, open_source, sample_rows
 
@@ -252,6 +258,17 @@ def _sp_error(e: Exception) -> ConfigError:
     return ConfigError(f"sentencepiece could not train on this sample: {reason}")
 
 
+def _with_dyck_symbols(opts: TrainOptions, manifests: Sequence[Manifest]) -> TrainOptions:
+    """``opts`` with every bracket of the Dyck corpora among the sources added to the
+    user-defined symbols (after those given), so that each bracket is one piece."""
+    k = max((int(m.config["dyck"]["k"]) for m in manifests if m.kind == "dyck"), default=0)
+    if k == 0:
+        return opts
+    symbols = list(opts.user_defined_symbols)
+    symbols += [s for s in dyck_symbols(k) if s not in opts.user_defined_symbols]
+    return dataclasses.replace(opts, user_defined_symbols=tuple(symbols))
+
+
 def train_tokenizer(
     corpora: Sequence[str],
     out: str | os.PathLike[str],
@@ -265,6 +282,7 @@ def train_tokenizer(
     if not corpora:
         raise ConfigError("no corpus given")
     sources = [open_source(spec, weighted=True) for spec in corpora]
+    opts = _with_dyck_symbols(opts, [s.corpus.manifest for s in sources])
     out_path = Path(out)
     _prepare_out(out_path, force)
     quotas = allocate([s.rows for s in sources], [s.weight for s in sources], opts.max_sentences)

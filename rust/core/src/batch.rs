@@ -6,6 +6,7 @@
 
 use crate::config::{Column, CorpusConfig};
 use crate::fusion::{shard_rng, Fuser};
+use crate::generator::{Generator, Scratch};
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, ListArray, RecordBatch, StringArray, UInt32Array};
 use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
@@ -86,6 +87,21 @@ impl BatchBuilder {
         self.text.len()
     }
 
+    /// The text being built, for the kinds that write a row's text themselves (only when
+    /// `text` is the one column); the row ends with [`BatchBuilder::end_row`]. Whatever is
+    /// appended must be valid UTF-8 (it is not checked again).
+    pub(crate) fn text_mut(&mut self) -> &mut Vec<u8> {
+        debug_assert_eq!(self.columns, [Column::Text]);
+        &mut self.text
+    }
+
+    /// End a row written through [`BatchBuilder::text_mut`], of `words` words.
+    pub(crate) fn end_row(&mut self, words: u64) {
+        self.offsets.push(self.text.len() as i32);
+        self.rows += 1;
+        self.word_count += words;
+    }
+
     #[inline]
     pub fn push(&mut self, f: &Fuser, ids: &[u32]) {
         match f.template() {
@@ -138,9 +154,10 @@ impl BatchBuilder {
         let mut next_offsets = Vec::with_capacity(self.offsets.capacity());
         next_offsets.push(0);
         let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.offsets, next_offsets)));
-        // SAFETY: offsets start at 0 and only grow (each is the text length after a push), and
-        // the bytes are whole validated lexicon words and joiners, so valid UTF-8 that every
-        // offset cuts at a phrase boundary. Skipping re-validation saves ~10% of generation.
+        // SAFETY: offsets start at 0 and only grow (each is the text length after a row), and
+        // the bytes are whole validated lexicon words and joiners (Dyck symbols; words of a
+        // valid UTF-8 source split at whitespace, and spaces), so valid UTF-8 that every
+        // offset cuts at a row boundary. Skipping re-validation saves ~10% of generation.
         let text: ArrayRef = Arc::new(unsafe { StringArray::new_unchecked(offsets, Buffer::from_vec(text), None) });
         let list_offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(&mut self.list_offsets, vec![0])));
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
@@ -205,24 +222,26 @@ impl Strings {
     }
 }
 
-/// The record batches of one shard, generated lazily: phrases are drawn until the shard's
-/// target word count is reached (the last phrase may pass it).
+/// The record batches of one shard, generated lazily: rows (phrases, sequences, documents)
+/// are drawn until the shard's target word count is reached (the last row may pass it).
 pub struct ShardBatches {
-    fuser: Arc<Fuser>,
+    generator: Generator,
     builder: BatchBuilder,
     rng: ChaCha8Rng,
-    ids: Vec<u32>,
+    scratch: Scratch,
     remaining: u64,
     batch_words: u64,
 }
 
 impl ShardBatches {
-    pub fn new(fuser: Arc<Fuser>, cfg: &CorpusConfig, shard: u64) -> Self {
+    /// Shard `shard` of the corpus `cfg` drawn by `generator` (a [`Generator`], or the
+    /// `Arc<Fuser>` of a mnemophrase or bridge corpus).
+    pub fn new(generator: impl Into<Generator>, cfg: &CorpusConfig, shard: u64) -> Self {
         ShardBatches {
-            fuser,
+            generator: generator.into(),
             builder: BatchBuilder::new(&cfg.columns),
             rng: shard_rng(cfg.seed, shard),
-            ids: Vec::with_capacity(cfg.fusion.words_per_phrase.max as usize),
+            scratch: Scratch::default(),
             remaining: cfg.shard_target(shard),
             batch_words: cfg.batch_words,
         }
@@ -245,8 +264,7 @@ impl Iterator for ShardBatches {
         }
         let limit = self.batch_words.min(self.remaining);
         while self.builder.word_count < limit && self.builder.text_bytes() < MAX_BATCH_TEXT_BYTES {
-            self.fuser.next_phrase(&mut self.rng, &mut self.ids);
-            self.builder.push(&self.fuser, &self.ids);
+            self.generator.push_row(&mut self.rng, &mut self.scratch, &mut self.builder);
         }
         let (words, text_bytes) = (self.builder.word_count, self.builder.text_bytes() as u64);
         self.remaining = self.remaining.saturating_sub(words);

@@ -4,9 +4,12 @@
 //! checked by `validate` before any work starts, so a bad value is one clear error up front.
 
 use crate::bridge::BridgeConfig;
+use crate::dyck::DyckConfig;
 use crate::error::{Error, Result};
+use crate::ngram::NgramConfig;
 use crate::word::{is_forbidden_char, Case};
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
@@ -24,6 +27,8 @@ pub const MAX_SHARDS: u64 = 1_000_000;
 /// Words per record batch: with words of at most `MAX_WORD_BYTES`, every string column of a
 /// batch (text, source, target, words, langs) stays far below Arrow's 2 GiB of 32-bit offsets.
 pub const MAX_BATCH_WORDS: u64 = 1 << 20;
+/// The longest sequence (one row) of the Dyck and n-gram kinds, in words: one record batch.
+pub const MAX_SEQ_LEN: u32 = MAX_BATCH_WORDS as u32;
 
 /// How phrases are fused from lexicon words.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,11 +143,16 @@ pub enum Column {
     Target,
 }
 
-/// Everything that determines a corpus' bytes, together with the lexicon content.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Everything that determines a corpus' bytes, together with the lexicon content (the
+/// source corpus' content for n-gram corpora).
+///
+/// The kind is `dyck` when `dyck` is set, `ngram` when `ngram` is set, else `bridge` or
+/// `mnemo` by `fusion.bridge`. For `dyck` and `ngram` a "word" is a bracket or a word of
+/// the model, a row one sequence, and `fusion` stays at its defaults (and is not written).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CorpusConfig {
-    /// Words to generate in total (each shard ends on a phrase boundary at or just past its target).
+    /// Words to generate in total (each shard ends on a row boundary at or just past its target).
     pub words: u64,
     pub shard_words: u64,
     /// Words per Arrow record batch (Parquet row group).
@@ -155,6 +165,37 @@ pub struct CorpusConfig {
     pub compression_level: Option<i32>,
     pub columns: Vec<Column>,
     pub fusion: FusionConfig,
+    /// A k-shuffle Dyck corpus (`--kind dyck`).
+    pub dyck: Option<DyckConfig>,
+    /// An n-gram corpus (`--kind ngram`).
+    pub ngram: Option<NgramConfig>,
+}
+
+// Field for field what `derive(Serialize)` writes, leaving out `fusion` for the kinds that do
+// not fuse words and the kind options that are unset: mnemophrase and bridge configurations
+// (and so their fingerprints) are written exactly as before these kinds existed.
+impl Serialize for CorpusConfig {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("CorpusConfig", 11)?;
+        st.serialize_field("words", &self.words)?;
+        st.serialize_field("shard_words", &self.shard_words)?;
+        st.serialize_field("batch_words", &self.batch_words)?;
+        st.serialize_field("seed", &self.seed)?;
+        st.serialize_field("format", &self.format)?;
+        st.serialize_field("compression", &self.compression)?;
+        st.serialize_field("compression_level", &self.compression_level)?;
+        st.serialize_field("columns", &self.columns)?;
+        if self.fuses() {
+            st.serialize_field("fusion", &self.fusion)?;
+        }
+        if let Some(d) = &self.dyck {
+            st.serialize_field("dyck", d)?;
+        }
+        if let Some(n) = &self.ngram {
+            st.serialize_field("ngram", n)?;
+        }
+        st.end()
+    }
 }
 
 impl Default for CorpusConfig {
@@ -169,6 +210,8 @@ impl Default for CorpusConfig {
             compression_level: None,
             columns: vec![Column::Text],
             fusion: FusionConfig::default(),
+            dyck: None,
+            ngram: None,
         }
     }
 }
@@ -256,7 +299,31 @@ impl CorpusConfig {
                 return Err(Error::config(format!("compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels")));
             }
         }
-        self.fusion.validate()
+        if self.fuses() {
+            return self.fusion.validate();
+        }
+        self.validate_unfused()
+    }
+
+    /// The checks of the kinds that do not fuse words: `dyck` and `ngram`.
+    fn validate_unfused(&self) -> Result<()> {
+        let kind = self.kind();
+        if self.dyck.is_some() && self.ngram.is_some() {
+            return Err(Error::config("a corpus is either dyck or ngram, not both"));
+        }
+        if self.fusion != FusionConfig::default() {
+            return Err(Error::config(format!(
+                "fusion options (languages, words per phrase, mix, alpha, coherence, joiner, case, bridge) do not apply to --kind {kind}"
+            )));
+        }
+        if self.columns != [Column::Text] {
+            return Err(Error::config(format!("a {kind} corpus has one column, text")));
+        }
+        match (&self.dyck, &self.ngram) {
+            (Some(d), _) => d.validate(),
+            (_, Some(n)) => n.validate(),
+            (None, None) => Ok(()),
+        }
     }
 
     pub fn from_json(json: &str) -> Result<CorpusConfig> {
@@ -265,9 +332,18 @@ impl CorpusConfig {
         Ok(cfg)
     }
 
+    /// Whether rows are fused lexicon words (the `mnemo` and `bridge` kinds).
+    pub fn fuses(&self) -> bool {
+        self.dyck.is_none() && self.ngram.is_none()
+    }
+
     /// The corpus kind recorded in the manifest.
     pub fn kind(&self) -> &'static str {
-        if self.fusion.bridge.is_some() {
+        if self.dyck.is_some() {
+            "dyck"
+        } else if self.ngram.is_some() {
+            "ngram"
+        } else if self.fusion.bridge.is_some() {
             "bridge"
         } else {
             "mnemo"

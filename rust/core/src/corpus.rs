@@ -12,16 +12,15 @@ use crate::config::{CorpusConfig, FusionConfig};
 use crate::control::{effective_threads, run_indexed, Control};
 use crate::error::{Error, IoContext, Result};
 use crate::fusion::{shard_rng, Fuser};
+use crate::generator::Generator;
 use crate::lexicon::Lexicon;
-use crate::manifest::{fingerprint, write_atomic, LexiconInfo, Manifest, MANIFEST_FILE};
+use crate::manifest::{fingerprint, write_atomic, Manifest, MANIFEST_FILE};
 use crate::shard::{file_digest, shard_file_name, write_shard, ShardInfo};
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
 use std::collections::HashMap;
 use std::io::{Read, Seek, Write};
-use std::path::Path;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 const STATE_DIR: &str = ".hyperword";
 /// The lock file a writer holds in its output directory for the length of a run.
@@ -56,10 +55,9 @@ pub fn generate_with_stats(
     opts: &RunOptions,
     control: &Control,
 ) -> Result<(Manifest, RunStats)> {
-    cfg.validate()?;
-    let fuser = Arc::new(Fuser::new(lexicon, &cfg.fusion)?);
-    let lexicon_info = LexiconInfo::of(lexicon);
-    let fp = fingerprint(cfg, &lexicon_info.sha256);
+    let generator = Generator::new(lexicon, cfg)?;
+    let content = generator.content(lexicon);
+    let fp = fingerprint(cfg, &content);
     if dir.exists() && !dir.is_dir() {
         return Err(Error::OutputExists(format!("{} exists and is not a directory", dir.display())));
     }
@@ -94,7 +92,7 @@ pub fn generate_with_stats(
                 return Ok((info.clone(), true));
             }
         }
-        let info = write_shard(dir, &fuser, cfg, index, control)?;
+        let info = write_shard(dir, &generator, cfg, index, control)?;
         sync_dir(dir)?;
         let record = serde_json::to_vec(&info).expect("shard info serialises");
         write_atomic(&dir.join(STATE_DIR).join(format!("{}.json", info.path)), &record)?;
@@ -105,7 +103,7 @@ pub fn generate_with_stats(
     let reused = results.iter().filter(|(_, kept)| *kept).count() as u64;
     let shards: Vec<ShardInfo> = results.into_iter().map(|(s, _)| s).collect();
     let generated = shards.len() as u64 - reused;
-    let manifest = Manifest::new(cfg, lexicon_info, shards);
+    let manifest = Manifest::new(cfg, content, shards);
     manifest.write(dir)?;
     std::fs::remove_dir_all(dir.join(STATE_DIR)).at(&dir.join(STATE_DIR))?;
     sync_dir(dir)?;
@@ -356,7 +354,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// The corpus as a stream of record batches, generated on demand: the same rows, in the same
 /// order, as the shards `generate` writes, without touching disk.
 pub struct CorpusStream {
-    fuser: Arc<Fuser>,
+    generator: Generator,
     cfg: CorpusConfig,
     schema: SchemaRef,
     next_shard: u64,
@@ -365,9 +363,8 @@ pub struct CorpusStream {
 
 impl CorpusStream {
     pub fn new(lexicon: &Lexicon, cfg: &CorpusConfig) -> Result<CorpusStream> {
-        cfg.validate()?;
-        let fuser = Arc::new(Fuser::new(lexicon, &cfg.fusion)?);
-        Ok(CorpusStream { fuser, cfg: cfg.clone(), schema: schema(&cfg.columns), next_shard: 0, current: None })
+        let generator = Generator::new(lexicon, cfg)?;
+        Ok(CorpusStream { generator, cfg: cfg.clone(), schema: schema(&cfg.columns), next_shard: 0, current: None })
     }
 }
 
@@ -382,7 +379,7 @@ impl Iterator for CorpusStream {
             if self.next_shard >= self.cfg.shard_count() {
                 return None;
             }
-            self.current = Some(ShardBatches::new(self.fuser.clone(), &self.cfg, self.next_shard));
+            self.current = Some(ShardBatches::new(&self.generator, &self.cfg, self.next_shard));
             self.next_shard += 1;
         }
     }

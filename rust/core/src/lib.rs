@@ -4,6 +4,8 @@
 //! phrases) → [`batch`] (Arrow record batches) → [`shard`] (one file, atomically) →
 //! [`corpus`] (many shards in parallel, resumable, with a [`manifest`]); [`aligned`] turns a
 //! mnemophrase corpus into word-aligned token shards ([`npy`] arrays) without building text.
+//! Besides mnemophrases, [`generator`] draws the rows of the other generated kinds: [`dyck`]
+//! (k-shuffle Dyck sequences) and [`ngram`] (n-gram samples of a natural corpus).
 //! Nothing here depends on Python; `hyperword-py` is a thin binding over this crate.
 
 pub mod aligned;
@@ -13,10 +15,13 @@ pub mod bridge;
 pub mod config;
 pub mod control;
 pub mod corpus;
+pub mod dyck;
 pub mod error;
 pub mod fusion;
+pub mod generator;
 pub mod lexicon;
 pub mod manifest;
+pub mod ngram;
 pub mod npy;
 pub mod shard;
 pub mod word;
@@ -25,6 +30,7 @@ pub use config::{Column, CorpusConfig, FusionConfig};
 pub use control::Control;
 pub use error::{Error, Result};
 pub use fusion::Fuser;
+pub use generator::Generator;
 pub use lexicon::{Lexicon, LoadOptions};
 pub use manifest::Manifest;
 

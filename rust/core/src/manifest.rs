@@ -6,6 +6,7 @@
 use crate::config::CorpusConfig;
 use crate::error::{Error, IoContext, Result};
 use crate::lexicon::{hex, Lexicon};
+use crate::ngram::SourceInfo;
 use crate::shard::ShardInfo;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -22,7 +23,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub struct Manifest {
     pub format: String,
     pub format_version: u32,
-    /// `mnemo` or `bridge` (the generator), `natural` (ingested text).
+    /// `mnemo`, `bridge`, `dyck` or `ngram` (the generator), `natural` (ingested text).
     pub kind: String,
     /// Versions of what wrote it: `hyperword`, and `arrow_rs` or `pyarrow`.
     pub versions: BTreeMap<String, String>,
@@ -35,6 +36,9 @@ pub struct Manifest {
     pub config: serde_json::Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lexicon: Option<LexiconInfo>,
+    /// n-gram corpora: the corpus the model was estimated on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceInfo>,
     pub totals: Totals,
     pub shards: Vec<ShardInfo>,
 }
@@ -68,20 +72,42 @@ impl LexiconInfo {
     }
 }
 
-/// The identity of a corpus: format version, hyperword version, configuration and lexicon
-/// content. Shards from a run with another fingerprint are never reused.
-pub fn fingerprint(cfg: &CorpusConfig, lexicon_sha256: &str) -> String {
-    let identity = serde_json::json!({
+/// What a generated corpus is a function of besides its configuration and seed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    /// Mnemophrase and bridge corpora: the lexicon.
+    Lexicon(LexiconInfo),
+    /// n-gram corpora: the corpus the model is estimated on.
+    Source(SourceInfo),
+    /// Dyck corpora: nothing.
+    None,
+}
+
+/// The identity of a corpus: format version, hyperword version, configuration and content
+/// (the lexicon's or the n-gram source's sha256). Shards from a run with another fingerprint
+/// are never reused.
+pub fn fingerprint(cfg: &CorpusConfig, content: &Content) -> String {
+    // Where an n-gram source lies is informational, like a lexicon's path: its content counts.
+    let mut cfg = cfg.clone();
+    if let Some(n) = &mut cfg.ngram {
+        n.source.clear();
+    }
+    let mut identity = serde_json::json!({
         "format_version": FORMAT_VERSION,
         "hyperword": crate::VERSION,
         "config": cfg,
-        "lexicon_sha256": lexicon_sha256,
     });
+    let (key, sha) = match content {
+        Content::Lexicon(l) => ("lexicon_sha256", &l.sha256),
+        Content::Source(s) => ("source_sha256", &s.sha256),
+        Content::None => return hex(&Sha256::digest(identity.to_string().as_bytes())),
+    };
+    identity[key] = serde_json::Value::from(sha.as_str());
     hex(&Sha256::digest(identity.to_string().as_bytes()))
 }
 
 impl Manifest {
-    pub fn new(cfg: &CorpusConfig, lexicon: LexiconInfo, shards: Vec<ShardInfo>) -> Manifest {
+    pub fn new(cfg: &CorpusConfig, content: Content, shards: Vec<ShardInfo>) -> Manifest {
         let mut totals = Totals { shards: shards.len() as u64, ..Default::default() };
         for s in &shards {
             totals.rows += s.rows;
@@ -94,10 +120,17 @@ impl Manifest {
             format_version: FORMAT_VERSION,
             kind: cfg.kind().into(),
             versions: BTreeMap::from([("hyperword".into(), crate::VERSION.into()), ("arrow_rs".into(), crate::ARROW_VERSION.into())]),
-            fingerprint: fingerprint(cfg, &lexicon.sha256),
+            fingerprint: fingerprint(cfg, &content),
             seed: Some(cfg.seed),
             config: serde_json::to_value(cfg).expect("a configuration always serialises"),
-            lexicon: Some(lexicon),
+            lexicon: match &content {
+                Content::Lexicon(l) => Some(l.clone()),
+                _ => None,
+            },
+            source: match content {
+                Content::Source(s) => Some(s),
+                _ => None,
+            },
             totals,
             shards,
         }

@@ -5,7 +5,7 @@ use crate::batch::{schema, ShardBatches};
 use crate::config::{Compression, CorpusConfig, Format};
 use crate::control::Control;
 use crate::error::{Error, IoContext, Result};
-use crate::fusion::Fuser;
+use crate::generator::Generator;
 use crate::lexicon::hex;
 use arrow_array::RecordBatch;
 use arrow_ipc::writer::{FileWriter, IpcWriteOptions};
@@ -18,7 +18,6 @@ use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
-use std::sync::Arc;
 
 /// What the manifest records of one shard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,12 +47,13 @@ pub fn temp_file_name(index: u64, format: Format) -> String {
     format!(".{}.tmp", shard_file_name(index, format))
 }
 
-/// Generate shard `index` of the corpus into `dir`.
-pub fn write_shard(dir: &Path, fuser: &Arc<Fuser>, cfg: &CorpusConfig, index: u64, control: &Control) -> Result<ShardInfo> {
+/// Generate shard `index` of the corpus into `dir` with `generator` (a [`Generator`], or the
+/// `&Arc<Fuser>` of a mnemophrase or bridge corpus).
+pub fn write_shard(dir: &Path, generator: impl Into<Generator>, cfg: &CorpusConfig, index: u64, control: &Control) -> Result<ShardInfo> {
     let name = shard_file_name(index, cfg.format);
     let tmp = dir.join(temp_file_name(index, cfg.format));
     let dest = dir.join(&name);
-    let result = write_to(&tmp, fuser, cfg, index, control);
+    let result = write_to(&tmp, generator.into(), cfg, index, control);
     let (rows, words, text_bytes, bytes, sha256) = match result {
         Ok(r) => r,
         Err(e) => {
@@ -71,12 +71,12 @@ pub fn write_shard(dir: &Path, fuser: &Arc<Fuser>, cfg: &CorpusConfig, index: u6
 
 type Written = (u64, u64, u64, u64, String);
 
-fn write_to(tmp: &Path, fuser: &Arc<Fuser>, cfg: &CorpusConfig, index: u64, control: &Control) -> Result<Written> {
+fn write_to(tmp: &Path, generator: Generator, cfg: &CorpusConfig, index: u64, control: &Control) -> Result<Written> {
     let file = File::create(tmp).at(tmp)?;
     let sink = HashingWriter { inner: BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), bytes: 0 };
     let mut writer = ShardWriter::new(sink, cfg).map_err(|e| e.at_path(tmp))?;
     let (mut rows, mut words, mut text_bytes) = (0u64, 0u64, 0u64);
-    for batch in ShardBatches::new(fuser.clone(), cfg, index) {
+    for batch in ShardBatches::new(generator, cfg, index) {
         if control.is_cancelled() {
             return Err(Error::Interrupted);
         }

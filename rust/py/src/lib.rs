@@ -3,6 +3,7 @@
 
 mod aligned;
 mod corpus;
+mod dyck;
 mod error;
 mod fusion;
 mod gil;
@@ -37,6 +38,8 @@ fn limits(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
     d.set_item("max_batch_text_bytes", batch::MAX_BATCH_TEXT_BYTES)?;
     d.set_item("max_batch_words", config::MAX_BATCH_WORDS)?;
     d.set_item("max_lexicon_text_bytes", u32::MAX)?;
+    d.set_item("max_seq_len", config::MAX_SEQ_LEN)?;
+    d.set_item("max_dyck_k", hyperword_core::dyck::MAX_DYCK_K)?;
     Ok(d)
 }
 
@@ -57,6 +60,7 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(manifest::check_entry_path, m)?)?;
     m.add_function(wrap_pyfunction!(corpus::lock_output, m)?)?;
     m.add_function(wrap_pyfunction!(corpus::check_unlocked, m)?)?;
+    m.add_function(wrap_pyfunction!(dyck::dyck_symbols, m)?)?;
     m.add_function(wrap_pyfunction!(aligned::aligned_words, m)?)?;
     m.add_function(wrap_pyfunction!(aligned::encode_aligned, m)?)?;
     m.add_function(wrap_pyfunction!(lexicon::validate_word, m)?)?;

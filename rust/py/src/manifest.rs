@@ -4,9 +4,9 @@
 use crate::error::to_py;
 use crate::lexicon::PyLexicon;
 use hyperword_core::error::Error;
-use hyperword_core::manifest::{LexiconInfo, Manifest};
+use hyperword_core::manifest::Manifest;
 use hyperword_core::shard::ShardInfo;
-use hyperword_core::CorpusConfig;
+use hyperword_core::{CorpusConfig, Generator};
 use pyo3::prelude::*;
 use std::path::PathBuf;
 
@@ -16,7 +16,8 @@ use std::path::PathBuf;
 pub fn corpus_manifest(lexicon: &PyLexicon, config: &str, shards: &str) -> PyResult<String> {
     let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
     let shards: Vec<ShardInfo> = serde_json::from_str(shards).map_err(|e| to_py(Error::Corrupt(format!("invalid shard records: {e}"))))?;
-    Ok(Manifest::new(&cfg, LexiconInfo::of(&lexicon.inner), shards).to_json())
+    let content = Generator::new(&lexicon.inner, &cfg).map_err(to_py)?.content(&lexicon.inner);
+    Ok(Manifest::new(&cfg, content, shards).to_json())
 }
 
 /// Raise `CorruptCorpusError` when `name`, listed by the manifest `manifest` as `entry`, is not

@@ -5,10 +5,9 @@ use crate::error::to_py;
 use crate::gil::enter;
 use crate::lexicon::PyLexicon;
 use hyperword_core::shard;
-use hyperword_core::{CorpusConfig, Fuser};
+use hyperword_core::{CorpusConfig, Generator};
 use pyo3::prelude::*;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Write shard `index` of the corpus `config` (JSON) into `dir`; returns its manifest record
 /// as JSON (index, path, rows, words, text_bytes, bytes, sha256).
@@ -20,8 +19,8 @@ pub fn write_shard(py: Python<'_>, dir: PathBuf, lexicon: &PyLexicon, config: &s
     }
     let lexicon = lexicon.inner.clone();
     enter(py, None, move |control| {
-        let fuser = Arc::new(Fuser::new(&lexicon, &cfg.fusion)?);
-        let info = shard::write_shard(&dir, &fuser, &cfg, index, control)?;
+        let generator = Generator::new(&lexicon, &cfg)?;
+        let info = shard::write_shard(&dir, generator, &cfg, index, control)?;
         Ok(serde_json::to_string(&info).expect("shard info serialises"))
     })
 }
