@@ -282,7 +282,7 @@ def generate_dyck_pure_python(
     words: int,
     *,
     seed: int,
-    k: int,
+    dyck_k: int,
     p_open: float,
     max_depth: int,
     seq_len: int,
@@ -293,6 +293,7 @@ def generate_dyck_pure_python(
     bracket, ids ``0..2k`` in order), written as the same zstd Arrow shards."""
     from hyperword._hyperword import dyck_symbols
 
+    k = dyck_k
     symbols = dyck_symbols(k)
     rng = random.Random(seed)
 
@@ -379,6 +380,34 @@ def check_shard(
                         f"{path}: row {rows + i} {text!r} is not {words_per_phrase[0]}-{words_per_phrase[1]} "
                         "lexicon words of one language"
                     )
+            rows += len(column)
+            text_bytes += _text_bytes(column)
+    return ShardCheck(rows=rows, bytes=text_bytes)
+
+
+def check_dyck_shard(path: PathLike, *, k: int, max_depth: int, seq_len: int, max_rows: int | None = None) -> ShardCheck:
+    """Read a Dyck shard back and verify its first ``max_rows`` rows (all by default): each
+    ``seq_len`` brackets of ``k`` types (``hyperword.dyck_symbols``), every type balanced,
+    never more than ``max_depth`` open. Raises ``ValueError`` on the first bad row."""
+    from hyperword._hyperword import dyck_symbols
+
+    bracket = {s: (i % k, 1 if i < k else -1) for i, s in enumerate(dyck_symbols(k))}
+    rows = text_bytes = 0
+    with pa.memory_map(os.fspath(path)) as source:
+        reader = pa.ipc.open_file(source)
+        for b in range(reader.num_record_batches):
+            column = reader.get_batch(b).column(0)
+            to_check = len(column) if max_rows is None else max(0, min(len(column), max_rows - rows))
+            for i, text in enumerate(column.slice(0, to_check).to_pylist()):
+                counts, depth = [0] * k, 0
+                for c in text:
+                    t, step = bracket[c]
+                    counts[t] += step
+                    depth += step
+                    if counts[t] < 0 or depth > max_depth:
+                        raise ValueError(f"{path}: row {rows + i}: type {t} closes unopened, or depth {depth} > {max_depth}")
+                if len(text) != seq_len or depth != 0:
+                    raise ValueError(f"{path}: row {rows + i}: {len(text)} brackets, {depth} left open")
             rows += len(column)
             text_bytes += _text_bytes(column)
     return ShardCheck(rows=rows, bytes=text_bytes)

@@ -3,6 +3,12 @@
 
     python benches/bench_generate.py --words 1e9 --threads 1,2
     python benches/bench_generate.py --words 5M --only pure,numpy --check
+    python benches/bench_generate.py --kind dyck --words 50M --pure-words 1M --threads 1
+
+``--kind dyck`` measures k-shuffle Dyck corpora instead (``--dyck-k``, ``--p-open``,
+``--max-depth``, ``--seq-len``; "words" are brackets): hyperword against a pure-Python
+generator in the style of the anchor's own (Hu et al. 2025; ``baselines.shuffle_dyck``),
+both writing the same zstd Arrow IPC shards; there is no numpy baseline.
 
 All three write the same corpus kind (zstd Arrow IPC shards of mnemophrases, see
 ``benches/baselines.py``) from the same lexicon and phrase lengths. Each run is a separate
@@ -35,6 +41,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_LEXICON = REPO / "lexicons" / "multisimlex.tsv"
 GENERATORS = ("pure", "numpy", "hyperword")
+KINDS = ("mnemo", "dyck")
 DEFAULT_PURE_WORDS = 2_000_000
 DEFAULT_NUMPY_WORDS = 20_000_000
 
@@ -94,15 +101,20 @@ def generate_hyperword(
     seed: int,
     words_per_phrase: tuple[int, int],
     shard_words: int,
+    dyck: Mapping[str, Any] | None = None,
 ) -> dict[str, int | None]:
-    """Generate with hyperword; return words, text bytes and shards (``None``: unknown,
-    the worker then counts them from the shards, outside the timed section)."""
+    """Generate with hyperword (a Dyck corpus with the options ``dyck``); return words, text
+    bytes and shards (``None``: unknown, the worker then counts them from the shards,
+    outside the timed section)."""
     import hyperword
 
-    m = hyperword.generate(
-        os.fspath(out_dir), words, lexicon=os.fspath(lexicon), threads=threads, seed=seed,
-        words_per_phrase=words_per_phrase, shard_words=shard_words, compression="zstd", langs=None, mix="phrase",
-    )  # fmt: skip
+    if dyck is not None:
+        m = hyperword.generate(os.fspath(out_dir), words, kind="dyck", threads=threads, seed=seed, shard_words=shard_words, compression="zstd", **dyck)
+    else:
+        m = hyperword.generate(
+            os.fspath(out_dir), words, lexicon=os.fspath(lexicon), threads=threads, seed=seed,
+            words_per_phrase=words_per_phrase, shard_words=shard_words, compression="zstd", langs=None, mix="phrase",
+        )  # fmt: skip
 
     def get(name: str) -> Any:
         return m.get(name) if isinstance(m, Mapping) else getattr(m, name, None)
@@ -128,6 +140,7 @@ def run_worker(args: argparse.Namespace) -> None:
     name: str = args.worker
     out_dir = Path(args.out_dir)
     common: dict[str, Any] = dict(seed=args.seed, words_per_phrase=args.words_per_phrase, shard_words=args.shard_words)
+    dyck = dyck_options(args) if args.kind == "dyck" else None
     # Import before the clock starts, and only what this generator needs (RSS is measured).
     if name == "hyperword":
         importlib.import_module("hyperword")
@@ -138,7 +151,10 @@ def run_worker(args: argparse.Namespace) -> None:
 
     cpu_start, start = _cpu_seconds(), time.perf_counter()
     if name == "hyperword":
-        counts = generate_hyperword(out_dir, args.words, lexicon=args.lexicon, threads=args.threads[0], **common)
+        counts = generate_hyperword(out_dir, args.words, lexicon=args.lexicon, threads=args.threads[0], dyck=dyck, **common)
+    elif dyck is not None:
+        done = baselines.generate_dyck_pure_python(out_dir, args.words, seed=args.seed, shard_words=args.shard_words, **dyck)
+        counts = {"words": done["words"], "bytes": done["bytes"], "shards": done["shards"]}
     else:
         done = baseline(args.lexicon, out_dir, args.words, **common)
         counts = {"words": done["words"], "bytes": done["bytes"], "shards": done["shards"]}
@@ -153,6 +169,11 @@ def run_worker(args: argparse.Namespace) -> None:
         counts["shards"] = len(paths)
     result = {**counts, "seconds": seconds, "cpu_seconds": cpu_seconds, "peak_rss_mb": peak_rss_mb}
     print(json.dumps(result), flush=True)
+
+
+def dyck_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Dyck language measured, as ``hyperword.generate`` keywords (the baseline's too)."""
+    return {"dyck_k": args.dyck_k, "p_open": args.p_open, "max_depth": args.max_depth, "seq_len": args.seq_len}
 
 
 def _cpu_seconds() -> float:
@@ -180,6 +201,7 @@ class Run:
     words_per_s: float = 0.0
     mb_per_s: float = 0.0
     vs_numpy: float | None = None
+    vs_pure: float | None = None
     vs_1_thread: float | None = None
     check: dict[str, Any] | None = None
     error: str | None = None
@@ -206,6 +228,8 @@ def execute(run: Run, run_dir: Path, args: argparse.Namespace) -> None:
         "--words", str(run.requested_words), "--lexicon", os.fspath(args.lexicon), "--seed", str(args.seed),
         "--shard-words", str(args.shard_words), "--words-per-phrase", "{}-{}".format(*args.words_per_phrase),
         "--out-dir", os.fspath(run_dir), "--threads", str(run.threads or 1),
+        "--kind", args.kind, "--dyck-k", str(args.dyck_k), "--p-open", repr(args.p_open),
+        "--max-depth", str(args.max_depth), "--seq-len", str(args.seq_len),
     ]  # fmt: skip
     print(f"[{run.label}] {run.requested_words:,} words ...", file=sys.stderr, flush=True)
     proc = subprocess.run(command, stdout=subprocess.PIPE, text=True)
@@ -234,16 +258,24 @@ def check_run(run: Run, run_dir: Path, args: argparse.Namespace) -> dict[str, An
     """Verify every shard (``check_shard``) and the totals against the worker's report."""
     import baselines
 
-    lexicon = baselines.load_lexicon(args.lexicon)
     paths = baselines.shard_paths(run_dir)
     start = time.perf_counter()
     try:
-        checks = [
-            baselines.check_shard(p, lexicon, words_per_phrase=args.words_per_phrase, max_rows=args.check_rows)
-            for p in paths
-        ]
+        if args.kind == "dyck":
+            checks = [
+                baselines.check_dyck_shard(p, k=args.dyck_k, max_depth=args.max_depth, seq_len=args.seq_len, max_rows=args.check_rows)
+                for p in paths
+            ]
+            longest_row = args.seq_len
+        else:
+            lexicon = baselines.load_lexicon(args.lexicon)
+            checks = [
+                baselines.check_shard(p, lexicon, words_per_phrase=args.words_per_phrase, max_rows=args.check_rows)
+                for p in paths
+            ]
+            longest_row = args.words_per_phrase[1]
         expected_shards = len(baselines.shard_targets(run.requested_words, args.shard_words))
-        overshoot = expected_shards * (args.words_per_phrase[1] - 1)
+        overshoot = expected_shards * (longest_row - 1)
         problems = [
             f"{what}: {got} != {want}"
             for what, got, want in [
@@ -269,10 +301,13 @@ def check_run(run: Run, run_dir: Path, args: argparse.Namespace) -> dict[str, An
 def add_ratios(runs: Sequence[Run]) -> None:
     done = [r for r in runs if r.error is None]
     numpy_rate = next((r.words_per_s for r in done if r.name == "numpy"), None)
+    pure_rate = next((r.words_per_s for r in done if r.name == "pure"), None)
     hyper = sorted((r for r in done if r.name == "hyperword"), key=lambda r: r.threads or 0)
     for r in done:
         if numpy_rate:
             r.vs_numpy = r.words_per_s / numpy_rate
+        if pure_rate:
+            r.vs_pure = r.words_per_s / pure_rate
         if r.name == "hyperword" and hyper:
             r.vs_1_thread = r.words_per_s / hyper[0].words_per_s
 
@@ -281,7 +316,9 @@ def print_table(runs: Sequence[Run], args: argparse.Namespace) -> None:
     def ratio(x: float | None) -> str:
         return "-" if x is None else f"{x:.2f}x"
 
-    head = ("generator", "threads", "words", "seconds", "Mwords/s", "MB/s", "peak RSS MB", "vs numpy", "vs 1 thread")
+    dyck = args.kind == "dyck"
+    unit = "brackets" if dyck else "words"
+    head = ("generator", "threads", unit, "seconds", f"M{unit}/s", "MB/s", "peak RSS MB", "vs pure" if dyck else "vs numpy", "vs 1 thread")
     rows = []
     for r in runs:
         if r.error:
@@ -289,15 +326,21 @@ def print_table(runs: Sequence[Run], args: argparse.Namespace) -> None:
             continue
         rows.append((
             r.name, str(r.threads or 1), f"{r.words:,}", f"{r.seconds:.2f}", f"{r.words_per_s / 1e6:.2f}",
-            f"{r.mb_per_s:.1f}", f"{r.peak_rss_mb:.0f}", ratio(r.vs_numpy), ratio(r.vs_1_thread),
+            f"{r.mb_per_s:.1f}", f"{r.peak_rss_mb:.0f}", ratio(r.vs_pure if dyck else r.vs_numpy), ratio(r.vs_1_thread),
         ))  # fmt: skip
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     for row in [head, *rows]:
         print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
-    print(
-        f"\nwords/phrase {args.words_per_phrase[0]}-{args.words_per_phrase[1]}, shards of {args.shard_words:,} words, "
-        f"zstd Arrow IPC, lexicon {args.lexicon}, seed {args.seed}, {os.cpu_count()} CPUs."
-    )
+    if dyck:
+        print(
+            f"\nk-shuffle Dyck: k {args.dyck_k}, p_open {args.p_open}, max depth {args.max_depth}, sequences of "
+            f"{args.seq_len} brackets; shards of {args.shard_words:,} brackets, zstd Arrow IPC, seed {args.seed}, {os.cpu_count()} CPUs."
+        )
+    else:
+        print(
+            f"\nwords/phrase {args.words_per_phrase[0]}-{args.words_per_phrase[1]}, shards of {args.shard_words:,} words, "
+            f"zstd Arrow IPC, lexicon {args.lexicon}, seed {args.seed}, {os.cpu_count()} CPUs."
+        )
     capped = [f"{r.name} on {r.requested_words:,}" for r in runs if r.requested_words < args.words]
     if capped:
         print(
@@ -338,6 +381,11 @@ def parser() -> argparse.ArgumentParser:
     add("--check", action="store_true", help="verify every written shard (slow: pure-Python check)")
     add("--check-rows", type=parse_count, help="with --check: segment only this many rows per shard")
     add("--json", type=Path, help="save the configuration and results to this file")
+    add("--kind", choices=KINDS, default="mnemo", help="corpus kind measured: mnemo, or dyck (pure vs hyperword; default mnemo)")
+    add("--dyck-k", type=int, default=64, help="dyck: bracket types (default 64, the anchor's)")
+    add("--p-open", type=float, default=0.51, help="dyck: probability of opening (default 0.51)")
+    add("--max-depth", type=int, default=16, help="dyck: depth bound (default 16)")
+    add("--seq-len", type=int, default=2048, help="dyck: brackets per sequence (default 2048)")
     add("--worker", choices=GENERATORS, help=argparse.SUPPRESS)
     return p
 
@@ -347,6 +395,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.worker:
         run_worker(args)
         return 0
+    if args.kind == "dyck":
+        if "numpy" in args.only and args.only != list(GENERATORS):
+            print("--kind dyck has no numpy baseline: --only pure,hyperword", file=sys.stderr)
+            return 2
+        args.only = [n for n in args.only if n != "numpy"]
     if not args.lexicon.is_file():
         print(f"lexicon not found: {args.lexicon}", file=sys.stderr)
         return 2

@@ -164,6 +164,10 @@ def fusion_config(
     return config
 
 
+def _given(options: Mapping[str, Any]) -> list[str]:
+    return [name for name, value in options.items() if value is not None]
+
+
 def kind_config(
     kind: str,
     *,
@@ -179,18 +183,17 @@ def kind_config(
     (``rust/core/src/dyck.rs``, ``ngram.rs``), which also checks every range."""
     dyck = {"k": dyck_k, "p_open": p_open, "max_depth": max_depth}
     ngram = {"n": ngram_n, "source": None if source is None else os.fspath(source)}
-    given = lambda options: [name for name, value in options.items() if value is not None]  # noqa: E731
     if kind == "dyck":
-        if given(ngram):
+        if _given(ngram):
             raise ConfigError("ngram_n and source describe n-gram corpora (kind='ngram', --kind ngram)")
         return {"dyck": {name: value for name, value in {**dyck, "seq_len": seq_len}.items() if value is not None}}
     if kind == "ngram":
-        if given(dyck):
+        if _given(dyck):
             raise ConfigError("dyck_k, p_open and max_depth describe Dyck corpora (kind='dyck', --kind dyck)")
         if ngram_n is None or source is None:
             raise ConfigError("an n-gram corpus needs its order and its source corpus: ngram_n=1|2|3 and source=DIR (--ngram-n, --source)")
         return {"ngram": {name: value for name, value in {**ngram, "seq_len": seq_len}.items() if value is not None}}
-    if given({**dyck, **ngram, "seq_len": seq_len}):
+    if _given({**dyck, **ngram, "seq_len": seq_len}):
         raise ConfigError(f"dyck_k, p_open, max_depth, seq_len, ngram_n and source describe the dyck and ngram kinds, not {kind}")
     return {}
 
