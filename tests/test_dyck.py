@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.ipc as ipc
 import pytest
 import sentencepiece as spm
 
@@ -34,11 +32,7 @@ def gen(out: Path, words: int = 4_000, **kw: Any) -> hyperword.Manifest:
 
 
 def rows(m: hyperword.Manifest) -> list[str]:
-    out: list[str] = []
-    for path in m.shard_paths():
-        with pa.memory_map(str(path)) as f:
-            out += ipc.open_file(f).read_all().column("text").to_pylist()
-    return out
+    return [str(t) for t in hyperword.open_corpus(m.directory).to_table().column("text").to_pylist()]
 
 
 def check(seq: str, k: int, max_depth: int, seq_len: int) -> int:

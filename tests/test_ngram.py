@@ -11,8 +11,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.ipc as ipc
 import pytest
 
 import hyperword
@@ -43,11 +41,7 @@ def gen(out: Path, source: Path, n: int = 2, words: int = 8_000, **kw: Any) -> h
 
 
 def rows(m: hyperword.Manifest) -> list[str]:
-    out: list[str] = []
-    for path in m.shard_paths():
-        with pa.memory_map(str(path)) as f:
-            out += ipc.open_file(f).read_all().column("text").to_pylist()
-    return out
+    return [str(t) for t in hyperword.open_corpus(m.directory).to_table().column("text").to_pylist()]
 
 
 def grams(documents: list[list[str]], n: int) -> set[tuple[str, ...]]:

@@ -1,8 +1,11 @@
 //! End-to-end properties of the engine: determinism, resume, refusal to overwrite, and the
 //! shape of every phrase (property-based, with proptest).
 
+mod common;
+
 use arrow_array::cast::AsArray;
 use arrow_array::Array;
+use common::files;
 use hyperword_core::batch::ShardBatches;
 use hyperword_core::bridge::{BridgeConfig, BridgeMode};
 use hyperword_core::config::{Column, CorpusConfig, FusionConfig, LangWeight, Mix, PhraseLength};
@@ -27,17 +30,6 @@ fn config(words: u64) -> CorpusConfig {
 
 fn run(dir: &Path, cfg: &CorpusConfig, threads: usize, force: bool) -> hyperword_core::Result<hyperword_core::Manifest> {
     generate(dir, &lexicon(), cfg, &RunOptions { threads: Some(threads), force }, &Control::new())
-}
-
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
-        .collect();
-    out.sort();
-    out
 }
 
 #[test]

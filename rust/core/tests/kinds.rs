@@ -2,7 +2,10 @@
 //! identical bytes for any thread count, resume) and n-gram corpora (only n-grams of their
 //! source, identical bytes, the source's content as identity).
 
+mod common;
+
 use arrow_array::cast::AsArray;
+use common::files;
 use hyperword_core::bridge::{BridgeConfig, BridgeMode};
 use hyperword_core::config::{Column, CorpusConfig, FusionConfig};
 use hyperword_core::corpus::{generate_with_stats, RunOptions, RunStats};
@@ -21,17 +24,6 @@ fn lexicon() -> Lexicon {
 
 fn run(dir: &Path, cfg: &CorpusConfig, threads: usize) -> (Manifest, RunStats) {
     generate_with_stats(dir, &lexicon(), cfg, &RunOptions { threads: Some(threads), force: false }, &Control::new()).unwrap()
-}
-
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
-        .collect();
-    out.sort();
-    out
 }
 
 fn texts(dir: &Path, m: &Manifest) -> Vec<String> {
