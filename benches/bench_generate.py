@@ -202,6 +202,7 @@ class Run:
     mb_per_s: float = 0.0
     vs_numpy: float | None = None
     vs_pure: float | None = None
+    vs_pure_cpu: float | None = None
     vs_1_thread: float | None = None
     check: dict[str, Any] | None = None
     error: str | None = None
@@ -302,12 +303,15 @@ def add_ratios(runs: Sequence[Run]) -> None:
     done = [r for r in runs if r.error is None]
     numpy_rate = next((r.words_per_s for r in done if r.name == "numpy"), None)
     pure_rate = next((r.words_per_s for r in done if r.name == "pure"), None)
+    pure_cpu_rate = next((r.words / r.cpu_seconds for r in done if r.name == "pure" and r.cpu_seconds > 0), None)
     hyper = sorted((r for r in done if r.name == "hyperword"), key=lambda r: r.threads or 0)
     for r in done:
         if numpy_rate:
             r.vs_numpy = r.words_per_s / numpy_rate
         if pure_rate:
             r.vs_pure = r.words_per_s / pure_rate
+        if pure_cpu_rate and r.cpu_seconds > 0:
+            r.vs_pure_cpu = r.words / r.cpu_seconds / pure_cpu_rate
         if r.name == "hyperword" and hyper:
             r.vs_1_thread = r.words_per_s / hyper[0].words_per_s
 
@@ -318,16 +322,21 @@ def print_table(runs: Sequence[Run], args: argparse.Namespace) -> None:
 
     dyck = args.kind == "dyck"
     unit = "brackets" if dyck else "words"
-    head = ("generator", "threads", unit, "seconds", f"M{unit}/s", "MB/s", "peak RSS MB", "vs pure" if dyck else "vs numpy", "vs 1 thread")
+    head: tuple[str, ...] = ("generator", "threads", unit, "seconds", f"M{unit}/s", "MB/s", "peak RSS MB", "vs pure" if dyck else "vs numpy", "vs 1 thread")
+    if dyck:  # per CPU-second too: on a shared machine, wall time also counts waiting for a core
+        head += ("CPU s", f"M{unit}/CPU-s", "vs pure (CPU)")
     rows = []
     for r in runs:
         if r.error:
-            rows.append((r.name, str(r.threads or 1), f"{r.requested_words:,}", "FAILED", *["-"] * 5))
+            rows.append((r.name, str(r.threads or 1), f"{r.requested_words:,}", "FAILED", *["-"] * (len(head) - 4)))
             continue
-        rows.append((
+        row: tuple[str, ...] = (
             r.name, str(r.threads or 1), f"{r.words:,}", f"{r.seconds:.2f}", f"{r.words_per_s / 1e6:.2f}",
             f"{r.mb_per_s:.1f}", f"{r.peak_rss_mb:.0f}", ratio(r.vs_pure if dyck else r.vs_numpy), ratio(r.vs_1_thread),
-        ))  # fmt: skip
+        )  # fmt: skip
+        if dyck:
+            row += (f"{r.cpu_seconds:.2f}", f"{r.words / max(r.cpu_seconds, 1e-9) / 1e6:.2f}", ratio(r.vs_pure_cpu))
+        rows.append(row)
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     for row in [head, *rows]:
         print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
