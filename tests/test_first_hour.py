@@ -219,3 +219,196 @@ def test_a_run_record_naming_a_file_outside_is_ignored_on_resume(tmp_path: Path,
     again = hyperword.generate(out, 4_000, lexicon=lexicon_path, shard_words=2_000)
     assert again.run is not None and again.run.generated_shards == 2
     assert sorted(os.listdir(tmp_path)) == ["c", "lexicon.tsv"]
+
+
+# --- split corpora -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def split_corpus(tmp_path: Path) -> Path:
+    src = tmp_path / "en.txt"
+    src.write_text("".join(f"document number {i} about the river and the sea\n" for i in range(200)), encoding="utf-8")
+    hyperword.ingest.ingest_all([src], tmp_path / "nat", lang="en", split=0.2)
+    return tmp_path / "nat"
+
+
+def test_inspect_and_verify_read_both_sides_of_a_split_corpus(split_corpus: Path, run_cli: Any) -> None:
+    rc, out, err = run_cli("inspect", split_corpus, "--rows", "1")
+    assert rc == 0, err
+    assert out.startswith(f"{split_corpus}: a split corpus, train and validation\n")
+    assert f"{split_corpus / 'train'}: natural corpus" in out and f"{split_corpus / 'validation'}: natural corpus" in out
+    rc, out, err = run_cli("inspect", split_corpus, "--json")
+    assert rc == 0 and sorted(json.loads(out)) == ["train", "validation"]
+    rc, out, err = run_cli("verify", split_corpus)
+    assert rc == 0, err
+    assert out.splitlines() == [f"ok {split_corpus / 'train'}: hyperword-corpus, 1 shards intact", f"ok {split_corpus / 'validation'}: hyperword-corpus, 1 shards intact"]
+
+
+def test_readers_of_one_corpus_name_both_sides_of_a_split_one(split_corpus: Path, run_cli: Any) -> None:
+    line = f"{split_corpus} is a split corpus: use {split_corpus / 'train'} or {split_corpus / 'validation'}"
+    with pytest.raises(hyperword.ConfigError) as e:
+        hyperword.open_corpus(split_corpus)
+    assert str(e.value) == line
+    from hyperword.encode.source import open_source  # what encode reads its corpus with
+
+    with pytest.raises(hyperword.ConfigError) as e:
+        open_source(split_corpus)
+    assert str(e.value) == line
+    rc, _, err = run_cli("tokenizer", "train", "--corpus", split_corpus, "--vocab-size", "100", "--out", split_corpus.parent / "tok")
+    assert rc == 1 and err == f"hyperword: error: {line}\n"
+    assert sorted(p.name for p in split_corpus.parent.iterdir()) == ["en.txt", "nat"]
+
+
+# --- tokenizer: a coverage that fits the vocabulary ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def many_scripts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("scripts") / "c"
+    hyperword.generate(out, 30_000, seed=3)  # the shipped lexicon: 12 languages, Han among them
+    return out
+
+
+def test_a_default_coverage_is_lowered_to_fit_a_small_vocabulary(many_scripts: Path, tmp_path: Path, run_cli: Any) -> None:
+    from hyperword.tokenizer import TrainOptions, train_tokenizer
+
+    r = train_tokenizer([str(many_scripts)], tmp_path / "tok", options=TrainOptions(vocab_size=1500, max_sentences=4000))
+    assert r.options.character_coverage is not None and 0.98 <= r.options.character_coverage < 0.9995
+    assert r.vocab_size == 1500
+    meta = json.loads((tmp_path / "tok" / "hyperword_tokenizer.json").read_text(encoding="utf-8"))
+    assert meta["options"]["character_coverage"] == r.options.character_coverage
+    import sentencepiece as spm
+
+    sp = spm.SentencePieceProcessor(model_file=str(tmp_path / "tok" / "tokenizer.model"))
+    text = hyperword.open_corpus(many_scripts).head(50).column("text").to_pylist()
+    assert [sp.decode(sp.encode(t)) for t in text] == text  # rarer characters byte-encode, exactly
+
+
+def test_a_given_coverage_that_cannot_fit_names_our_flags(many_scripts: Path, tmp_path: Path, run_cli: Any) -> None:
+    rc, _, err = run_cli(
+        "tokenizer", "train", "--corpus", many_scripts, "--vocab-size", "800", "--max-sentences", "4000",
+        "--character-coverage", "1.0", "--out", tmp_path / "tok",
+    )  # fmt: skip
+    assert rc == 1
+    assert err.startswith("hyperword: error: --vocab-size 800 is too small for this sample: its characters at --character-coverage 1 need ")
+    assert "pieces; use --vocab-size " in err and " with --character-coverage 0.98 (the lowest sentencepiece takes)\n" in err
+    assert "character_coverage" not in err
+    assert not (tmp_path / "tok").exists()
+
+
+# --- progress in a log ---------------------------------------------------------------------------
+
+
+def test_progress_prints_lines_when_not_on_a_terminal() -> None:
+    import io
+
+    from hyperword.progress import Progress, progress
+
+    log = io.StringIO()
+    now = [0.0]
+    p = Progress("generate", total=1000, unit="word", mode="lines", every=30.0, stream=log, clock=lambda: now[0])
+    for done in range(0, 1001, 10):  # a hundred updates, 0.5 s apart: two lines, not a hundred
+        now[0] = done / 20
+        p.update_to(done)
+    p.close()
+    p.close()
+    assert log.getvalue().splitlines() == [
+        "hyperword: generate: started",
+        "hyperword: generate: 600/1.0k words (60%), 30.0 s",
+        "hyperword: generate: done, 1.0k/1.0k words (100%), 50.0 s",
+    ]
+    assert progress("x", stream=io.StringIO()).mode == "off"  # not a terminal, not asked for
+    assert progress("x", stream=io.StringIO(), show=True).mode == "lines"
+
+
+def test_generate_progress_in_a_log_is_lines_not_redraws(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
+    rc, _, err = run_cli("generate", "--words", "20k", "--out", tmp_path / "o", "--lexicon", lexicon_path, "--progress")
+    assert rc == 0
+    lines = err.splitlines()
+    assert lines[0] == "hyperword: generate: started" and lines[-1].startswith("hyperword: generate: done, 20.0k/20.0k words (100%)")
+    assert "\r" not in err
+
+
+# --- what a rerun leaves, and what the manifest counts -------------------------------------------
+
+
+def test_generate_names_a_foreign_shard_file_it_leaves_in_place(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
+    args = ("generate", "--words", "4k", "--out", tmp_path / "o", "--lexicon", lexicon_path, "--shard-words", "2k")
+    assert run_cli(*args)[0] == 0
+    (tmp_path / "o" / "shard-00001.arrow").write_bytes(b"damaged")
+    (tmp_path / "o" / "shard-00007.arrow").write_bytes(b"not ours")
+    rc, out, err = run_cli(*args)
+    assert rc == 0 and "resumed: kept 1 verified shard(s), generated 1" in out
+    assert err == (
+        f"hyperword: note: {tmp_path / 'o' / 'shard-00007.arrow'} is not part of this corpus and left in place; "
+        "`hyperword verify` reports it until removed\n"
+    )
+    assert (tmp_path / "o" / "shard-00007.arrow").read_bytes() == b"not ours"
+
+
+def test_manifest_counts_text_bytes_and_file_bytes(tmp_path: Path, lexicon_path: Path) -> None:
+    m = hyperword.generate(tmp_path / "o", 5_000, lexicon=lexicon_path, shard_words="2k")
+    on_disk = sum((tmp_path / "o" / s.path).stat().st_size for s in m.shards)
+    assert m.file_bytes == on_disk == m.bytes == m.raw["totals"]["bytes"]
+    text = hyperword.open_corpus(tmp_path / "o").to_table().column("text").to_pylist()
+    assert m.text_bytes == sum(len(t.encode("utf-8")) for t in text) == m.raw["totals"]["text_bytes"]
+    assert [s.file_bytes for s in m.shards] == [s.bytes for s in m.shards]
+
+
+def test_lexicon_import_lists_every_invalid_row_with_its_line(tmp_path: Path, run_cli: Any) -> None:
+    src = tmp_path / "w.csv"
+    src.write_text("word,lang\nwater,en\ntwo words,en\nfire,en\n,en\nsun,xx-bad!\n", encoding="utf-8")
+    rc, out, err = run_cli("lexicon", "import", src, "--out", tmp_path / "o.tsv")
+    assert rc == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == f"hyperword: error: {src}: 3 invalid rows, nothing written (--skip-invalid, skip_invalid=True, drops and counts them):"
+    assert [x.split(": ", 1)[0] for x in lines[1:]] == [f"  {src}:3", f"  {src}:5", f"  {src}:6"]
+    assert not (tmp_path / "o.tsv").exists()
+    rc, out, _ = run_cli("lexicon", "import", src, "--out", tmp_path / "o.tsv", "--skip-invalid")
+    assert rc == 0 and (tmp_path / "o.tsv").exists()
+
+
+# --- tokenizer report on a text-only mnemophrase corpus ------------------------------------------
+
+
+def test_report_redraws_the_words_of_a_text_only_corpus(tmp_path: Path, lexicon_path: Path) -> None:
+    from hyperword.tokenizer import TrainOptions, train_tokenizer
+    from hyperword.tokenizer.report import format_table, tokenizer_report
+
+    hyperword.generate(tmp_path / "text", 20_000, lexicon=lexicon_path, seed=4)
+    hyperword.generate(tmp_path / "words", 20_000, lexicon=lexicon_path, seed=4, columns="text,words,langs")
+    train_tokenizer([str(tmp_path / "text")], tmp_path / "tok", options=TrainOptions(vocab_size=500, max_sentences=2000))
+    r = tokenizer_report(tmp_path / "tok", [str(tmp_path / "text"), str(tmp_path / "words")], lexicon=lexicon_path, max_rows=500)
+    text, words = (c.to_dict() for c in r.corpora)
+    assert r.corpora[0].words_source == "re-drawn from the manifest (lexicon, configuration, seed)"
+    assert text["boundary_alignment"] is not None and text["words"] > text["rows"]
+    for key in ("words", "tokens", "boundaries", "aligned_boundaries", "fertility", "lang_share", "lang_fertility"):
+        assert text[key] == words[key], key
+    assert r.lexicon is not None and r.lexicon.occurrences > 0
+    # Without the lexicon it was drawn from (not the shipped one): no word figures, and why.
+    r = tokenizer_report(tmp_path / "tok", [str(tmp_path / "text")], max_rows=500)
+    c = r.corpora[0]
+    assert c.words == 0 and c.boundary_alignment is None
+    assert c.words_source.startswith("whitespace (a mnemophrase corpus with no words column: generate with --columns text,words,langs, or pass the lexicon it was drawn from")
+    table = format_table(r)
+    assert "--columns text,words,langs" in table and f"{'-':>8}" in table.splitlines()[2]
+
+
+# --- bridge translation without the pivot language -----------------------------------------------
+
+
+def test_exclude_pivot_leaves_the_pivot_language_out_of_a_translate_bridge(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
+    common = ("--words", "3k", "--lexicon", lexicon_path, "--kind", "bridge", "--bridge", "translate", "--pivot", "en", "--columns", "text,langs")
+    rc, _, err = run_cli("generate", *common, "--out", tmp_path / "x", "--exclude-pivot")
+    assert rc == 0, err
+    table = hyperword.open_corpus(tmp_path / "x").to_table()
+    langs = {lang for row in table.column("langs").to_pylist() for lang in row}
+    assert "en" not in langs and len(langs) >= 3
+    # the same corpus as naming every other language
+    others = ",".join(lang for lang in hyperword.Lexicon.load(lexicon_path).langs if lang != "en")
+    hyperword.generate(tmp_path / "y", 3_000, lexicon=lexicon_path, kind="bridge", bridge="translate", pivot="en", columns="text,langs", langs=others)
+    assert dir_bytes(tmp_path / "x") == dir_bytes(tmp_path / "y")
+    rc, _, err = run_cli("generate", "--words", "3k", "--lexicon", lexicon_path, "--out", tmp_path / "z", "--exclude-pivot")
+    assert rc == 1 and "applies to translate bridges" in err and not (tmp_path / "z").exists()
+    with pytest.raises(hyperword.ConfigError, match="leaves no language"):
+        hyperword.sample(1, lexicon=lexicon_path, kind="bridge", bridge="translate", pivot="en", langs="en", exclude_pivot=True)

@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--words", type=_count, required=True, metavar="N", help="words to generate: 1000, 10M, 1e9")
     gen.add_argument("--out", required=True, metavar="DIR", help="output directory")
     _add_fusion_args(gen)
+    gen.add_argument("--exclude-pivot", action="store_true", help="translate bridges: leave the pivot language out of the languages drawn (its rows would translate each word into itself)")
     out = gen.add_argument_group("output")
     out.add_argument("--threads", type=int, help="worker threads (default: all cores; never changes the output)")
     out.add_argument("--shard-words", type=_count, default=DEFAULT_SHARD_WORDS, metavar="M", help="words per shard (default 10M)")
@@ -163,6 +164,7 @@ def _cmd_generate(a: argparse.Namespace) -> None:
             a.out, a.words, **_fusion_kwargs(a), threads=a.threads, shard_words=a.shard_words,
             batch_words=a.batch_words, compression=a.compression, compression_level=a.compression_level,
             format=a.format, columns=a.columns, force=a.force, progress=shown.update_to, engine=a.engine, address=a.ray_address,
+            exclude_pivot=a.exclude_pivot,
         )  # fmt: skip
     seconds = time.perf_counter() - start
     if m.run is not None and m.run.generated_shards == 0:

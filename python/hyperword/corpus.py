@@ -19,8 +19,10 @@ Fusion options (keyword-only):
         language, ``bridge="segment"`` (its words with spaces) or ``"translate"`` (each word's
         concept in the ``pivot`` language, default ``en``), rendered into ``text`` by
         ``template`` (default ``"{source} = {target}"``); columns ``source`` and ``target``
-        keep the sides apart. Two kinds draw no lexicon words (the fusion options above stay
-        at their defaults; ``words`` counts their symbols, one row per sequence):
+        keep the sides apart. The pivot language is drawn from too (its rows translate each
+        word into itself) unless ``exclude_pivot=True``. Two kinds draw no lexicon words
+        (the fusion options above stay at their defaults; ``words`` counts their symbols,
+        one row per sequence):
         ``"dyck"``, k-shuffle Dyck sequences (``dyck_k`` bracket types, default 64;
         ``p_open``, default 0.51; ``max_depth``, default 16; ``seq_len`` brackets per
         sequence, even, default 2048; every sequence balanced), and ``"ngram"``, documents
@@ -108,6 +110,22 @@ def _kind_options(kind: str, lexicon: LexiconArg, lexicon_lang: str | None, **op
     return kind_config(kind, **options)
 
 
+def without_pivot(fusion: dict[str, Any], lex: _hyperword.Lexicon) -> dict[str, Any]:
+    """A translate bridge's fusion configuration with the pivot language left out of the
+    languages drawn (``exclude_pivot``), so no row translates a word into itself: the
+    languages given less the pivot, or every lexicon language but the pivot. The result is
+    the configuration the remaining languages name, recorded as such in the manifest."""
+    bridge = fusion.get("bridge")
+    if not bridge or bridge.get("mode") != "translate":
+        raise _hyperword.ConfigError("exclude_pivot (--exclude-pivot) applies to translate bridges (kind='bridge', bridge='translate')")
+    pivot = bridge["pivot"]
+    langs = fusion["langs"] or [{"lang": lang, "weight": 1.0} for lang in lex.langs]
+    kept = [entry for entry in langs if entry["lang"] != pivot]
+    if not kept:
+        raise _hyperword.ConfigError(f"exclude_pivot leaves no language to translate into {pivot}: name others with langs (--langs)")
+    return {**fusion, "langs": kept}
+
+
 def generate(
     out: str | os.PathLike[str],
     words: int | str,
@@ -126,6 +144,7 @@ def generate(
     bridge: str | None = None,
     pivot: str | None = None,
     template: str | None = None,
+    exclude_pivot: bool = False,
     dyck_k: int | None = None,
     p_open: float | None = None,
     max_depth: int | None = None,
@@ -176,6 +195,8 @@ def generate(
         alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
         pivot=pivot, template=template,
     )  # fmt: skip
+    if exclude_pivot:
+        fusion = without_pivot(fusion, lex)
     config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, compression, compression_level, format, kind_options)
     if engine == "ray":
         from hyperword.ray_engine import generate_ray
@@ -206,6 +227,7 @@ def stream(
     bridge: str | None = None,
     pivot: str | None = None,
     template: str | None = None,
+    exclude_pivot: bool = False,
     dyck_k: int | None = None,
     p_open: float | None = None,
     max_depth: int | None = None,
@@ -233,6 +255,8 @@ def stream(
         alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
         pivot=pivot, template=template,
     )  # fmt: skip
+    if exclude_pivot:
+        fusion = without_pivot(fusion, lex)
     config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, kind_options=kind_options)
     return pa.RecordBatchReader.from_stream(_hyperword.stream(lex, config))
 
@@ -254,6 +278,7 @@ def sample(
     bridge: str | None = None,
     pivot: str | None = None,
     template: str | None = None,
+    exclude_pivot: bool = False,
     dyck_k: int | None = None,
     p_open: float | None = None,
     max_depth: int | None = None,
@@ -277,6 +302,8 @@ def sample(
         alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
         pivot=pivot, template=template,
     )  # fmt: skip
+    if exclude_pivot:
+        fusion = without_pivot(fusion, lex)
     if kind_options:  # Dyck sequences, n-gram documents: the first rows of the stream
         if n == 0:
             return []

@@ -1,7 +1,10 @@
 """``tokenizer_report``: how a trained tokenizer segments each corpus, and fused words.
 
-Per corpus (the first ``max_rows`` rows): tokens per word (``words`` column when present,
-else whitespace-separated words — ``words_source`` says which), bytes per token, the unknown
+Per corpus (the first ``max_rows`` rows): tokens per word (``words`` column when present;
+for a mnemophrase corpus without one, the words and languages re-drawn from its manifest —
+the corpus is a pure function of lexicon, configuration and seed — after checking that the
+re-drawn texts are the corpus's; else whitespace-separated words, and ``words_source`` says
+why: for a mnemophrase corpus those are whole phrases, so the word metrics are left out), bytes per token, the unknown
 rate, boundary alignment (share of interior hyperword word boundaries — byte offsets where a
 word of the ``words`` column ends or the next starts, found in ``text`` in order — that are
 also token boundaries), token share per Unicode script of the piece (``byte`` for
@@ -13,15 +16,19 @@ its span), and the share of words that are a single piece.
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import sentencepiece as spm
 
+from hyperword import _hyperword
 from hyperword._hyperword import ConfigError, Lexicon, LexiconError
 from hyperword.lexicon.scripts import char_script
 from hyperword.tokenizer.sources import CorpusSource, open_source
@@ -158,11 +165,49 @@ def _word_spans(text: str, words: list[str]) -> list[tuple[int, int]] | None:
     return spans
 
 
+#: Rows whose re-drawn texts must equal the corpus's before its words are re-drawn.
+CHECK_ROWS = 64
+_WORD_COLUMNS = ["text", "words", "langs"]
+
+
+def _redrawn(src: CorpusSource, lexicon: str | os.PathLike[str] | None) -> tuple[Iterator[pa.RecordBatch] | None, str]:
+    """A mnemophrase corpus without a ``words`` column, re-drawn with words and languages from
+    its manifest (its own lexicon: the one given when its content matches, else the shipped
+    one), and what the words come from; or ``None`` and why not."""
+    m = src.corpus.manifest
+    missing = "whitespace (a mnemophrase corpus with no words column: generate with --columns text,words,langs"
+    if m.kind != "mnemo":
+        return None, "whitespace"
+    if m.lexicon is None or m.seed is None or "fusion" not in m.config:
+        return None, f"{missing}; its manifest records no lexicon or seed to re-draw them from)"
+    candidates = [Lexicon.load(lexicon)] if lexicon is not None else []
+    candidates.append(Lexicon.default())
+    lex = next((c for c in candidates if c.sha256 == m.lexicon["sha256"]), None)
+    if lex is None:
+        return None, f"{missing}, or pass the lexicon it was drawn from, {m.lexicon.get('source', '?')}, with --lexicon)"
+    config = dict(m.config, columns=_WORD_COLUMNS)
+    batches = pa.RecordBatchReader.from_stream(_hyperword.stream(lex, json.dumps(config)))
+    first = src.corpus.head(CHECK_ROWS).column("text").to_pylist()
+    head: list[pa.RecordBatch] = []
+    drawn: list[str] = []
+    for batch in batches:
+        head.append(batch)
+        drawn.extend(batch.column("text").to_pylist())
+        if len(drawn) >= len(first):
+            break
+    if drawn[: len(first)] != first:
+        return None, f"{missing}; its texts are not what its manifest draws, so its words cannot be re-drawn)"
+    return itertools.chain(head, batches), "re-drawn from the manifest (lexicon, configuration, seed)"
+
+
 def _scan(src: CorpusSource, sp: spm.SentencePieceProcessor, max_rows: int, scripts: list[str],
-          lexicon: set[str] | None, lex: LexiconReport | None) -> CorpusReport:  # fmt: skip
+          lexicon: set[str] | None, lex: LexiconReport | None, lexicon_path: str | os.PathLike[str] | None = None) -> CorpusReport:  # fmt: skip
     rep = CorpusReport(src.name, str(src.path), src.corpus.manifest.kind)
     unk = sp.unk_id()
-    for batch in src.corpus.iter_batches():
+    names = src.corpus.schema().names if src.corpus.manifest.shards else []
+    redrawn, source = (None, "words column") if "words" in names else _redrawn(src, lexicon_path)
+    rep.words_source = source
+    for batch in redrawn if redrawn is not None else src.corpus.iter_batches():
         if rep.rows >= max_rows:
             break
         batch = batch.slice(0, max_rows - rep.rows)
@@ -170,7 +215,6 @@ def _scan(src: CorpusSource, sp: spm.SentencePieceProcessor, max_rows: int, scri
         texts = ["" if t is None else str(t) for t in batch.column(names.index("text")).to_pylist()]
         words_col = batch.column(names.index("words")).to_pylist() if "words" in names else None
         langs_col = batch.column(names.index("langs")).to_pylist() if "langs" in names else None
-        rep.words_source = "words column" if words_col is not None else "whitespace"
         for r, proto in enumerate(sp.encode(texts, return_type="proto")):
             text = texts[r]
             ids = [p.id for p in proto.pieces]
@@ -181,6 +225,8 @@ def _scan(src: CorpusSource, sp: spm.SentencePieceProcessor, max_rows: int, scri
             for i in ids:
                 rep.script_tokens[scripts[i]] = rep.script_tokens.get(scripts[i], 0) + 1
             words = list(words_col[r] or []) if words_col is not None else text.split()
+            if words_col is None and rep.kind == "mnemo":
+                continue  # phrases are not words: no per-word figures
             rep.words += len(words)
             if words_col is None:
                 continue
@@ -235,7 +281,7 @@ def tokenizer_report(
     vocab_size = int(sp.get_piece_size())
     scripts = [piece_script(sp, i) for i in range(vocab_size)]
     lex = LexiconReport(str(lexicon)) if lexicon is not None else None
-    reports = [_scan(s, sp, max_rows, scripts, words, lex) for s in sources]
+    reports = [_scan(s, sp, max_rows, scripts, words, lex, lexicon) for s in sources]
     if lex is not None and words is not None:
         ordered = sorted(words)
         alone = sp.encode(ordered, add_bos=False, add_eos=False) if ordered else []
@@ -259,8 +305,9 @@ def format_table(report: TokenizerReport) -> str:
         align = "-" if c.boundary_alignment is None else f"{c.boundary_alignment:.3f}"
         top = sorted(c.script_tokens.items(), key=lambda kv: -kv[1])[:4]
         scripts = " ".join(f"{k}:{v / (c.tokens or 1):.2f}" for k, v in top)
+        fertility = f"{c.fertility:>8.3f}" if c.words else f"{'-':>8}"
         lines.append(
-            f"{c.name[:16]:<16} {c.kind[:8]:<8} {c.rows:>8} {c.words:>9} {c.tokens:>9} {c.fertility:>8.3f} "
+            f"{c.name[:16]:<16} {c.kind[:8]:<8} {c.rows:>8} {c.words:>9} {c.tokens:>9} {fertility} "
             f"{c.bytes_per_token:>6.2f} {100 * c.unknown_rate:>6.2f} {align:>11}  {scripts}"
         )
         lines.append(f"{'':<16} words from: {c.words_source}")

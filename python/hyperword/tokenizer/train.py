@@ -221,29 +221,46 @@ def _kept_chars(freqs: list[int], coverage: float) -> int:
     return len(freqs)
 
 
-def _too_many_chars(e: Exception, chars: Counter[str], opts: TrainOptions) -> tuple[int, float | None] | None:
+#: The lowest character coverage sentencepiece accepts.
+MIN_COVERAGE = 0.98
+
+
+def _spare(vocab_size: int) -> int:
+    """Pieces left for more than single characters when a coverage is chosen to fit."""
+    return max(vocab_size // 10, 8)
+
+
+def _too_many_chars(e: Exception, chars: Counter[str], opts: TrainOptions) -> tuple[int, float | None, int] | None:
     """When sentencepiece refused because the characters it must keep at this coverage do not
-    fit the vocabulary: the vocabulary they need, and a coverage whose characters fit (leaving
-    a tenth of the vocabulary for longer pieces; ``None`` when none does). Else ``None``."""
+    fit the vocabulary: the vocabulary they need, a coverage (at least ``MIN_COVERAGE``) whose
+    characters fit, leaving a tenth of the vocabulary for longer pieces (``None`` when none
+    does), and the smallest vocabulary for which ``MIN_COVERAGE`` fits. Else ``None``."""
     match = _TOO_MANY_CHARS.search(str(e))
     if match is None or not chars:
         return None
     needed = int(match.group(2))
     freqs = sorted(chars.values(), reverse=True)
     overhead = max(needed - _kept_chars(freqs, opts.coverage()), 0)  # meta and user pieces, bytes
-    room = opts.vocab_size - overhead - max(opts.vocab_size // 10, 8)
+    smallest = _kept_chars(freqs, MIN_COVERAGE) + overhead
+    smallest += _spare(smallest * 10 // 9)
+    room = opts.vocab_size - overhead - _spare(opts.vocab_size)
     if room < 1:
-        return needed, None
+        return needed, None, smallest
     coverage = math.floor(sum(freqs[:room]) / sum(freqs) * 1e6) / 1e6
-    return needed, (coverage if coverage > 0 else None)
+    return needed, (coverage if coverage >= MIN_COVERAGE else None), smallest
 
 
-def _vocab_advice(opts: TrainOptions, needed: int, coverage: float | None) -> str:
+def _vocab_advice(opts: TrainOptions, needed: int, coverage: float | None, smallest: int) -> str:
     """What to pass instead, in this command's own flags."""
-    lower = f", or a lower --character-coverage ({coverage:g} fits)" if coverage is not None else ""
+    if coverage is not None and coverage < opts.coverage():
+        other = f", or --character-coverage {coverage:g}"
+    elif smallest < needed:
+        other = f", or --vocab-size {smallest} with --character-coverage {MIN_COVERAGE:g} (the lowest sentencepiece takes)"
+    else:
+        other = ""
     return (
         f"--vocab-size {opts.vocab_size} is too small for this sample: its characters at --character-coverage "
-        f"{opts.coverage():g} need {needed} pieces; use --vocab-size {math.ceil(needed * 1.1)} or more{lower}"
+        f"{opts.coverage():g} need {needed} pieces; use --vocab-size {math.ceil(needed * 1.1)} or more{other}"
     )
 
 
@@ -302,9 +319,9 @@ def train_tokenizer(
             fit = _too_many_chars(e, chars, opts)
             if fit is None:
                 raise _sp_error(e) from None
-            needed, coverage = fit
+            needed, coverage, smallest = fit
             if options is not None and options.character_coverage is not None or coverage is None or attempt == 2:
-                raise ConfigError(_vocab_advice(opts, needed, coverage)) from None
+                raise ConfigError(_vocab_advice(opts, needed, coverage, smallest)) from None
             opts = dataclasses.replace(opts, character_coverage=coverage)
     if sum(s.fed for s in samples) == 0:
         raise ConfigError("every sampled row was empty or too long; nothing to train on")
