@@ -12,11 +12,12 @@ import torch
 
 pytest.importorskip("peft")
 
-from test_train_data import Data, data  # noqa: E402,F401  (the session's token directories)
+from test_train_data import NATURAL_TEXT, Data, data  # noqa: E402,F401  (the session's token directories)
 
 from hyperword import ConfigError  # noqa: E402
 from hyperword.encode import read_token_manifest  # noqa: E402
 from hyperword.train import PRESETS, RunResult, adapter_view, load_model, read_run, run_plan  # noqa: E402
+from hyperword.cli import main as hw_main  # noqa: E402
 from hyperword.train.__main__ import main as cli_main  # noqa: E402
 from hyperword.train.arms import build_arm  # noqa: E402
 from hyperword.verify import verify  # noqa: E402
@@ -70,6 +71,34 @@ def test_a_stopped_and_resumed_run_reproduces_the_uninterrupted_run_exactly(lora
     assert state_dicts_equal(a.state_dict(), b.state_dict())
     assert parts[0].curve == whole.curve[: len(parts[0].curve)]  # the partial result is the curve so far
     assert not (base / "resumed" / "checkpoint").exists()  # a finished run keeps final/ and run.json
+
+
+#: mnemo-first-lora (seed 0, PRESET, one torch thread) as measured before the speed work of issue
+#: 11 (losses read from the device once per curve point, the seen-ids mask on the device, the
+#: optimizer step factored out as TrainStep): the train loss at each curve point, each stage's
+#: mean train loss, the final losses in each view; with shared/'s natural text and with the
+#: stand-in text used without it. A change of the CPU's numerics shows here.
+PINNED = {
+    True: (
+        [None, 5.560533672571182, 4.816934734582901, 5.715690791606903, 5.315533369779587],
+        [5.188734203577042, 5.515612080693245],
+        {"base": {"natural": 6.249755859375, "mnemo": 4.726667642593384}, "lang": {"natural": 5.414816617965698, "mnemo": 5.212252140045166}},
+    ),
+    False: (
+        [None, 5.497630923986435, 4.723810315132141, 4.626271069049835, 4.322349637746811],
+        [5.110720619559288, 4.474310353398323],
+        {"base": {"natural": 5.1410558223724365, "mnemo": 4.6911492347717285}, "lang": {"natural": 4.331719875335693, "mnemo": 4.941103219985962}},
+    ),
+}
+
+
+def test_a_cpu_run_gives_the_losses_it_gave_before_the_speed_work_bit_for_bit(lora_runs: dict[str, object]) -> None:
+    whole = lora_runs["whole"]
+    assert isinstance(whole, RunResult)
+    train_losses, stage_losses, views = PINNED[NATURAL_TEXT.is_file()]
+    assert [p.train_loss for p in whole.curve] == train_losses
+    assert [s.train_loss for s in whole.stages] == stage_losses
+    assert whole.views == views
 
 
 def test_the_lora_stage_optimizer_held_the_adapter_alone(lora_runs: dict[str, object]) -> None:
@@ -284,3 +313,8 @@ def test_the_command_line_runs_a_plan(capsys: pytest.CaptureFixture[str], data: 
     assert "stopped after 2 steps" in capsys.readouterr().out
     recorded = read_run(tmp_path / "o")
     assert recorded is not None and recorded.seed == 3 and recorded.steps == 2 and not recorded.finished
+    # `hyperword train` is the same command in the one CLI
+    assert hw_main(["train", *args[:7], str(tmp_path / "o2"), *args[8:]]) == 0
+    assert "stopped after 2 steps" in capsys.readouterr().out
+    again = read_run(tmp_path / "o2")
+    assert again is not None and again.curve == recorded.curve and again.fingerprint == recorded.fingerprint

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from hyperword import __version__, cli_encode, cli_experiment, cli_ingest, cli_lexicon, cli_tokenizer, cli_verify
+from hyperword import __version__, cli_bench, cli_encode, cli_experiment, cli_ingest, cli_lexicon, cli_tokenizer, cli_train, cli_verify
 from hyperword._hyperword import HyperwordError, OutputLockedError
 from hyperword.config import KINDS, parse_count
 from hyperword.corpus import DEFAULT_BATCH_WORDS, DEFAULT_SHARD_WORDS, generate, sample
@@ -154,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_encode.register(sub)
     cli_verify.register(sub)
     cli_experiment.register(sub)
+    cli_train.register(sub)
+    cli_bench.register(sub)
     return parser
 
 

@@ -8,15 +8,22 @@ Read :func:`run_plan` top to bottom:
 3. fixed validation batches;
 4. each stage: carry the embeddings over (keep / reset / re-initialise unseen ids), add its
    LoRA adapter, switch to its adapter view, make an AdamW optimizer over exactly the parameters
-   it trains (chosen by name) with warm-up + cosine, then optimizer steps of ``grad_accum``
-   micro-batches with gradient clipping (bf16 autocast on a GPU); every ``eval_every`` tokens a
-   curve point, every ``checkpoint_every`` tokens and at the end of each stage a checkpoint;
+   it trains (chosen by name) with warm-up + cosine, then optimizer steps (:class:`TrainStep`)
+   of ``grad_accum`` micro-batches with gradient clipping (bf16 autocast on a GPU); every
+   ``eval_every`` tokens a curve point, every ``checkpoint_every`` tokens and at the end of each
+   stage a checkpoint;
 5. the final evaluation in every adapter view (done at the end of the last stage), the final
    model, ``OUT/run.json``.
 
 On the CPU the run is a function of its inputs and seed: a run stopped (``stop_after_steps``)
 and resumed from its checkpoint reproduces the uninterrupted run's loss curve bit for bit (with
 the same number of torch threads).
+
+Speed (the GPU's view): a step never waits for the GPU. Train losses stay on the device and are
+read once per curve point or checkpoint; the seen-ids mask lives on the device; batches go
+through pinned memory with ``non_blocking`` copies; AdamW is fused on CUDA; ``compile`` (on by
+default on CUDA) runs the forward pass and loss through ``torch.compile``, with a one-line
+warning and eager mode when compilation fails. None of it changes a CPU run's numbers.
 
 Under ``torchrun`` (an initialised process group of more than one process) every rank runs this
 same loop on its own part of the data, over a ``DistributedDataParallel`` wrapper built per
@@ -29,8 +36,9 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -55,7 +63,7 @@ from hyperword.train.schedule import LRSchedule, make_scheduler
 from hyperword.train.setup import Setup, prepare_run
 from hyperword.train.trace import Trace
 
-__all__ = ["make_optimizer", "run_plan", "stage_schedule"]
+__all__ = ["TrainStep", "make_optimizer", "run_plan", "stage_schedule", "to_device"]
 
 
 @dataclass
@@ -85,16 +93,85 @@ def stage_schedule(stage: Stage, preset: Preset) -> LRSchedule:
     return LRSchedule(peak, warmup, min_ratio)
 
 
-def make_optimizer(named: list[tuple[str, torch.nn.Parameter]], preset: Preset, lr: float) -> torch.optim.AdamW:
+def make_optimizer(named: list[tuple[str, torch.nn.Parameter]], preset: Preset, lr: float, *, fused: bool = False) -> torch.optim.AdamW:
     """AdamW over exactly ``named``: weight decay on matrices (embeddings included), none on
-    norms. Each parameter group records its parameters' names under ``"names"``."""
+    norms. Each parameter group records its parameters' names under ``"names"``. ``fused``: the
+    one-kernel implementation (CUDA parameters; the CPU keeps the default one)."""
     decay = [(n, p) for n, p in named if p.dim() >= 2]
     plain = [(n, p) for n, p in named if p.dim() < 2]
     groups = [
         {"params": [p for _, p in decay], "names": [n for n, _ in decay], "weight_decay": preset.weight_decay},
         {"params": [p for _, p in plain], "names": [n for n, _ in plain], "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr, betas=preset.betas)
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr, betas=preset.betas, fused=fused or None)
+
+
+def to_device(tokens: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A host batch on ``device``: through pinned memory, without waiting, to a GPU."""
+    if device.type == "cuda":
+        return tokens.pin_memory().to(device, non_blocking=True)
+    return tokens.to(device)
+
+
+LossFn = Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
+
+
+class TrainStep:
+    """One optimizer step, as the trainer runs it (and ``hyperword bench train`` measures it):
+    forward and backward of each micro-batch (gradients averaged over the ranks once, at the
+    last), clipping, AdamW, the learning-rate scheduler. Token ids of the batches are marked in
+    ``seen`` (a boolean mask on the device) when one is given.
+
+    Calling it returns the micro-batches' losses, a float32 tensor on the device: nothing waits
+    for the GPU. With ``compile``, the loss (forward pass included) goes through
+    ``torch.compile``; if compiling fails, one line on stderr says so and the step, and every
+    later one, runs eagerly (the failed step's gradients are dropped and it is run again)."""
+
+    def __init__(
+        self,
+        net: torch.nn.Module,
+        params: Sequence[torch.nn.Parameter],
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        *,
+        grad_clip: float,
+        device: torch.device,
+        seen: torch.Tensor | None = None,
+        compile: bool = False,
+    ) -> None:
+        self.net, self.params, self.optimizer, self.scheduler = net, list(params), optimizer, scheduler
+        self.grad_clip, self.device, self.seen = grad_clip, device, seen
+        self.loss: LossFn = torch.compile(lm_loss) if compile else lm_loss
+        self.compiled = compile
+
+    def __call__(self, batches: Sequence[torch.Tensor]) -> torch.Tensor:
+        if not self.compiled:
+            return self._step(batches)
+        try:
+            return self._step(batches)
+        except Exception as e:  # a compiler that fails (no C compiler, triton, an unsupported op)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            print(f"hyperword train: warning: torch.compile failed ({type(e).__name__}: {first[:200]}); training in eager mode", file=sys.stderr)
+            self.loss, self.compiled = lm_loss, False
+            self.optimizer.zero_grad(set_to_none=True)
+            return self._step(batches)
+
+    def _step(self, batches: Sequence[torch.Tensor]) -> torch.Tensor:
+        losses = []
+        for micro, batch in enumerate(batches):
+            tokens = to_device(batch, self.device)
+            if self.seen is not None:
+                self.seen[tokens.reshape(-1)] = True
+            with distributed.no_sync(self.net, micro < len(batches) - 1):  # gradients averaged over ranks once a step
+                with autocast(self.device):
+                    loss = self.loss(self.net, tokens)
+                torch.autograd.backward(loss / len(batches))
+            losses.append(loss.detach())
+        torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return torch.stack(losses)
 
 
 def _rng_state() -> dict[str, Any]:
@@ -127,14 +204,16 @@ def run_plan(
     progress: bool = True,
     stop_after_steps: int | None = None,
     keep_stage_models: bool = True,
+    compile: bool | None = None,
 ) -> RunResult:
     """Train ``plan`` (a :class:`~hyperword.train.plan.Plan`, a built-in arm's name or a plan
     file) on ``corpora`` (role -> token directory), evaluating on ``validation`` (name -> token
     directory), with ``preset`` and ``seed``; checkpoints, stage models (``OUT/stages/``), the
     final model (``OUT/final/``) and ``run.json`` go to ``out_dir``, and a checkpoint there is
     resumed. ``stop_after_steps`` stops (checkpointed, ``finished=False``) once the run has done
-    that many optimizer steps. In an initialised process group of several processes (torchrun),
-    every rank calls this alike and they train one model together (see the module doc)."""
+    that many optimizer steps. ``compile``: ``torch.compile`` the training step (default: on
+    CUDA). In an initialised process group of several processes (torchrun), every rank calls
+    this alike and they train one model together (see the module doc)."""
     # 1. Everything checked before any training starts (rank 0 first: it may write the random twin).
     world = distributed.current()
 
@@ -159,6 +238,9 @@ def run_plan(
         model = build_model(p.size, setup.vocab_size, seed=seed, eos_id=setup.tokenizer.eos_id)
         run = Progress(seen=torch.zeros(setup.vocab_size, dtype=torch.bool))
     model.to(setup.device)
+    if run.seen is not None:
+        run.seen = run.seen.to(setup.device)
+    compiled = setup.device.type == "cuda" if compile is None else compile
 
     # 3. Fixed validation batches.
     sets = EvalSets.load({n: d.path for n, d in setup.validation.items()}, seq_len=p.seq_len, batch_size=p.eval_batch_size, batches=p.eval_batches)
@@ -181,7 +263,7 @@ def run_plan(
                 with adapter_view(model, stage.view):
                     losses = _evaluate(model, sets, setup)
                 run.curve.append(CurvePoint(0, 0, stage.name, view_name(stage.view), None, losses).to_dict())
-            stopped, served = _train_stage(model, stage, index, setup, run, sets, bar, resume, stop_after_steps, trace)
+            stopped, served = _train_stage(model, stage, index, setup, run, sets, bar, resume, stop_after_steps, trace, compiled)
             if served is not None:
                 _end_stage(model, stage, index, setup, run, sets, served, keep_stage_models)
             if stopped and run.stage < len(stages):
@@ -256,10 +338,12 @@ def _train_stage(
     resume: dict[str, Any] | None,
     stop_after_steps: int | None,
     trace: Trace | None = None,
+    compile: bool = False,
 ) -> tuple[bool, dict[str, int] | None]:
     """The stage's optimizer steps from ``run.stage_step`` on. Returns whether the run stops
     here, and the exact target tokens served per corpus role (over all ranks) once the stage is
-    complete."""
+    complete. Train losses are read from the device (and averaged over ranks) only where they
+    are used: at curve points, checkpoints and the stage's end."""
     p, world = setup.preset, setup.world
     steps, accum = stage.tokens // setup.step_tokens, p.grad_accum
     stop = False
@@ -268,7 +352,7 @@ def _train_stage(
         named = parameters_of(model, [stage.owner])
         set_trainable(model, [stage.owner])
         schedule = stage_schedule(stage, p)
-        optimizer = make_optimizer(named, p, schedule.peak)
+        optimizer = make_optimizer(named, p, schedule.peak, fused=setup.device.type == "cuda")
         scheduler = make_scheduler(optimizer, schedule, steps)
         loader = stage_loader(
             stage, index, setup.paths, seq_len=p.seq_len, batch_size=p.batch_size, seed=setup.seed, batches=steps * accum,
@@ -283,43 +367,42 @@ def _train_stage(
         batches = iter(loader)
         net = distributed.data_parallel(model, setup.device, world)  # the model itself with one process
         net.train()
+        step = TrainStep(net, [q for _, q in named], optimizer, scheduler, grad_clip=p.grad_clip, device=setup.device, seen=run.seen, compile=compile)
+        pending: list[torch.Tensor] = []  # losses of the steps since they were last read
+        shown = ""
         while run.stage_step < steps and not stop:
             started = time.perf_counter()
-            values = []
-            for micro in range(accum):
+            micro_batches = []
+            for _ in range(accum):
                 batch = next(batches)
                 if trace is not None:
                     trace.batch(index, run.step, loader.dataset.names, batch)
-                tokens = batch["tokens"].to(torch.int64)
-                if run.seen is not None:
-                    run.seen[tokens.reshape(-1)] = True
-                with distributed.no_sync(net, micro < accum - 1):  # gradients averaged over ranks once a step
-                    with autocast(setup.device):
-                        loss = lm_loss(net, tokens.to(setup.device))
-                    torch.autograd.backward(loss / accum)
-                values.append(float(loss.detach()))
-            for value in distributed.mean_each(values, world):
-                run.loss_sum += value
-                run.stage_loss_sum += value
-                run.loss_count += 1
-                run.stage_loss_count += 1
-            torch.nn.utils.clip_grad_norm_([q for _, q in named], p.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            run.train_seconds += time.perf_counter() - started
+                micro_batches.append(batch["tokens"].to(torch.int64))
+            pending.append(step(micro_batches))
             run.stage_step += 1
             run.step += 1
             run.tokens += setup.step_tokens
+            stop = stop_after_steps is not None and run.step >= stop_after_steps
+            curve_point = run.tokens % p.eval_every == 0
+            checkpoint = run.stage_step < steps and (stop or run.tokens % p.checkpoint_every == 0)
+            if curve_point or checkpoint or run.stage_step == steps or stop:
+                values = distributed.mean_each(torch.cat(pending).tolist(), world)  # the one wait for the device
+                pending.clear()
+                for value in values:
+                    run.loss_sum += value
+                    run.stage_loss_sum += value
+                    run.loss_count += 1
+                    run.stage_loss_count += 1
+                shown = f"{values[-1]:.3f}"
+            run.train_seconds += time.perf_counter() - started
             bar.update(1)
-            bar.set_postfix(stage=stage.name, loss=f"{value:.3f}", tok_s=f"{run.tokens / max(run.train_seconds, 1e-9):.0f}")
-            if run.tokens % p.eval_every == 0:
+            bar.set_postfix(stage=stage.name, loss=shown, tok_s=f"{run.tokens / max(run.train_seconds, 1e-9):.0f}")
+            if curve_point:
                 train_loss = run.loss_sum / run.loss_count
                 run.loss_sum, run.loss_count = 0.0, 0
                 point = CurvePoint(run.tokens, run.step, stage.name, view_name(stage.view), train_loss, _evaluate(model, sets, setup))
                 run.curve.append(point.to_dict())
-            stop = stop_after_steps is not None and run.step >= stop_after_steps
-            if run.stage_step < steps and (stop or run.tokens % p.checkpoint_every == 0):
+            if checkpoint:
                 _checkpoint(
                     model, setup, run, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), names=[n for n, _ in named], loader=loader
                 )
@@ -367,13 +450,16 @@ def _checkpoint(
     and RNG states are lists indexed by rank, and ``seen`` is united over the ranks first."""
     world = setup.world
     if run.seen is not None:
-        run.seen = distributed.union(run.seen, world)
+        run.seen.copy_(distributed.union(run.seen, world))  # in place: the stage's TrainStep marks this tensor
     loader_state: Any = None if loader is None else loader.state_dict()
     rng: Any = _rng_state()
     if world.size > 1:
         loader_state, rng = distributed.gather(loader_state, world), distributed.gather(rng, world)
+    progress = asdict(run)
+    if run.seen is not None:
+        progress["seen"] = run.seen.cpu()  # a checkpoint loads on any device
     state = {
-        "fingerprint": setup.fingerprint, "progress": asdict(run), "optimizer": optimizer, "scheduler": scheduler,
+        "fingerprint": setup.fingerprint, "progress": progress, "optimizer": optimizer, "scheduler": scheduler,
         "optimizer_names": names, "loader": loader_state, "rng": rng, "world_size": world.size,
     }  # fmt: skip
     if world.main:
