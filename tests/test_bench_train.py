@@ -99,3 +99,21 @@ def test_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert hw([*args, "--device", "tpu"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cpu or cuda" in err[0]
+
+
+def test_attention_is_sdpa_with_the_causal_flag_and_no_mask(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flash path: scaled_dot_product_attention, is_causal, no materialised mask."""
+    from hyperword.train.model import build_model
+
+    model = build_model("tiny", 300, seed=0)
+    assert model.config._attn_implementation == "sdpa"
+    calls: list[tuple[bool, bool]] = []
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(*args: Any, **kwargs: Any) -> torch.Tensor:
+        calls.append((kwargs.get("attn_mask") is None, bool(kwargs.get("is_causal"))))
+        return sdpa(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
+    model(input_ids=torch.zeros(2, 16, dtype=torch.long))
+    assert calls == [(True, True)] * 4  # every layer of the tiny model

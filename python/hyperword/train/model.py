@@ -3,7 +3,9 @@ named size, never downloaded.
 
 Every size ties the input embedding to the output projection, uses SwiGLU feed-forward
 blocks, RMSNorm, rotary positions (no position parameters) and as many key/value heads as
-query heads. The parameter count is ``V*h + L*(4*h*h + 3*h*i + 2*h) + h`` for vocabulary ``V``,
+query heads. Attention is PyTorch's ``scaled_dot_product_attention`` (``sdpa``, named
+explicitly): training batches carry no padding mask, so it runs with ``is_causal`` and takes
+the flash kernel in bf16 on a GPU. The parameter count is ``V*h + L*(4*h*h + 3*h*i + 2*h) + h`` for vocabulary ``V``,
 hidden size ``h``, ``L`` layers and feed-forward size ``i``; at the documented vocabulary of
 8,192 ids (:data:`DOCUMENTED_VOCAB`):
 
@@ -78,6 +80,7 @@ class ModelSize:
             eos_token_id=eos_id,
             pad_token_id=None,
             use_cache=False,
+            attn_implementation="sdpa",  # PyTorch's scaled_dot_product_attention with is_causal: flash in bf16 on a GPU
         )
 
     def to_dict(self) -> dict[str, Any]:
