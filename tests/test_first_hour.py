@@ -412,3 +412,20 @@ def test_exclude_pivot_leaves_the_pivot_language_out_of_a_translate_bridge(tmp_p
     assert rc == 1 and "applies to translate bridges" in err and not (tmp_path / "z").exists()
     with pytest.raises(hyperword.ConfigError, match="leaves no language"):
         hyperword.sample(1, lexicon=lexicon_path, kind="bridge", bridge="translate", pivot="en", langs="en", exclude_pivot=True)
+
+
+def test_encode_reports_progress_per_shard(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
+    from hyperword.encode import encode
+    from hyperword.tokenizer import TrainOptions, train_tokenizer
+
+    hyperword.generate(tmp_path / "c", 6_000, lexicon=lexicon_path, langs="en,ru", shard_words="2k")
+    train_tokenizer([str(tmp_path / "c")], tmp_path / "tok", options=TrainOptions(vocab_size=400, max_sentences=2000))
+    calls: list[tuple[int, int]] = []
+    encode(tmp_path / "tok", tmp_path / "c", tmp_path / "exact", threads=1, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    calls.clear()
+    encode(tmp_path / "tok", tmp_path / "c", tmp_path / "aligned", mode="aligned", lexicon=lexicon_path, threads=2, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(2, 3), (3, 3)]
+    rc, _, err = run_cli("encode", "--tokenizer", tmp_path / "tok", "--corpus", tmp_path / "c", "--out", tmp_path / "cli", "--threads", "1", "--progress")
+    assert rc == 0, err
+    assert err.splitlines()[0] == "hyperword: encode: started" and err.splitlines()[-1].startswith("hyperword: encode: done, 3/3 shards (100%)")

@@ -15,6 +15,7 @@ from typing import Any
 
 from hyperword.encode import encode
 from hyperword.encode.run import DTYPES, MODES
+from hyperword.progress import progress
 
 __all__ = ["register"]
 
@@ -44,12 +45,17 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--lexicon", metavar="FILE", help="aligned: the lexicon the corpus was generated from (default: the shipped one)")
     p.add_argument("--threads", type=_positive, metavar="N", help="worker processes (default: the usable cores)")
     p.add_argument("--force", action="store_true", help="overwrite token shards of another tokenizer, corpus or mode")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="show progress: a bar on a terminal, a line every 30 s in a log (default: on a terminal only)")
     p.set_defaults(func=_cmd_encode)
 
 
 def _cmd_encode(a: argparse.Namespace) -> None:
     start = time.perf_counter()
-    m = encode(a.tokenizer, a.corpus, a.out, mode=a.mode, threads=a.threads, force=a.force, dtype=a.dtype, lexicon=a.lexicon)
+    with progress("encode", unit="shard", show=a.progress) as shown:
+        m = encode(
+            a.tokenizer, a.corpus, a.out, mode=a.mode, threads=a.threads, force=a.force, dtype=a.dtype, lexicon=a.lexicon,
+            progress=shown.update_to if shown.mode != "off" else None,
+        )  # fmt: skip
     elapsed = max(time.perf_counter() - start, 1e-9)
     run = m.run
     head = f"wrote {m.directory}: {m.documents} documents, {m.tokens} tokens ({m.dtype})"

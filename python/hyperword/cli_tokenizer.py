@@ -17,6 +17,7 @@ from typing import Any
 
 from hyperword._hyperword import HyperwordError
 from hyperword.config import parse_count
+from hyperword.progress import progress
 from hyperword.tokenizer import TrainOptions, format_table, tokenizer_report, train_tokenizer
 from hyperword.tokenizer.report import DEFAULT_MAX_ROWS
 from hyperword.tokenizer.train import DEFAULT_MAX_SENTENCE_LENGTH, DEFAULT_MAX_SENTENCES
@@ -56,6 +57,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     tr.add_argument("--max-sentence-length", type=int, default=DEFAULT_MAX_SENTENCE_LENGTH, metavar="BYTES", help=f"rows longer than this (UTF-8 bytes) are counted and skipped (default {DEFAULT_MAX_SENTENCE_LENGTH})")
     tr.add_argument("--num-threads", type=int, default=1, metavar="T", help="trainer threads (default 1: byte-identical reruns)")
     tr.add_argument("--force", action="store_true", help="replace a non-empty --out directory")
+    tr.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="say when training starts and ends (default: on a terminal only)")
     tr.set_defaults(func=_cmd_train)
 
     rp = cmds.add_parser("report", help="fertility, boundary alignment and script shares of a tokenizer on corpora")
@@ -75,7 +77,8 @@ def _cmd_train(a: argparse.Namespace) -> None:
         add_dummy_prefix=a.add_dummy_prefix, user_defined_symbols=a.user_defined_symbols,
         max_sentence_length=a.max_sentence_length, num_threads=a.num_threads,
     )  # fmt: skip
-    r = train_tokenizer(a.corpus, a.out, options=options, force=a.force)
+    with progress("tokenizer train", show=a.progress):  # one stage: a line as it starts and ends, in a log
+        r = train_tokenizer(a.corpus, a.out, options=options, force=a.force)
     for c in r.corpora:
         print(f"{c.path}: weight {c.weight:g}, {c.sampled} of {c.rows} rows sampled, {c.fed} fed, "
               f"{c.skipped_empty} empty and {c.skipped_long} longer than {options.max_sentence_length} bytes skipped")  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,10 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[start : start + size]
 
 
-def _encode_aligned(run: TokenRun, tok: TokenizerInfo, source: Source, lex: Lexicon, dtype: np.dtype[np.generic], threads: int) -> None:
+def _encode_aligned(
+    run: TokenRun, tok: TokenizerInfo, source: Source, lex: Lexicon, dtype: np.dtype[np.generic], threads: int,
+    progress: Callable[[int, int], object] | None = None,
+) -> None:
     """The missing shards, ``threads`` at a time (each recorded as soon as its group is done)."""
     config = source.corpus.manifest.config
     words, joiner = words_and_joiner(lex, config)
@@ -121,6 +124,8 @@ def _encode_aligned(run: TokenRun, tok: TokenizerInfo, source: Source, lex: Lexi
                 )
             del w["words"]
             run.add(TokenShard(**w))
+        if progress is not None:
+            progress(run.reused + run.generated, len(source.shards))
 
 
 def _identity(mode: str, tok: TokenizerInfo, source: Source, dtype: np.dtype[np.generic], lex: Lexicon | None) -> dict[str, object]:
@@ -143,9 +148,11 @@ def encode(
     force: bool = False,
     dtype: str | None = None,
     lexicon: str | os.PathLike[str] | Lexicon | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> TokenManifest:
     """Encode ``corpus`` with the tokenizer directory ``tokenizer`` into ``out``; see the module
-    doc. ``dtype`` overrides the vocabulary's (``uint16``/``uint32``, when every id fits);
+    doc. ``progress(done, total)`` is called with the shards finished (kept ones included) as
+    each is written. ``dtype`` overrides the vocabulary's (``uint16``/``uint32``, when every id fits);
     ``lexicon`` is the lexicon an ``aligned`` corpus was generated from (default: the shipped one)."""
     _check_mode(mode)
     n = _threads(threads)
@@ -163,12 +170,14 @@ def encode(
     run.begin()
     try:
         if lex is not None:
-            _encode_aligned(run, tok, source, lex, array_dtype, n)
+            _encode_aligned(run, tok, source, lex, array_dtype, n, progress)
         else:
             with WorkerPool(tok.model, tok.eos_id, array_dtype.str, n) as pool:
                 for i in range(len(source.shards)):
                     if run.kept(i) is None:
                         run.add(_encode_shard(run, pool, source, i, array_dtype))
+                    if progress is not None:
+                        progress(i + 1, len(source.shards))
     except BaseException:
         run.remove_temporaries()
         raise
