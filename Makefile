@@ -18,7 +18,7 @@ $(PY):
 	$(PY) -m pip install --upgrade pip
 
 setup: $(PY)
-	$(PY) -m pip install "maturin>=1.7,<2"
+	$(PY) -m pip install "maturin>=1.7,<2" "setuptools>=70.1" wheel
 	$(PY) -m pip install --no-build-isolation -e ".[dev]"
 
 build: setup

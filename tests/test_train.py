@@ -180,7 +180,10 @@ def test_plan_files_are_checked(tmp_path: Path) -> None:
 def test_every_arm_has_the_same_total_and_natural_text_the_same_budget() -> None:
     step, steps = 512, 33  # an odd number of steps: the split must still agree across arms
     plans = {a: build_arm(a, total_tokens=step * steps, step_tokens=step) for a in ARMS}
-    assert set(ARMS) == {"mnemo-first", "joint", "natural-only", "natural-first", "mnemo-first-lora", "mnemo-adapter", "unfused-first", "random-first"}
+    assert set(ARMS) == {
+        "mnemo-first", "joint", "natural-only", "natural-first", "mnemo-first-lora", "mnemo-adapter", "unfused-first", "random-first",
+        "shuffled-first", "unigram-first", "unfused-first-lora", "random-lora",
+    }  # fmt: skip
     assert {p.total_tokens for p in plans.values()} == {step * steps}
     natural = {a: sum(s.tokens for s in p.stages if "natural" in s.mixture and len(s.mixture) == 1) for a, p in plans.items() if len(p.stages) == 2}
     assert set(natural.values()) == {17 * step}  # round(0.5 * 33) = 16 mnemo-side steps, 17 natural everywhere
@@ -192,13 +195,109 @@ def test_every_arm_has_the_same_total_and_natural_text_the_same_budget() -> None
     assert [s.trains for s in plans["mnemo-first-lora"].stages] == ["full", "lora:lang"]
     assert [s.train_tokens for s in plans["mnemo-first-lora"].stages] == ["none", "new"]
     assert build_arm("mnemo-first-lora", total_tokens=100, lora_tokens="none").stages[1].train_tokens == "none"
-    assert all(s.train_tokens == "none" for a in ARMS if a != "mnemo-first-lora" for s in plans[a].stages)
+    assert all(s.train_tokens == "none" for a in ARMS if not a.endswith("lora") for s in plans[a].stages)
+    assert [(s.roles, s.trains, s.train_tokens) for s in plans["unfused-first-lora"].stages] == [(["unfused"], "full", "none"), (["natural"], "lora:lang", "new")]
+    assert [(s.roles, s.trains, s.train_tokens, s.tokens) for s in plans["random-lora"].stages] == [(["natural"], "lora:lang", "new", step * steps)]
+    assert [s.roles for s in plans["shuffled-first"].stages] == [["shuffled"], ["natural"]]
+    assert all(s.stream is None for p in plans.values() for s in p.stages)  # matched plans train as they always did
     assert [(s.trains, s.view) for s in plans["mnemo-adapter"].stages] == [("lora:mnemo", "mnemo"), ("full", "mnemo")]
     assert all(s.trains == "full" for a in ("mnemo-first", "joint", "natural-first") for s in plans[a].stages)
     f = build_arm("mnemo-first", total_tokens=100 * step, step_tokens=step, mnemo_fraction=0.3)
     assert [s.tokens for s in f.stages] == [30 * step, 70 * step]
     assert build_arm("joint", total_tokens=100, mnemo_fraction=0.3).stages[0].mixture == pytest.approx({"mnemo": 0.3, "natural": 0.7})
     assert build_arm("mnemo-first", total_tokens=100, embeddings="reinit-new").stages[1].embeddings == "reinit-new"
+
+
+def test_additive_arms_share_the_natural_stage_and_add_the_pre_stage() -> None:
+    from hyperword.train.arms import build_additive
+
+    step, n = 512, 512 * 32
+    plans = {a: build_additive(a, natural_tokens=n, fraction=0.125, step_tokens=step) for a in ARMS}
+    for arm, plan in plans.items():
+        natural = [s for s in plan.stages if s.mixture == {"natural": 1.0}]
+        if arm == "joint":
+            assert [s.tokens for s in plan.stages] == [n + 4 * step]
+            assert plan.stages[0].mixture == pytest.approx({"mnemo": 4 / 36, "natural": 32 / 36})
+            continue
+        assert [(s.tokens, s.stream) for s in natural] == [(n, "natural")], arm
+        pre = plan.total_tokens - n
+        assert pre == (0 if arm in ("natural-only", "random-lora") else 4 * step), arm
+    assert [s.name for s in plans["natural-first"].stages] == ["natural", "mnemo"]
+    assert build_additive("mnemo-first", natural_tokens=n, fraction=0.001, step_tokens=step).stages[0].tokens == step  # at least a step
+    assert build_additive("mnemo-first", natural_tokens=n, fraction=4, step_tokens=step).stages[0].tokens == 4 * n
+    for bad in (0, -1, 4.5, True):
+        with pytest.raises(ConfigError, match=r"fraction must be in \(0, 4\]"):
+            build_additive("mnemo-first", natural_tokens=n, fraction=bad, step_tokens=step)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="not a positive multiple"):
+        build_additive("mnemo-first", natural_tokens=n + 1, fraction=0.5, step_tokens=step)
+
+
+def test_stages_sharing_a_stream_read_the_same_batches_wherever_they_stand(data: Data) -> None:
+    from hyperword.train.arms import build_additive
+    from hyperword.train.data import stage_loader
+
+    only = build_additive("natural-only", natural_tokens=4096, fraction=1.0, step_tokens=512)
+    after = build_additive("mnemo-first", natural_tokens=4096, fraction=0.5, step_tokens=512)
+    def first(plan: object, index: int, seed: int = 0) -> list[torch.Tensor]:
+        loader = stage_loader(plan.stages[index], index, data.corpora, seq_len=32, batch_size=4, seed=seed, batches=3)  # type: ignore[attr-defined]
+        return [b["tokens"] for b in loader]
+    a, b = first(only, 0), first(after, 1)
+    assert all(torch.equal(x, y) for x, y in zip(a, b)) and len(a) == 3
+    matched = build_arm("mnemo-first", total_tokens=8192, step_tokens=512)  # no stream: seeded by the stage index, as before
+    assert not all(torch.equal(x, y) for x, y in zip(a, first(matched, 1)))
+    assert not all(torch.equal(x, y) for x, y in zip(a, first(only, 0, seed=1)))
+
+
+def test_twin_controls_keep_the_documents_and_the_unigram_counts(data: Data, tmp_path: Path) -> None:
+    import numpy as np
+
+    from hyperword.encode import read_token_manifest
+    from hyperword.train.corpora import describe, twin
+
+    like = describe("mnemo", data.corpora["mnemo"])
+
+    def arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
+        m = read_token_manifest(path)
+        toks = np.concatenate([np.load(path / s.tokens_path) for s in m.shards]).astype(np.int64)
+        ends = np.concatenate([np.load(path / s.docs_path) + sum(x.tokens for x in m.shards[: s.index]) for s in m.shards])
+        return toks, ends
+
+    src, src_ends = arrays(like.path)
+    for role in ("shuffled", "unigram", "random"):
+        out = twin(role, like, tmp_path / role, seed=3, tokenizer=data.tokenizer)
+        toks, ends = arrays(out.path)
+        assert len(toks) == len(src) and np.array_equal(ends, src_ends), role
+        assert np.all(toks[ends - 1] == like.eos_id)
+        body = np.delete(toks, ends - 1)
+        assert not np.any(body == like.eos_id), role
+        if role == "shuffled":  # the same tokens, exactly, in another order
+            src_body = np.delete(src, src_ends - 1)
+            assert np.array_equal(np.sort(body), np.sort(src_body)) and not np.array_equal(body, src_body)
+        if role == "unigram":  # drawn from the same distribution: close counts, never an id mnemo lacks
+            assert set(np.unique(body)) <= set(np.unique(np.delete(src, src_ends - 1)))
+        again = twin(role, like, tmp_path / f"{role}-again", seed=3, tokenizer=data.tokenizer)
+        assert np.array_equal(arrays(again.path)[0], toks)  # a pure function of (corpus, seed)
+        assert not np.array_equal(arrays(twin(role, like, tmp_path / f"{role}-1", seed=4, tokenizer=data.tokenizer).path)[0], toks)
+    with pytest.raises(ConfigError, match="no twin corpus"):
+        twin("mirror", like, tmp_path / "m", seed=0)
+
+
+def test_warm_up_stable_decay_and_constant_schedules() -> None:
+    wsd = LRSchedule(peak=1.0, warmup=0.1, min_ratio=0.1, shape="wsd", decay=0.2)
+    lrs = [wsd.lr(i, 50) for i in range(50)]
+    assert lrs[:5] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+    assert lrs[5:40] == pytest.approx([1.0] * 35)  # stable until the last 10 steps
+    assert lrs[40:] == pytest.approx([1.0 - 0.9 * k / 10 for k in range(1, 11)])  # linear down to min_ratio at the last step
+    const = LRSchedule(peak=2.0, warmup=0.1, shape="constant")
+    assert [const.lr(i, 20) for i in range(20)] == pytest.approx([1.0, 2.0] + [2.0] * 18)
+    with pytest.raises(ConfigError, match="unknown learning-rate schedule 'linear'"):
+        LRSchedule(peak=1.0, shape="linear")
+    with pytest.raises(ConfigError, match="unknown learning-rate schedule"):
+        PRESETS["smoke"].replace(schedule="linear")
+    plan = plan_from_dict({"stages": [{"mixture": {"natural": 1}, "tokens": 512, "schedule": "wsd", "stream": "natural"}]})
+    assert plan.stages[0].schedule == "wsd" and plan.stages[0].stream == "natural"
+    with pytest.raises(ConfigError, match="stage 'stage1': unknown learning-rate schedule"):
+        plan_from_dict({"stages": [{"mixture": {"natural": 1}, "tokens": 512, "schedule": "cyclic"}]})
 
 
 def test_bridge_corpora_join_any_stage() -> None:

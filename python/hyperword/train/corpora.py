@@ -1,14 +1,20 @@
 """The token directories a run reads: described from their manifests, checked to share one
 tokenizer, and the ``random`` control corpus made when a plan needs it.
 
-The ``random`` role (unless the caller maps it to a directory of its own) is a *random twin*
-of the ``mnemo`` corpus, written once under the run's directory: a token directory with
-exactly the ``mnemo`` corpus's shards, document lengths and token count, every document still
-ending in eos, and every other token drawn uniformly (seeded by the run's seed) from the
-tokenizer's vocabulary without its special ids (sentencepiece control, unknown and unused
-pieces: ``<unk>``, ``<s>``, ``</s>``, padding). It is read like any other corpus, so mixtures,
-exact token accounting and resume work the same, and its sequences have the same length
-(``seq_len``) as every other stage's.
+Three control roles are *twins* of the ``mnemo`` corpus (unless the caller maps the role to a
+directory of its own), written once under the run's directory: token directories with exactly
+the ``mnemo`` corpus's shards, document lengths and token count, every document still ending in
+eos, and every other token (seeded by the run's seed)
+
+- ``random``: drawn uniformly from the tokenizer's vocabulary without its special ids
+  (sentencepiece control, unknown and unused pieces: ``<unk>``, ``<s>``, ``</s>``, padding);
+- ``shuffled``: the ``mnemo`` corpus's own non-eos tokens, permuted across the whole corpus
+  (the same unigram counts exactly, no word or phrase structure);
+- ``unigram``: drawn independently from the ``mnemo`` corpus's non-eos token frequencies (the
+  same unigram distribution in expectation).
+
+They are read like any other corpus, so mixtures, exact token accounting and resume work the
+same, and their sequences have the same length (``seq_len``) as every other stage's.
 """
 
 from __future__ import annotations
@@ -29,7 +35,10 @@ from hyperword.encode.npy import NpyWriter
 from hyperword.manifest import MANIFEST_FILE
 from hyperword.shards import fingerprint, manifest_json, write_atomic
 
-__all__ = ["TokenDir", "check_tokenizer", "describe", "random_twin", "special_ids"]
+__all__ = ["TWINS", "TokenDir", "check_tokenizer", "describe", "random_twin", "special_ids", "twin"]
+
+#: the control roles made as twins of the ``mnemo`` corpus (see the module documentation)
+TWINS = ("random", "shuffled", "unigram")
 
 MODEL_FILE = "tokenizer.model"
 
@@ -123,35 +132,42 @@ def special_ids(ref: TokenDir, tokenizer: str | os.PathLike[str] | None = None) 
 
 
 def random_twin(like: TokenDir, out: str | os.PathLike[str], *, seed: int, tokenizer: str | os.PathLike[str] | None = None) -> TokenDir:
-    """The random twin of ``like`` in ``out`` (see the module doc), reused when ``out`` holds one
-    made from the same corpus, tokenizer and seed."""
+    """The ``random`` twin of ``like`` in ``out`` (see :func:`twin`)."""
+    return twin("random", like, out, seed=seed, tokenizer=tokenizer)
+
+
+def twin(role: str, like: TokenDir, out: str | os.PathLike[str], *, seed: int, tokenizer: str | os.PathLike[str] | None = None) -> TokenDir:
+    """The ``role`` twin (one of :data:`TWINS`) of ``like`` in ``out`` (see the module doc),
+    reused when ``out`` holds one made from the same corpus, tokenizer and seed."""
+    if role not in TWINS:
+        raise ConfigError(f"no twin corpus {role!r}: expected one of {', '.join(TWINS)}")
     out = Path(out)
-    special = special_ids(like, tokenizer)
-    allowed = np.setdiff1d(np.arange(like.vocab_size, dtype=np.int64), np.asarray(special + [like.eos_id], dtype=np.int64))
-    identity = {"kind": "random-twin", "like": like.fingerprint, "seed": seed, "tokenizer_sha256": like.tokenizer_sha256, "excluded": special}
+    source = read_token_manifest(like.path)
+    identity: dict[str, Any] = {"kind": f"{role}-twin", "like": like.fingerprint, "seed": seed, "tokenizer_sha256": like.tokenizer_sha256}
+    if role == "random":
+        special = special_ids(like, tokenizer)
+        identity["excluded"] = special
     fp = fingerprint(identity)
     try:
         if read_token_manifest(out).fingerprint == fp:
-            return describe("random", out)
+            return describe(role, out)
     except (OSError, HyperwordError):  # absent or broken: made afresh below
         pass
-    source = read_token_manifest(like.path)
+    ends = [np.asarray(np.load(like.path / shard.docs_path, mmap_mode="r"), dtype=np.int64) for shard in source.shards]
+    draw = _drawer(role, like, source, ends, identity, seed)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    rng = np.random.default_rng([seed, 0x72616E64])
     dtype = np.dtype(source.dtype).newbyteorder("<")
     shards = []
-    for shard in source.shards:
-        ends = np.load(like.path / shard.docs_path, mmap_mode="r")
-        tokens = allowed[rng.integers(0, len(allowed), size=shard.tokens)].astype(dtype)
-        if len(ends):
-            tokens[np.asarray(ends, dtype=np.int64) - 1] = like.eos_id
-        shards.append(_write_shard(tmp, shard.index, tokens, np.asarray(ends, dtype="<i8")))
+    for shard, shard_ends in zip(source.shards, ends):
+        tokens = draw(shard.tokens, shard_ends).astype(dtype)
+        shards.append(_write_shard(tmp, shard.index, tokens, shard_ends.astype("<i8")))
     data = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": KIND, "mode": "random",
+        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": KIND, "mode": role,
         "versions": {"hyperword": __version__, "numpy": np.__version__}, "fingerprint": fp,
-        "tokenizer": source.tokenizer, "source": {"kind": "random", "like": {"path": str(like.path), "fingerprint": like.fingerprint}, "seed": seed, "excluded_ids": special},
+        "tokenizer": source.tokenizer,
+        "source": {"kind": role, "like": {"path": str(like.path), "fingerprint": like.fingerprint}, "seed": seed, **({"excluded_ids": identity["excluded"]} if role == "random" else {})},
         "dtype": dtype.name, "dtype_rule": DTYPE_RULE, "eos_after_every_document": True,
         "totals": {"shards": len(shards), "documents": sum(s["documents"] for s in shards), "tokens": sum(s["tokens"] for s in shards)},
         "shards": shards,
@@ -160,7 +176,47 @@ def random_twin(like: TokenDir, out: str | os.PathLike[str], *, seed: int, token
     if out.exists():
         shutil.rmtree(out)
     os.replace(tmp, out)
-    return describe("random", out)
+    return describe(role, out)
+
+
+def _drawer(role: str, like: TokenDir, source: Any, ends: list[np.ndarray[Any, Any]], identity: dict[str, Any], seed: int) -> Any:
+    """A function ``(n, ends) -> n token ids`` giving the twin's tokens shard by shard, in order,
+    eos at the document ends. ``shuffled`` permutes the source's non-eos tokens once and hands them
+    out in order: each twin shard has its source shard's documents, so every source token is used
+    exactly once."""
+    rng = np.random.default_rng([seed, 0x72616E64] if role == "random" else [seed, 0x7477696E, TWINS.index(role)])
+    if role == "random":
+        allowed = np.setdiff1d(np.arange(like.vocab_size, dtype=np.int64), np.asarray(identity["excluded"] + [like.eos_id], dtype=np.int64))
+
+        def uniform(n: int, shard_ends: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+            tokens = allowed[rng.integers(0, len(allowed), size=n)]
+            tokens[shard_ends - 1] = like.eos_id
+            return tokens
+
+        return uniform
+    parts = []
+    for shard, shard_ends in zip(source.shards, ends):
+        tokens = np.asarray(np.load(like.path / shard.tokens_path, mmap_mode="r"), dtype=np.int64)
+        parts.append(np.delete(tokens, shard_ends - 1))
+    body = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    p = np.bincount(body, minlength=like.vocab_size).astype(np.float64)
+    p /= max(1.0, p.sum())
+    pool, used = rng.permutation(body) if role == "shuffled" else body, [0]
+
+    def draw(n: int) -> np.ndarray[Any, Any]:
+        if role == "unigram":
+            return np.asarray(rng.choice(like.vocab_size, size=n, p=p), dtype=np.int64)
+        used[0] += n
+        return pool[used[0] - n : used[0]]
+
+    def with_eos(n: int, shard_ends: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        tokens = np.full(n, like.eos_id, dtype=np.int64)
+        body_at = np.ones(n, dtype=bool)
+        body_at[shard_ends - 1] = False
+        tokens[body_at] = draw(int(body_at.sum()))
+        return tokens
+
+    return with_eos
 
 
 def _write_shard(directory: Path, index: int, tokens: np.ndarray[Any, Any], ends: np.ndarray[Any, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ part of each corpus, while validation batches are the same whole set on every ra
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 from collections.abc import Callable, Mapping
@@ -26,7 +27,7 @@ from hyperword.torch import TokenDataset, TokenLoader
 from hyperword.train.model import derive_seed
 from hyperword.train.plan import MixtureSchedule, Stage
 
-__all__ = ["eval_batches", "lm_loss", "make_loader", "stage_loader"]
+__all__ = ["eval_batches", "lm_loss", "make_loader", "stage_loader", "stream_key"]
 
 
 def make_loader(
@@ -66,14 +67,22 @@ def stage_loader(
 ) -> TokenLoader:
     """The loader of stage ``index`` of a run seeded ``seed`` on ``rank`` of ``world_size``: its
     mixture (or its schedule from ``mixture`` to ``mixture_end``) over the roles it names,
-    ``batches`` micro-batches (on this rank)."""
+    ``batches`` micro-batches (on this rank), in an order seeded by (``seed``, ``index``), or by
+    (``seed``, the stage's ``stream``) when it names one."""
     roles = stage.roles
     schedule = None if stage.mixture_end is None else MixtureSchedule(stage.mixture, stage.mixture_end, batches)
+    where = index if stage.stream is None else stream_key(stage.stream)
     return make_loader(
-        {role: corpora[role] for role in roles}, seq_len=seq_len, batch_size=batch_size, seed=derive_seed(seed, index, 0xDA7A),
+        {role: corpora[role] for role in roles}, seq_len=seq_len, batch_size=batch_size, seed=derive_seed(seed, where, 0xDA7A),
         weights={r: stage.mixture.get(r, 0.0) for r in roles}, schedule=schedule, max_batches=batches,
         rank=rank, world_size=world_size,
     )  # fmt: skip
+
+
+def stream_key(name: str) -> int:
+    """A data stream's name as a seed word (the first 8 bytes of its sha256, so it is the same on
+    every machine; stage indices are small, so a name never collides with one in practice)."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") | (1 << 63)
 
 
 def eval_batches(path: str | os.PathLike[str], *, seq_len: int, batch_size: int, batches: int, seed: int) -> list[torch.Tensor]:

@@ -16,6 +16,12 @@ rows) or ``all``. They are trained with the adapter and switched off with it.
 
 Budgets must add up: stage token budgets sum exactly to the plan's ``total_tokens``, each a
 whole number of optimizer steps (:meth:`Plan.check_steps`).
+
+A stage's batches are drawn in an order seeded by (run seed, stage index), or by (run seed,
+``stream``) when the stage names a ``stream``: stages of different plans that share a stream
+name and a seed read the same batches in the same order, wherever they stand in their plans
+(the experiment's additive protocol gives every arm the same natural stage this way).
+A stage may set its own learning-rate ``schedule`` shape (``cosine``, ``wsd``, ``constant``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 
 from hyperword._hyperword import ConfigError
 from hyperword.train.adapters import BASE, LoraSpec, check_adapter_name
+from hyperword.train.schedule import check_shape
 
 __all__ = ["EMBEDDINGS", "TRAIN_TOKENS", "MixtureSchedule", "Plan", "Stage", "split_steps"]
 
@@ -69,6 +76,8 @@ class Stage:
     lr: float | None = None
     warmup: float | None = None
     min_lr_ratio: float | None = None
+    schedule: str | None = None
+    stream: str | None = None
 
     def __post_init__(self) -> None:
         where = f"stage {self.name!r}"
@@ -99,6 +108,13 @@ class Stage:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
                 raise ConfigError(f"{where}: {name} must be a number, got {value!r}")
+        if self.schedule is not None:
+            try:
+                check_shape(self.schedule)
+            except ConfigError as e:
+                raise ConfigError(f"{where}: {e}") from None
+        if self.stream is not None and (not isinstance(self.stream, str) or not self.stream):
+            raise ConfigError(f"{where}: stream must be a non-empty name, got {self.stream!r}")
 
     @property
     def view(self) -> str | None:
@@ -130,7 +146,7 @@ class Stage:
         if self.adapter is not None and self.train_adapter is None:
             data["adapter"] = self.adapter
         data["embeddings"] = self.embeddings
-        for name in ("lr", "warmup", "min_lr_ratio"):
+        for name in ("lr", "warmup", "min_lr_ratio", "schedule", "stream"):
             if getattr(self, name) is not None:
                 data[name] = getattr(self, name)
         return data

@@ -32,6 +32,7 @@ from typing import Any
 from hyperword._hyperword import ConfigError
 from hyperword.train.adapters import LoraSpec
 from hyperword.train.model import MAX_POSITIONS, get_size
+from hyperword.train.schedule import check_shape
 
 __all__ = ["PRESETS", "Preset", "get_preset"]
 
@@ -58,9 +59,11 @@ class Preset:
     eval_batch_size: int = 16
     checkpoint_every: int = 0
     lora: LoraSpec = field(default_factory=LoraSpec)
+    schedule: str = "cosine"
 
     def __post_init__(self) -> None:
         get_size(self.size)
+        check_shape(self.schedule)
         for name in ("seq_len", "batch_size", "grad_accum", "tokens", "eval_every", "eval_batches", "eval_batch_size", "checkpoint_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

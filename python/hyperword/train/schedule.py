@@ -1,12 +1,15 @@
-"""Learning-rate schedule of one stage: linear warm-up to the peak, then a half cosine down to
-``min_ratio * peak`` at the stage's last optimizer step.
+"""Learning-rate schedule of one stage: linear warm-up to the peak, then one of three shapes.
 
 Every stage runs its own schedule over its own steps (a curriculum stage re-warms): the
 factor of step ``s`` of ``n`` (``s`` counts completed optimizer steps, as ``LambdaLR`` does) is
+``(s + 1) / w`` while ``s < w``, with ``w = round(warmup * n)`` warm-up steps, and after that
 
-- ``(s + 1) / w`` while ``s < w``, with ``w = round(warmup * n)`` warm-up steps;
-- ``min_ratio + (1 - min_ratio) * (1 + cos(pi * p)) / 2`` after, ``p = (s - w) / max(1, n - 1 - w)``
-  (so the last step ``s = n - 1`` runs at exactly ``min_ratio``), clamped at ``p = 1``.
+- ``cosine`` (the default): ``min_ratio + (1 - min_ratio) * (1 + cos(pi * p)) / 2``,
+  ``p = (s - w) / max(1, n - 1 - w)`` (so the last step ``s = n - 1`` runs at exactly
+  ``min_ratio``), clamped at ``p = 1``;
+- ``wsd`` (warm-up, stable, decay): the peak until the last ``d = round(decay * n)`` steps, then
+  linearly down to ``min_ratio`` at the last step;
+- ``constant``: the peak to the end.
 """
 
 from __future__ import annotations
@@ -19,17 +22,29 @@ import torch
 
 from hyperword._hyperword import ConfigError
 
-__all__ = ["LRSchedule", "make_scheduler"]
+__all__ = ["SHAPES", "LRSchedule", "check_shape", "make_scheduler"]
+
+#: the schedule shapes after warm-up
+SHAPES = ("cosine", "wsd", "constant")
+
+
+def check_shape(shape: object) -> str:
+    """``shape`` when it is one of :data:`SHAPES`; ``ConfigError`` naming them otherwise."""
+    if not isinstance(shape, str) or shape not in SHAPES:
+        raise ConfigError(f"unknown learning-rate schedule {shape!r}: expected one of {', '.join(SHAPES)}")
+    return shape
 
 
 @dataclass(frozen=True)
 class LRSchedule:
     """``peak`` learning rate, ``warmup`` as a fraction of the stage's steps, ``min_ratio`` of the
-    peak reached at the end."""
+    peak reached at the end, the ``shape`` after warm-up and (``wsd``) the ``decay`` fraction."""
 
     peak: float
     warmup: float = 0.1
     min_ratio: float = 0.1
+    shape: str = "cosine"
+    decay: float = 0.2
 
     def __post_init__(self) -> None:
         if not (isinstance(self.peak, (int, float)) and math.isfinite(self.peak) and self.peak > 0):
@@ -38,6 +53,9 @@ class LRSchedule:
             raise ConfigError(f"warm-up must be a fraction of the stage in [0, 1), got {self.warmup!r}")
         if not (isinstance(self.min_ratio, (int, float)) and 0 <= self.min_ratio <= 1):
             raise ConfigError(f"min_lr_ratio must be in [0, 1], got {self.min_ratio!r}")
+        check_shape(self.shape)
+        if not (isinstance(self.decay, (int, float)) and 0 < self.decay <= 1):
+            raise ConfigError(f"the wsd decay must be a fraction of the stage in (0, 1], got {self.decay!r}")
 
     def warmup_steps(self, total: int) -> int:
         return min(total, round(self.warmup * total))
@@ -47,6 +65,15 @@ class LRSchedule:
         w = self.warmup_steps(total)
         if step < w:
             return (step + 1) / w
+        if self.shape == "constant":
+            return 1.0
+        if self.shape == "wsd":
+            d = max(1, round(self.decay * total))
+            start = max(w, total - d)  # the first decaying step
+            if step < start:
+                return 1.0
+            progress = min(1.0, (step - start + 1) / max(1, total - start))
+            return 1.0 - (1.0 - self.min_ratio) * progress
         progress = min(1.0, (step - w) / max(1, total - 1 - w))
         return self.min_ratio + (1.0 - self.min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 

@@ -24,7 +24,7 @@ from hyperword._hyperword import ConfigError
 from hyperword.shards import fingerprint
 from hyperword.train.arms import resolve_plan
 from hyperword.train.checkpoint import find_checkpoint, model_config, read_trainer_state
-from hyperword.train.corpora import TokenDir, check_tokenizer, describe, random_twin
+from hyperword.train.corpora import TWINS, TokenDir, check_tokenizer, describe, twin
 from hyperword.train.data import make_loader, stage_loader
 from hyperword.train.distributed import SINGLE, World
 from hyperword.train.model import describe_config, get_size, size_of
@@ -36,13 +36,12 @@ __all__ = ["TRAINER_VERSION", "Setup", "prepare_run"]
 
 #: part of every run's fingerprint: bump when the same inputs would train differently
 TRAINER_VERSION = 1
-RANDOM = "random"
 
 
 @dataclass(frozen=True)
 class Setup:
-    """A checked run: resolved plan and preset, token directories by role (the random twin
-    included), validation directories, the shared tokenizer, the fingerprint, what the
+    """A checked run: resolved plan and preset, token directories by role (the twin
+    controls included), validation directories, the shared tokenizer, the fingerprint, what the
     output directory holds (a finished result, a checkpoint to resume, or nothing), and the
     training processes (this one's rank among them)."""
 
@@ -78,9 +77,9 @@ class Setup:
 def _missing_roles(plan: Plan, given: Mapping[str, Any]) -> None:
     for stage in plan.stages:
         for role in stage.roles:
-            if role in given or (role == RANDOM and "mnemo" in given):
+            if role in given or (role in TWINS and "mnemo" in given):
                 continue
-            hint = " (or 'mnemo', to make a random twin of it)" if role == RANDOM else ""
+            hint = f" (or 'mnemo', to make a {role} twin of it)" if role in TWINS else ""
             raise ConfigError(
                 f"plan {plan.name!r}, stage {stage.name!r} draws from corpus {role!r}{hint}, which is not given "
                 f"(given: {', '.join(sorted(given)) or 'none'})"
@@ -102,8 +101,8 @@ def prepare_run(
     world: World = SINGLE,
 ) -> Setup:
     """Check a run (see the module doc) for this process of ``world``; raises ``ConfigError`` for
-    anything wrong. Writes nothing but the random twin (under ``OUT/corpora/random``) when the
-    plan needs one and ``OUT`` holds no other run (with many processes, let rank 0 go first)."""
+    anything wrong. Writes nothing but the twin controls (under ``OUT/corpora/ROLE``) when the
+    plan needs them and ``OUT`` holds no other run (with many processes, let rank 0 go first)."""
     p = get_preset(preset)
     resolved = resolve_plan(plan, p, mnemo_fraction=mnemo_fraction, bridge=bridge, world_size=world.size)
     _check_intervals(p, world)
@@ -111,8 +110,8 @@ def prepare_run(
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
     _missing_roles(resolved, corpora)
     needed = [r for r in resolved.roles if r in corpora]
-    twin = RANDOM in resolved.roles and RANDOM not in corpora
-    if twin and "mnemo" not in needed:
+    twins = [r for r in resolved.roles if r in TWINS and r not in corpora]
+    if twins and "mnemo" not in needed:
         needed.append("mnemo")
     dirs = {role: describe(role, corpora[role]) for role in needed}
     for name in validation:
@@ -122,8 +121,8 @@ def prepare_run(
     ref = check_tokenizer([*dirs.values(), *val.values()], tokenizer)
     dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     corpus_ids: dict[str, Any] = {role: d.fingerprint for role, d in dirs.items()}
-    if twin:
-        corpus_ids[RANDOM] = {"random_twin_of": dirs["mnemo"].fingerprint, "seed": seed}
+    for role in twins:
+        corpus_ids[role] = {f"{role}_twin_of": dirs["mnemo"].fingerprint, "seed": seed}
     identity = {
         "trainer": TRAINER_VERSION, "plan": resolved.to_dict(), "preset": p.to_dict(), "seed": seed, "corpora": corpus_ids,
         "validation": {name: d.fingerprint for name, d in val.items()}, "tokenizer_sha256": ref.tokenizer_sha256,
@@ -133,9 +132,10 @@ def prepare_run(
     fp = fingerprint(identity)
     out = Path(out_dir)
     finished, checkpoint = _existing(out, fp, p, world)
-    if twin and finished is None:
+    if twins and finished is None:
         out.mkdir(parents=True, exist_ok=True)
-        dirs[RANDOM] = random_twin(dirs["mnemo"], out / "corpora" / RANDOM, seed=seed, tokenizer=tokenizer)
+        for role in twins:
+            dirs[role] = twin(role, dirs["mnemo"], out / "corpora" / role, seed=seed, tokenizer=tokenizer)
     setup = Setup(resolved, p, seed, out, dev, dirs, val, ref, fp, identity, finished, checkpoint, world)
     if finished is None:
         _check_loaders(setup)
