@@ -403,3 +403,38 @@ pub fn sample(lexicon: &Lexicon, fusion: &FusionConfig, seed: u64, n: usize) -> 
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_lock_at_a_time_and_none_left_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let mut held = lock_output(&out).unwrap();
+        let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join(LOCK_FILE)).unwrap()).unwrap();
+        assert_eq!(record["pid"].as_u64(), Some(u64::from(std::process::id())));
+        // flock(2) locks belong to an open file: a second open, even in this process, is refused
+        let err = lock_output(&out).unwrap_err();
+        assert!(matches!(err, Error::Locked(_)));
+        let msg = err.to_string();
+        assert!(msg.starts_with(&format!("{} is being written by process {} (started 2", out.display(), std::process::id())), "{msg}");
+        assert!(matches!(check_unlocked(&out), Err(Error::Locked(_))));
+        held.release();
+        assert!(!out.join(LOCK_FILE).exists());
+        check_unlocked(&out).unwrap();
+        // a lock file whose holder is gone (nobody holds the flock) is taken over
+        std::fs::write(out.join(LOCK_FILE), r#"{"pid":1,"started":"then"}"#).unwrap();
+        check_unlocked(&out).unwrap();
+        drop(lock_output(&out).unwrap());
+        assert!(!out.join(LOCK_FILE).exists());
+    }
+
+    #[test]
+    fn utc_now_is_a_plain_timestamp() {
+        let t = utc_now();
+        assert_eq!(t.len(), "2026-01-31 12:00:00 UTC".len(), "{t}");
+        assert!(t.starts_with("20") && t.ends_with(" UTC"));
+    }
+}
