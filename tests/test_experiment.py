@@ -258,3 +258,40 @@ def test_an_unrepresentable_evaluation_text_is_refused_before_training(tmp_path:
     with pytest.raises(ConfigError, match="tokens are unknown or byte pieces"):
         run_experiment(exp, progress=False, log=lambda _: None)
     assert not (tmp_path / "exp" / "runs").exists()
+
+
+# --- the published anchor: Dyck and n-gram pre-stages ---------------------------------------
+def test_dyck_and_ngram_arms_run_end_to_end_with_one_token_per_bracket(tmp_path: Path) -> None:
+    import numpy as np
+    import sentencepiece as spm
+
+    import hyperword
+    from hyperword.encode import read_token_manifest
+
+    exp = Experiment(
+        ("dyck-first@0.25", "ngram-first@0.25", "natural-only"), seeds=1, preset="smoke", out=tmp_path / "exp", natural=NATURAL,
+        ladder=(1.0, 1.5), dyck_k=8, ngram_n=2,
+    )  # fmt: skip
+    summary = run_experiment(exp, progress=False, log=lambda _: None)
+    arms = {(a["arm"], a["fraction"]) for a in summary["arms"]}
+    assert arms == {("natural-only", 0.0), ("dyck-first", 0.25), ("ngram-first", 0.25)}
+    runs = {r["arm"]: r for r in _results(exp)["runs"] if r["ladder"] is None}  # type: ignore[union-attr, index]
+    assert runs["dyck-first"]["tokens"] == {"dyck": 2048, "natural": 8192} and runs["ngram-first"]["tokens"] == {"ngram": 2048, "natural": 8192}
+    data = exp.out / "data"
+    assert hyperword.read_manifest(data / "dyck").kind == "dyck" and hyperword.read_manifest(data / "ngram").kind == "ngram"
+    # every bracket of the Dyck corpus is exactly one token, and decoding gives the sequence back
+    sp = spm.SentencePieceProcessor(model_file=str(data / "tokenizer" / "tokenizer.model"))
+    m = read_token_manifest(data / "tokens" / "dyck")
+    tokens = np.load(data / "tokens" / "dyck" / m.shards[0].tokens_path)
+    ends = np.load(data / "tokens" / "dyck" / m.shards[0].docs_path)
+    text = hyperword.open_corpus(data / "dyck").to_table().column("text").to_pylist()[0]
+    first = [int(t) for t in tokens[: int(ends[0]) - 1]]  # without its eos
+    brackets = [t for t in first if sp.id_to_piece(t) not in ("\u2581",)]
+    assert len(brackets) == len(text) and sp.decode(first) == text
+
+
+def test_dyck_and_ngram_settings_are_checked(tmp_path: Path) -> None:
+    for kw, message in (({"dyck_k": 0}, "--dyck-k"), ({"ngram_n": 4}, "--ngram-n")):
+        exp = Experiment(("dyck-first",), seeds=1, preset="smoke", out=tmp_path / "x", natural=NATURAL, **kw)  # type: ignore[arg-type]
+        with pytest.raises(ConfigError, match=message):
+            exp.check()

@@ -10,6 +10,12 @@ Under ``OUT/data/``:
 - ``unfused``: the control, the same draws as ``mnemo`` (same configuration and seed) with a
   space between the words;
 - ``bridge`` (when a plan uses it): segment-bridge rows in the same languages;
+- ``dyck`` (when an arm uses it): k-shuffle Dyck sequences (the anchor's language, Hu et al.
+  2025: ``dyck_k`` bracket types, opening probability 0.51, depth at most 16, 2,048 symbols a
+  sequence); the tokenizer then has every bracket as a user-defined piece, so each bracket is
+  one token;
+- ``ngram`` (when an arm uses it): samples of an ``ngram_n``-gram model of the natural training
+  text's words (the anchor's control: the natural text's statistics without its structure);
 - ``natural-parts/STEM/validation``: each natural source file's own validation documents (the
   same hash split, so together they are exactly the ``natural`` validation documents), for
   scores per language (a file's stem, ``en`` for ``en.txt``, names its part);
@@ -42,7 +48,7 @@ from typing import Any
 import numpy as np
 
 import hyperword
-from hyperword._hyperword import ConfigError
+from hyperword._hyperword import ConfigError, dyck_symbols
 from hyperword.encode import encode, read_token_manifest
 from hyperword.experiment.scoring import Part, part_of
 from hyperword.ingest import ingest_all
@@ -75,11 +81,17 @@ class DataSpec:
     tokenizer_data: str = "mixed"
     eval_texts: tuple[tuple[str, str], ...] = ()
     mnemo_validation_words: int = MNEMO_VALIDATION_WORDS
+    extra_kinds: tuple[str, ...] = ()
+    dyck_k: int = 64
+    ngram_n: int = 3
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["natural"] = [str(Path(p).resolve()) for p in self.natural]
         d["eval_texts"] = [[name, str(Path(p).resolve())] for name, p in self.eval_texts]
+        if not self.extra_kinds:  # data made before these kinds existed keeps its identity
+            for name in ("extra_kinds", "dyck_k", "ngram_n"):
+                d.pop(name)
         return d
 
     def part_names(self) -> list[str]:
@@ -131,6 +143,9 @@ def _check(spec: DataSpec) -> None:
         raise ConfigError(f"validation fraction must be in (0, 1), got {spec.validation_fraction}")
     if spec.mnemo_tokens < 1 or spec.vocab_size < 100:
         raise ConfigError(f"mnemo_tokens must be >= 1 and vocab_size >= 100, got {spec.mnemo_tokens} and {spec.vocab_size}")
+    unknown = sorted(set(spec.extra_kinds) - {"dyck", "ngram"})
+    if unknown:
+        raise ConfigError(f"unknown extra corpus kind(s) {unknown}: expected dyck or ngram")
     if spec.tokenizer_data not in TOKENIZER_DATA:
         raise ConfigError(f"tokenizer data must be one of {', '.join(TOKENIZER_DATA)}, got {spec.tokenizer_data!r}")
     for name, p in spec.eval_texts:
@@ -164,6 +179,12 @@ def prepare(out: str | os.PathLike[str], spec: DataSpec, *, threads: int | None 
     }
     if spec.bridge:
         corpora["bridge"] = _generate(root / "bridge", spec, spec.mnemo_tokens, spec.seed, kind="bridge", bridge="segment")
+    if "dyck" in spec.extra_kinds:
+        hyperword.generate(root / "dyck", max(spec.mnemo_tokens, 2048), kind="dyck", dyck_k=spec.dyck_k, seed=spec.seed, threads=None)
+        corpora["dyck"] = root / "dyck"
+    if "ngram" in spec.extra_kinds:
+        hyperword.generate(root / "ngram", max(spec.mnemo_tokens, 1000), kind="ngram", ngram_n=spec.ngram_n, source=root / "natural" / "train", seed=spec.seed, threads=None)
+        corpora["ngram"] = root / "ngram"
     validation = {"natural": root / "natural" / "validation", "mnemo": _generate(root / "mnemo-validation", spec, spec.mnemo_validation_words, spec.seed + 1)}
     parts = {name: _ingested(path, root / "natural-parts" / name, spec.validation_fraction) for name, path in zip(spec.part_names(), spec.natural)}
     extra = {name: _ingested(path, root / "eval" / name, None) for name, path in spec.eval_texts}
@@ -174,7 +195,9 @@ def prepare(out: str | os.PathLike[str], spec: DataSpec, *, threads: int | None 
     same = recorded.is_file() and json.loads(recorded.read_text(encoding="utf-8")).get("fingerprint") == identity
     if not same or not (tok / "tokenizer.model").is_file():
         sources = [f"{corpora['natural']}:2", f"{corpora['mnemo']}:1", f"{corpora['unfused']}:1"] if spec.tokenizer_data == "mixed" else [str(corpora["natural"])]
-        options = TrainOptions(vocab_size=spec.vocab_size, max_sentences=spec.tokenizer_sentences, seed=spec.seed)
+        # with a Dyck corpus, its brackets become user-defined pieces: one token each
+        symbols = tuple(dyck_symbols(spec.dyck_k)) if "dyck" in corpora else ()
+        options = TrainOptions(vocab_size=spec.vocab_size, max_sentences=spec.tokenizer_sentences, seed=spec.seed, user_defined_symbols=symbols)
         train_tokenizer(sources, tok, options=options, force=True)
 
     def tokens(name: str, corpus: Path) -> Path:

@@ -91,6 +91,8 @@ class Experiment:
     eval_texts: tuple[tuple[str, str], ...] = ()
     tokenizer_data: str = "mixed"
     overrides: dict[str, Any] = field(default_factory=dict)
+    dyck_k: int = 64
+    ngram_n: int = 3
 
     # --- checking ------------------------------------------------------------------------
     def check(self) -> None:
@@ -121,6 +123,10 @@ class Experiment:
             raise ConfigError(f"ladder multiples must be distinct numbers in (0, 16], got {', '.join(f'{x:g}' for x in self.ladder)}")
         if self.tokenizer_data not in TOKENIZER_DATA:
             raise ConfigError(f"tokenizer data must be one of {', '.join(TOKENIZER_DATA)}, got {self.tokenizer_data!r}")
+        if isinstance(self.dyck_k, bool) or not isinstance(self.dyck_k, int) or self.dyck_k < 1:
+            raise ConfigError(f"--dyck-k must be a positive integer, got {self.dyck_k!r}")
+        if self.ngram_n not in (1, 2, 3):
+            raise ConfigError(f"--ngram-n must be 1, 2 or 3, got {self.ngram_n!r}")
         unknown_overrides = sorted(set(self.overrides) - set(OVERRIDES))
         if unknown_overrides:
             raise ConfigError(f"unknown preset override(s) {unknown_overrides}: expected some of {', '.join(OVERRIDES)}")
@@ -220,10 +226,14 @@ class Experiment:
     def data_spec(self) -> DataSpec:
         vocab = self.vocab_size or VOCAB_SIZES.get(self.preset, 8000)
         # At least one token per word, so this many words cover any pre-stage without repeats.
-        pre = max([sum(s.tokens for s in r.plan.stages if "natural" not in s.mixture) for r in self.runs()] + [1000])
+        runs = self.runs()
+        pre = max([sum(s.tokens for s in r.plan.stages if "natural" not in s.mixture) for r in runs] + [1000])
+        roles = {role for r in runs for role in r.plan.roles}
+        extra = tuple(k for k in ("dyck", "ngram") if k in roles)
+        kinds: dict[str, Any] = {"extra_kinds": extra, "dyck_k": self.dyck_k, "ngram_n": self.ngram_n} if extra else {}
         return DataSpec(
             self.natural, self.langs, mnemo_tokens=pre, vocab_size=vocab, bridge=self.bridge > 0, tokenizer_data=self.tokenizer_data,
-            eval_texts=self.eval_texts, **({"mnemo_validation_words": MNEMO_VALIDATION[self.preset]} if self.preset in MNEMO_VALIDATION else {}),
+            eval_texts=self.eval_texts, **kinds, **({"mnemo_validation_words": MNEMO_VALIDATION[self.preset]} if self.preset in MNEMO_VALIDATION else {}),
         )  # fmt: skip
 
     def settings(self) -> dict[str, Any]:
@@ -234,7 +244,7 @@ class Experiment:
             "natural_budget": self.budget(), "ladder": list(self.ladder), "natural": list(self.natural), "langs": list(self.langs),
             "eval_texts": {name: path for name, path in self.eval_texts}, "tokenizer_data": self.tokenizer_data,
             "mnemo_fraction": self.mnemo_fraction, "bridge": self.bridge, "vocab_size": self.data_spec().vocab_size,
-            "optimizer_state": "reset",
+            "optimizer_state": "reset", "dyck_k": self.dyck_k, "ngram_n": self.ngram_n,
         }  # fmt: skip
 
 

@@ -28,6 +28,10 @@ arm                      stages
                          ``natural`` n
 ``unigram-first``        control: ``unigram`` k (tokens drawn independently from the ``mnemo``
                          corpus's token frequencies), then ``natural`` n
+``dyck-first``           the anchor (Hu et al. 2025): ``dyck`` k (k-shuffle Dyck sequences, one
+                         token per bracket), then ``natural`` n
+``ngram-first``          the anchor's control: ``ngram`` k (samples of an n-gram model of the
+                         natural training text's words), then ``natural`` n
 ``unfused-first-lora``   LoRA control: ``unfused`` k (all weights), then ``natural`` n as
                          ``mnemo-first-lora``'s ``lang`` adapter (and rows)
 ``random-lora``          LoRA control: ``natural`` n as the same ``lang`` adapter (and rows:
@@ -97,6 +101,8 @@ _ARMS: dict[str, _Arm] = {
     "random-first": _Arm("random", description="control: random token sequences, then natural text"),
     "shuffled-first": _Arm("shuffled", description="control: the mnemo tokens shuffled across the corpus, then natural text"),
     "unigram-first": _Arm("unigram", description="control: tokens drawn from the mnemo unigram distribution, then natural text"),
+    "dyck-first": _Arm("dyck", description="the anchor: k-shuffle Dyck sequences, then natural text"),
+    "ngram-first": _Arm("ngram", description="the anchor's control: n-gram samples of the natural text's words, then natural text"),
     "unfused-first-lora": _Arm(
         "unfused", natural_lora=True, description="LoRA control: unfused words, then natural text as the 'lang' adapter over the frozen model"
     ),
