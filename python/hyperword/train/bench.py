@@ -158,7 +158,7 @@ def bench_train(
         eval_every=seq * batch, checkpoint_every=seq * batch,
     )  # fmt: skip
 
-    model = build_model(s, vocab, seed=seed)
+    model: torch.nn.Module = build_model(s, vocab, seed=seed)
     model.to(dev)
     model.train()
     named = list(model.named_parameters())

@@ -67,7 +67,7 @@ class ModelSize:
         """The ``LlamaConfig`` of this size over ``vocab_size`` ids (eos recorded for generation)."""
         if vocab_size < 2:
             raise ConfigError(f"vocabulary of {vocab_size} ids is too small for a language model")
-        return LlamaConfig(
+        return LlamaConfig(  # type: ignore[call-arg]  # (attn_implementation is a PretrainedConfig keyword the stub omits)
             vocab_size=vocab_size,
             hidden_size=self.hidden,
             intermediate_size=self.intermediate,
