@@ -14,7 +14,7 @@ import sentencepiece as spm
 
 import hyperword
 from hyperword import ConfigError, RunStats
-from hyperword._hyperword import LIMITS, dyck_symbols
+from hyperword._hyperword import KIND_LIMITS, dyck_symbols
 from hyperword.encode import encode
 from hyperword.encode.manifest import read_token_manifest
 from hyperword.tokenizer import TrainOptions, train_tokenizer
@@ -108,7 +108,7 @@ def test_brackets_are_private_use_characters_stable_across_k() -> None:
     assert all(len(s) == 1 and 0xE000 <= ord(s) <= 0xF8FF for s in large)
     assert len(set(large)) == 128
     assert small == [large[0], large[1], large[64], large[65]]  # type t has one symbol whatever k
-    assert len(dyck_symbols(LIMITS["max_dyck_k"])) == 2 * LIMITS["max_dyck_k"]
+    assert len(dyck_symbols(KIND_LIMITS["max_dyck_k"])) == 2 * KIND_LIMITS["max_dyck_k"]
 
 
 # --- the corpus guarantees -----------------------------------------------------------------------
@@ -212,7 +212,7 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"seq_len": 1}, "sequence length"),
     ({"seq_len": 0}, "sequence length"),
     ({"seq_len": 255}, "even"),
-    ({"seq_len": LIMITS["max_seq_len"] + 2}, "sequence length"),
+    ({"seq_len": KIND_LIMITS["max_seq_len"] + 2}, "sequence length"),
     ({"langs": "en"}, "do not apply to --kind dyck"),
     ({"words_per_phrase": 3}, "do not apply to --kind dyck"),
     ({"columns": "text,words"}, "one column, text"),
@@ -291,6 +291,6 @@ def test_every_bracket_is_one_token_and_decoding_gives_the_sequence_back(tmp_pat
 
 
 def test_dyck_symbols_refuses_a_bad_k() -> None:
-    for k in (0, LIMITS["max_dyck_k"] + 1):
+    for k in (0, KIND_LIMITS["max_dyck_k"] + 1):
         with pytest.raises((ConfigError, OverflowError)):
             dyck_symbols(k)

@@ -11,6 +11,7 @@ __all__ = [
     "ARROW_RS_VERSION",
     "FORMAT_VERSION",
     "LIMITS",
+    "KIND_LIMITS",
     "Lexicon",
     "BatchStream",
     "generate",
@@ -42,6 +43,7 @@ __version__: str
 ARROW_RS_VERSION: str
 FORMAT_VERSION: int
 LIMITS: dict[str, int]
+KIND_LIMITS: dict[str, int]
 
 class HyperwordError(Exception): ...
 class LexiconError(HyperwordError): ...

@@ -307,7 +307,7 @@ def sample(
     if kind_options:  # Dyck sequences, n-gram documents: the first rows of the stream
         if n == 0:
             return []
-        words = n * _hyperword.LIMITS["max_seq_len"]  # room for n rows of any length, in one shard
+        words = n * _hyperword.KIND_LIMITS["max_seq_len"]  # room for n rows of any length, in one shard
         config = _corpus_config(words, seed, words, DEFAULT_BATCH_WORDS, None, fusion, kind_options=kind_options)
         rows: list[str] = []
         for batch in pa.RecordBatchReader.from_stream(_hyperword.stream(lex, config)):

@@ -38,7 +38,13 @@ fn limits(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
     d.set_item("max_batch_text_bytes", batch::MAX_BATCH_TEXT_BYTES)?;
     d.set_item("max_batch_words", config::MAX_BATCH_WORDS)?;
     d.set_item("max_lexicon_text_bytes", u32::MAX)?;
-    d.set_item("max_seq_len", config::MAX_SEQ_LEN)?;
+    Ok(d)
+}
+
+/// The limits of the kinds that draw no lexicon words (`dyck`, `ngram`), checked up front too.
+fn kind_limits(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("max_seq_len", hyperword_core::config::MAX_SEQ_LEN)?;
     d.set_item("max_dyck_k", hyperword_core::dyck::MAX_DYCK_K)?;
     Ok(d)
 }
@@ -49,6 +55,7 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ARROW_RS_VERSION", hyperword_core::ARROW_VERSION)?;
     m.add("FORMAT_VERSION", hyperword_core::manifest::FORMAT_VERSION)?;
     m.add("LIMITS", limits(m.py())?)?;
+    m.add("KIND_LIMITS", kind_limits(m.py())?)?;
     m.add_class::<lexicon::PyLexicon>()?;
     m.add_class::<corpus::PyBatchStream>()?;
     m.add_class::<corpus::PyOutputLock>()?;
