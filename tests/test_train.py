@@ -182,7 +182,7 @@ def test_every_arm_has_the_same_total_and_natural_text_the_same_budget() -> None
     plans = {a: build_arm(a, total_tokens=step * steps, step_tokens=step) for a in ARMS}
     assert set(ARMS) == {
         "mnemo-first", "joint", "natural-only", "natural-first", "mnemo-first-lora", "mnemo-adapter", "unfused-first", "random-first",
-        "shuffled-first", "unigram-first", "unfused-first-lora", "random-lora",
+        "shuffled-first", "unigram-first", "dyck-first", "ngram-first", "unfused-first-lora", "random-lora",
     }  # fmt: skip
     assert {p.total_tokens for p in plans.values()} == {step * steps}
     natural = {a: sum(s.tokens for s in p.stages if "natural" in s.mixture and len(s.mixture) == 1) for a, p in plans.items() if len(p.stages) == 2}
@@ -199,6 +199,7 @@ def test_every_arm_has_the_same_total_and_natural_text_the_same_budget() -> None
     assert [(s.roles, s.trains, s.train_tokens) for s in plans["unfused-first-lora"].stages] == [(["unfused"], "full", "none"), (["natural"], "lora:lang", "new")]
     assert [(s.roles, s.trains, s.train_tokens, s.tokens) for s in plans["random-lora"].stages] == [(["natural"], "lora:lang", "new", step * steps)]
     assert [s.roles for s in plans["shuffled-first"].stages] == [["shuffled"], ["natural"]]
+    assert [s.roles for s in plans["dyck-first"].stages] == [["dyck"], ["natural"]] and [s.roles for s in plans["ngram-first"].stages] == [["ngram"], ["natural"]]
     assert all(s.stream is None for p in plans.values() for s in p.stages)  # matched plans train as they always did
     assert [(s.trains, s.view) for s in plans["mnemo-adapter"].stages] == [("lora:mnemo", "mnemo"), ("full", "mnemo")]
     assert all(s.trains == "full" for a in ("mnemo-first", "joint", "natural-first") for s in plans[a].stages)
