@@ -107,9 +107,13 @@ class BenchResult:
                 f"  {self.steps} timed steps after {self.warmup_steps} warm-up: {self.step_seconds * 1000:.1f} ms/step, "
                 f"{self.tokens_per_second:,.0f} tokens/s, peak memory {self.peak_memory_bytes / 2**20:,.0f} MiB ({self.peak_memory_kind})",
                 f"  {self.flops_per_token / 1e6:,.1f}M FLOPs/token (attention {self.attention_flops_per_token / 1e6:,.1f}M), "
-                f"{self.tokens_per_second * self.flops_per_token / 1e12:,.2f} TFLOP/s; MFU {mfu}",
+                f"{_rate(self.tokens_per_second * self.flops_per_token)}; MFU {mfu}",
             ]
         )
+
+
+def _rate(flops: float) -> str:
+    return f"{flops / 1e12:,.2f} TFLOP/s" if flops >= 1e12 else f"{flops / 1e9:,.2f} GFLOP/s"
 
 
 def _sync(device: torch.device) -> None:
