@@ -297,6 +297,13 @@ def test_warm_up_stable_decay_and_constant_schedules() -> None:
         PRESETS["smoke"].replace(schedule="linear")
     plan = plan_from_dict({"stages": [{"mixture": {"natural": 1}, "tokens": 512, "schedule": "wsd", "stream": "natural"}]})
     assert plan.stages[0].schedule == "wsd" and plan.stages[0].stream == "natural"
+    from hyperword.train.trainer import stage_schedule
+
+    # what the trainer runs: the stage's shape, else the preset's
+    assert stage_schedule(plan.stages[0], PRESETS["smoke"]).shape == "wsd"
+    plain = plan_from_dict({"stages": [{"mixture": {"natural": 1}, "tokens": 512}]}).stages[0]
+    assert stage_schedule(plain, PRESETS["smoke"]).shape == "cosine"
+    assert stage_schedule(plain, PRESETS["smoke"].replace(schedule="constant")).shape == "constant"
     with pytest.raises(ConfigError, match="stage 'stage1': unknown learning-rate schedule"):
         plan_from_dict({"stages": [{"mixture": {"natural": 1}, "tokens": 512, "schedule": "cyclic"}]})
 

@@ -90,7 +90,8 @@ def stage_schedule(stage: Stage, preset: Preset) -> LRSchedule:
     peak = stage.lr if stage.lr is not None else preset.lr if stage.train_adapter is None else preset.lora_lr
     warmup = stage.warmup if stage.warmup is not None else preset.warmup
     min_ratio = stage.min_lr_ratio if stage.min_lr_ratio is not None else preset.min_lr_ratio
-    return LRSchedule(peak, warmup, min_ratio)
+    shape = stage.schedule if stage.schedule is not None else preset.schedule
+    return LRSchedule(peak, warmup, min_ratio, shape=shape)
 
 
 def make_optimizer(named: list[tuple[str, torch.nn.Parameter]], preset: Preset, lr: float, *, fused: bool = False) -> torch.optim.AdamW:
