@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     g.add_argument("--ladder", default=",".join(f"{x:g}" for x in DEFAULT_LADDER), metavar="M,...", help="natural-only budgets as multiples of N, 1 among them (default 0.5,0.75,1,1.25,1.5)")
     g.add_argument("--mnemo-fraction", type=float, default=0.5, help="matched protocol: share of the budget in the pre-stage, when --pre-fractions is not given (default 0.5)")
     g.add_argument("--eval-text", action="append", default=[], metavar="NAME=FILE", help="also score FILE (one document per line, never trained on) as NAME; repeatable")
+    g.add_argument("--optimizer-state", default="reset", help="reset (a fresh AdamW each stage; default) | keep (the pre-stage's moments carried into the natural stage)")
     g.add_argument("--dyck-k", type=int, default=64, metavar="K", help="bracket types of the dyck-first arm's k-shuffle Dyck corpus (default 64)")
     g.add_argument("--ngram-n", type=int, default=3, metavar="N", help="order of the ngram-first arm's n-gram model of the natural text (1-3, default 3)")
     g.add_argument("--tokenizer-data", default="mixed", help="mixed (natural, mnemo and unfused text; default) | natural (natural text alone)")
@@ -116,5 +117,5 @@ def _experiment(a: argparse.Namespace) -> Any:
         bridge=a.bridge, vocab_size=a.vocab_size, device=a.device, protocol=a.protocol,
         fractions=_numbers("--pre-fractions", a.pre_fractions) if a.pre_fractions else None, natural_budget=a.natural_budget,
         ladder=_numbers("--ladder", a.ladder), eval_texts=_eval_texts(a.eval_text), tokenizer_data=a.tokenizer_data, overrides=overrides,
-        dyck_k=a.dyck_k, ngram_n=a.ngram_n,
+        dyck_k=a.dyck_k, ngram_n=a.ngram_n, optimizer_state=a.optimizer_state,
     )  # fmt: skip

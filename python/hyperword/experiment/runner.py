@@ -93,6 +93,7 @@ class Experiment:
     overrides: dict[str, Any] = field(default_factory=dict)
     dyck_k: int = 64
     ngram_n: int = 3
+    optimizer_state: str = "reset"
 
     # --- checking ------------------------------------------------------------------------
     def check(self) -> None:
@@ -199,7 +200,7 @@ class Experiment:
                 if tokens < step:
                     raise ConfigError(f"ladder multiple {multiple:g} of {n:,} tokens is less than one optimizer step")
                 if self.protocol == "additive":
-                    plan = build_additive(REFERENCE_ARM, natural_tokens=tokens, fraction=1.0, step_tokens=step, bridge=self.bridge)
+                    plan = build_additive(REFERENCE_ARM, natural_tokens=tokens, fraction=1.0, step_tokens=step, bridge=self.bridge, optimizer_state=self.optimizer_state)
                 else:
                     plan = build_arm(REFERENCE_ARM, total_tokens=tokens, step_tokens=step, bridge=self.bridge)
                 out.append(RunSpec(REFERENCE_ARM, 0.0, multiple, seed, plan, root / REFERENCE_ARM / f"ladder-{multiple:g}" / f"seed-{seed}"))
@@ -217,9 +218,9 @@ class Experiment:
                     if arm not in ARMS:
                         raise ConfigError(f"unknown arm {arm!r}")
                     if self.protocol == "additive":
-                        plan = build_additive(arm, natural_tokens=n, fraction=f or 1.0, step_tokens=step, bridge=self.bridge)
+                        plan = build_additive(arm, natural_tokens=n, fraction=f or 1.0, step_tokens=step, bridge=self.bridge, optimizer_state=self.optimizer_state)
                     else:
-                        plan = build_arm(arm, total_tokens=n, step_tokens=step, mnemo_fraction=f or 0.5, bridge=self.bridge)
+                        plan = build_arm(arm, total_tokens=n, step_tokens=step, mnemo_fraction=f or 0.5, bridge=self.bridge, optimizer_state=self.optimizer_state)
                     out.append(RunSpec(arm, f, None, seed, plan, root / arm / f"f-{f:g}" / f"seed-{seed}"))
         return out
 
@@ -244,7 +245,7 @@ class Experiment:
             "natural_budget": self.budget(), "ladder": list(self.ladder), "natural": list(self.natural), "langs": list(self.langs),
             "eval_texts": {name: path for name, path in self.eval_texts}, "tokenizer_data": self.tokenizer_data,
             "mnemo_fraction": self.mnemo_fraction, "bridge": self.bridge, "vocab_size": self.data_spec().vocab_size,
-            "optimizer_state": "reset", "dyck_k": self.dyck_k, "ngram_n": self.ngram_n,
+            "optimizer_state": self.optimizer_state, "dyck_k": self.dyck_k, "ngram_n": self.ngram_n,
         }  # fmt: skip
 
 

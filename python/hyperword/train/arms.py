@@ -46,7 +46,9 @@ tokens (``natural-only`` and ``random-lora`` train ``T`` natural tokens).
 same ``n = N`` tokens in every arm — the same batches in the same order (its stage names the
 data ``stream`` ``natural``), the same schedule — and the pre-stage *adds* ``k`` tokens before
 it; ``joint`` mixes the ``k`` tokens into one stage of ``N + k``. The optimizer is reset between
-stages (every stage makes its own, with its own warm-up and decay).
+stages (every stage makes its own, with its own warm-up and decay) unless
+``optimizer_state="keep"``, which starts every later stage from the previous stage's AdamW
+moments for the parameters both train (the learning-rate schedule still starts afresh).
 
 ``bridge=w`` adds the ``bridge`` corpus to every stage with weight ``w`` (the stage's own weights
 scaled by ``1 - w``); ``embeddings`` says how embeddings carry into the second stage of a
@@ -65,7 +67,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hyperword._hyperword import ConfigError
-from hyperword.train.plan import EMBEDDINGS, TRAIN_TOKENS, Plan, Stage, split_steps
+from hyperword.train.plan import EMBEDDINGS, OPTIMIZER_STATE, TRAIN_TOKENS, Plan, Stage, split_steps
 from hyperword.train.plan_file import load_plan
 from hyperword.train.presets import Preset
 
@@ -161,6 +163,7 @@ def build_arm(
     bridge: float = 0.0,
     embeddings: str = "keep",
     lora_tokens: str = "new",
+    optimizer_state: str = "reset",
 ) -> Plan:
     """The ``matched`` plan of built-in arm ``name`` over ``total_tokens`` (a whole number of
     ``step_tokens``-token optimizer steps), the pre-stage taking ``mnemo_fraction`` of it.
@@ -180,7 +183,7 @@ def build_arm(
         pre, natural = split_steps(where, total_tokens, [f, 1.0 - f], step_tokens)
     joint = {"mnemo": f, "natural": 1.0 - f}
     stages = _stages(name, pre, natural - (pre if arm.layout == "joint" else 0), joint, embeddings=embeddings, lora_tokens=lora_tokens, stream=None)
-    plan = Plan(name, tuple(stages), total_tokens, description=arm.description)
+    plan = Plan(name, tuple(_optimizer(stages, optimizer_state)), total_tokens, description=arm.description)
     return with_bridge(plan, bridge) if bridge else plan
 
 
@@ -193,6 +196,7 @@ def build_additive(
     bridge: float = 0.0,
     embeddings: str = "keep",
     lora_tokens: str = "new",
+    optimizer_state: str = "reset",
 ) -> Plan:
     """The ``additive`` plan of built-in arm ``name``: the natural stage of ``natural_tokens`` (a
     whole number of optimizer steps) and a pre-stage of ``fraction * natural_tokens`` rounded to
@@ -208,8 +212,15 @@ def build_additive(
     pre = 0 if arm.pre is None else pre_tokens(natural_tokens, fraction, step_tokens)
     joint = {"mnemo": pre / (pre + natural_tokens), "natural": natural_tokens / (pre + natural_tokens)}
     stages = _stages(name, pre, natural_tokens, joint, embeddings=embeddings, lora_tokens=lora_tokens, stream=NATURAL_STREAM)
-    plan = Plan(name, tuple(stages), pre + natural_tokens, description=arm.description)
+    plan = Plan(name, tuple(_optimizer(stages, optimizer_state)), pre + natural_tokens, description=arm.description)
     return with_bridge(plan, bridge) if bridge else plan
+
+
+def _optimizer(stages: list[Stage], state: str) -> list[Stage]:
+    """``stages`` with every stage after the first keeping the optimizer state (``keep``) or not."""
+    if state not in OPTIMIZER_STATE:
+        raise ConfigError(f"optimizer state must be one of {', '.join(OPTIMIZER_STATE)}, got {state!r}")
+    return [s if i == 0 or state == "reset" else dataclasses.replace(s, optimizer=state) for i, s in enumerate(stages)]
 
 
 def pre_tokens(natural_tokens: int, fraction: float, step_tokens: int) -> int:

@@ -22,6 +22,9 @@ A stage's batches are drawn in an order seeded by (run seed, stage index), or by
 name and a seed read the same batches in the same order, wherever they stand in their plans
 (the experiment's additive protocol gives every arm the same natural stage this way).
 A stage may set its own learning-rate ``schedule`` shape (``cosine``, ``wsd``, ``constant``).
+Every stage makes its own AdamW (``optimizer: reset``, the default), or starts from the previous
+stage's moments and step counts for the parameters both train (``optimizer: keep``); its
+learning-rate schedule starts afresh either way.
 """
 
 from __future__ import annotations
@@ -35,9 +38,12 @@ from hyperword._hyperword import ConfigError
 from hyperword.train.adapters import BASE, LoraSpec, check_adapter_name
 from hyperword.train.schedule import check_shape
 
-__all__ = ["EMBEDDINGS", "TRAIN_TOKENS", "MixtureSchedule", "Plan", "Stage", "split_steps"]
+__all__ = ["EMBEDDINGS", "OPTIMIZER_STATE", "TRAIN_TOKENS", "MixtureSchedule", "Plan", "Stage", "split_steps"]
 
 EMBEDDINGS = ("keep", "reset", "reinit-new")
+#: what a stage's optimizer starts from: a fresh AdamW (``reset``), or the previous stage's
+#: moments for the parameters both train (``keep``)
+OPTIMIZER_STATE = ("reset", "keep")
 #: which embedding rows a LoRA stage's new adapter owns and trains
 TRAIN_TOKENS = ("none", "new", "all")
 
@@ -78,6 +84,7 @@ class Stage:
     min_lr_ratio: float | None = None
     schedule: str | None = None
     stream: str | None = None
+    optimizer: str = "reset"
 
     def __post_init__(self) -> None:
         where = f"stage {self.name!r}"
@@ -113,6 +120,8 @@ class Stage:
                 check_shape(self.schedule)
             except ConfigError as e:
                 raise ConfigError(f"{where}: {e}") from None
+        if self.optimizer not in OPTIMIZER_STATE:
+            raise ConfigError(f"{where}: optimizer must be one of {', '.join(OPTIMIZER_STATE)}, got {self.optimizer!r}")
         if self.stream is not None and (not isinstance(self.stream, str) or not self.stream):
             raise ConfigError(f"{where}: stream must be a non-empty name, got {self.stream!r}")
 
@@ -149,6 +158,8 @@ class Stage:
         for name in ("lr", "warmup", "min_lr_ratio", "schedule", "stream"):
             if getattr(self, name) is not None:
                 data[name] = getattr(self, name)
+        if self.optimizer != "reset":
+            data["optimizer"] = self.optimizer
         return data
 
 

@@ -21,6 +21,7 @@
         min_lr_ratio: 0.1                      # optional
         schedule: cosine                       # optional: cosine | wsd | constant (else the preset's)
         stream: natural                        # optional: stages sharing a stream name read the same batches
+        optimizer: reset                       # optional: reset (a fresh AdamW) | keep (the previous stage's moments)
 
 Budgets: every stage gives ``tokens``, or every stage a ``fraction`` of ``total_tokens``
 (fractions summing to 1, rounded to whole optimizer steps, the last stage taking the remainder).
@@ -42,7 +43,7 @@ from hyperword.train.plan import Plan, Stage, split_steps
 
 __all__ = ["load_plan", "plan_from_dict"]
 
-_STAGE_KEYS = {"name", "mixture", "mixture_end", "tokens", "fraction", "train", "adapter", "embeddings", "train_tokens", "lr", "warmup", "min_lr_ratio", "schedule", "stream"}
+_STAGE_KEYS = {"name", "mixture", "mixture_end", "tokens", "fraction", "train", "adapter", "embeddings", "train_tokens", "lr", "warmup", "min_lr_ratio", "schedule", "stream", "optimizer"}
 _PLAN_KEYS = {"name", "description", "total_tokens", "stages"}
 _LORA_KEYS = {"lora", "r", "alpha", "dropout", "targets"}
 
@@ -111,7 +112,7 @@ def plan_from_dict(data: Any, *, total_tokens: int | None = None, step_tokens: i
                 train_adapter=train_adapter, lora=spec, adapter=raw.get("adapter"), embeddings=raw.get("embeddings", "keep"),
                 mixture_end=_numbers(raw.get("mixture_end")), lr=_number(raw.get("lr")), warmup=_number(raw.get("warmup")),
                 min_lr_ratio=_number(raw.get("min_lr_ratio")), train_tokens=raw.get("train_tokens", "none"),
-                schedule=raw.get("schedule"), stream=raw.get("stream"),
+                schedule=raw.get("schedule"), stream=raw.get("stream"), optimizer=raw.get("optimizer", "reset"),
             )
         )  # fmt: skip
     plan_total = sum(budgets) if total is None else total

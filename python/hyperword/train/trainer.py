@@ -82,6 +82,7 @@ class Progress:
     curve: list[dict[str, Any]] = field(default_factory=list)
     stages: list[dict[str, Any]] = field(default_factory=list)
     seen: torch.Tensor | None = None  # bool [vocab]: token ids some batch has held so far
+    carried: dict[str, dict[str, Any]] | None = None  # AdamW state by parameter name, for a next stage that keeps it
 
 
 def stage_schedule(stage: Stage, preset: Preset) -> LRSchedule:
@@ -365,6 +366,12 @@ def _train_stage(
             optimizer.load_state_dict(resume["optimizer"])
             scheduler.load_state_dict(resume["scheduler"])
             loader.load_state_dict(distributed.mine(resume["loader"], world))
+        elif stage.optimizer == "keep" and run.carried:
+            # AdamW's moments (and step counts) of the parameters the previous stage trained too
+            for name, param in named:
+                if name in run.carried:
+                    optimizer.state[param] = {k: v.to(param.device).clone() for k, v in run.carried[name].items()}
+            run.carried = None  # from here on the optimizer's own state (and checkpoints) hold it
         batches = iter(loader)
         net = distributed.data_parallel(model, setup.device, world)  # the model itself with one process
         net.train()
@@ -410,6 +417,8 @@ def _train_stage(
         del net  # a wrapper lives for one stage (see distributed.data_parallel)
     if run.stage_step < steps:
         return stop, None
+    keeps = index + 1 < len(setup.plan.stages) and setup.plan.stages[index + 1].optimizer == "keep"
+    run.carried = {n: {k: v.detach().cpu().clone() for k, v in optimizer.state[q].items()} for n, q in named if q in optimizer.state} if keeps else None
     served = distributed.sum_counts({str(k): int(v) for k, v in loader.served_tokens.items()}, world)
     if sum(served.values()) != stage.tokens:
         raise InternalError(f"stage {stage.name!r}: the loader served {sum(served.values())} target tokens, the budget is {stage.tokens}")
