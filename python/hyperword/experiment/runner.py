@@ -133,7 +133,7 @@ class Experiment:
             raise ConfigError(f"unknown preset override(s) {unknown_overrides}: expected some of {', '.join(OVERRIDES)}")
         for path in self.natural:
             if not Path(path).exists():
-                raise ConfigError(f"natural text {str(path)!r}: no such file or directory")
+                raise ConfigError(f"{path}: no such file (natural text)")
         self._check_eval_texts()
         self.runs()  # every plan built, so bad budgets fail here
 
@@ -152,7 +152,7 @@ class Experiment:
         lexicon_langs = set(hyperword.Lexicon.default().langs)
         for name, path in self.eval_texts:
             if not Path(path).is_file():
-                raise ConfigError(f"evaluation text {name!r}: {path!r}: no such file")
+                raise ConfigError(f"{path}: no such file (evaluation text {name!r})")
             lang = name if name in lexicon_langs else Path(path).name.split(".")[0]
             if lang in lexicon_langs and lang not in seen:
                 raise ConfigError(

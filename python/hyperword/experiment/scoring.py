@@ -24,14 +24,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from hyperword.encode import read_token_manifest
-from hyperword.train.data import lm_loss
-from hyperword.train.evaluation import autocast
+
+if TYPE_CHECKING:  # torch is imported where a model is scored, not by `hyperword` commands that only name this module
+    import torch
 
 __all__ = ["Part", "score_part", "score_texts"]
 
@@ -56,9 +56,20 @@ def _stream(path: Path) -> tuple[np.ndarray[Any, Any], int]:
     return np.concatenate([np.array([eos], dtype=np.int64), *arrays]), eos
 
 
-@torch.no_grad()
 def score_part(model: torch.nn.Module, part: Part, *, seq_len: int, batch_size: int, device: torch.device) -> dict[str, float | int]:
     """``nats`` (summed), ``tokens`` (predicted), ``bytes``, ``loss`` and ``bpb`` of ``part``."""
+    import torch
+
+    with torch.no_grad():
+        return _score(model, part, seq_len=seq_len, batch_size=batch_size, device=device)
+
+
+def _score(model: torch.nn.Module, part: Part, *, seq_len: int, batch_size: int, device: torch.device) -> dict[str, float | int]:
+    import torch
+
+    from hyperword.train.data import lm_loss
+    from hyperword.train.evaluation import autocast
+
     stream, _ = _stream(part.tokens)
     predicted = len(stream) - 1
     full = predicted // seq_len
