@@ -248,7 +248,7 @@ def test_cli_generates_inspects_and_refuses_bad_input(tmp_path: Path, run_cli: A
     assert rc == 0 and "dyck corpus" in stdout
     bad = tmp_path / "bad"
     rc, stdout, stderr = run_cli("generate", "--kind", "dyck", "--p-open", "1.5", "--words", "1000", "--out", bad)
-    assert rc != 0 and stdout == ""
+    assert rc == 2 and stdout == "" and not bad.exists()
     assert stderr.count("\n") == 1 and "p_open must be in (0, 1)" in stderr and "Traceback" not in stderr
     assert not bad.exists()
 

@@ -246,12 +246,12 @@ def test_bad_inputs_are_one_clear_error_and_write_nothing(tokenizer: Path, corpu
         encode(tokenizer, tmp_path / "nope", out)
     assert not out.exists()
     capsys.readouterr()
-    for argv in (
-        ["--tokenizer", str(tmp_path / "missing"), "--corpus", str(corpus), "--out", str(out)],
-        ["--tokenizer", str(tokenizer), "--corpus", str(bad), "--out", str(out)],
-        ["--tokenizer", str(tokenizer), "--corpus", str(corpus), "--out", str(out), "--mode", "aligned", "--lexicon", str(tmp_path / "no.tsv")],
+    for argv, code in (
+        (["--tokenizer", str(tmp_path / "missing"), "--corpus", str(corpus), "--out", str(out)], 2),  # refused input
+        (["--tokenizer", str(tokenizer), "--corpus", str(bad), "--out", str(out)], 1),  # a corrupt corpus
+        (["--tokenizer", str(tokenizer), "--corpus", str(corpus), "--out", str(out), "--mode", "aligned", "--lexicon", str(tmp_path / "no.tsv")], 1),
     ):
-        assert cli(*argv) == 1
+        assert cli(*argv) == code, argv
         err = capsys.readouterr()
         lines = [ln for ln in (err.out + err.err).splitlines() if ln.strip()]
         assert len(lines) == 1 and "error" in lines[0], lines

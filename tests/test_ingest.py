@@ -653,6 +653,6 @@ def test_hyperword_ingest_command(tmp_path: Path, run_cli: Any) -> None:
     assert rc == 0 and stderr == "", stderr
     assert "6 documents" in stdout
     rc, stdout, stderr = run_cli("ingest", INGEST_FIXTURES / "malformed.jsonl", "--out", tmp_path / "bad")
-    assert rc == 1 and stdout == ""
+    assert rc == 2 and stdout == ""
     assert re.fullmatch(r"hyperword: error: .*malformed\.jsonl:3: malformed JSON .*\n", stderr), stderr
     assert not (tmp_path / "bad").exists()

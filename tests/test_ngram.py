@@ -213,6 +213,6 @@ def test_cli_generates_and_refuses_bad_input(tmp_path: Path, source: Path, run_c
     assert rc == 0, stderr
     assert hyperword.read_manifest(out).kind == "ngram"
     rc, stdout, stderr = run_cli("generate", "--kind", "ngram", "--ngram-n", "5", "--source", source, "--words", "3000", "--out", tmp_path / "bad")
-    assert rc != 0 and stdout == "" and "Traceback" not in stderr
+    assert rc == 2 and stdout == "" and "Traceback" not in stderr and not (tmp_path / "bad").exists()
     assert stderr.count("\n") == 1 and "1, 2 or 3" in stderr
     assert not (tmp_path / "bad").exists()

@@ -224,7 +224,7 @@ def test_bad_report_input(trained: Path, corpora: dict[str, Path], tmp_path: Pat
         tokenizer_report(bad, [str(corpora["mnemo"])])
     with pytest.raises(ConfigError, match="not a hyperword corpus"):
         tokenizer_report(trained, [str(trained)])
-    assert cli("report", "--tokenizer", str(tmp_path / "nope"), "--corpus", str(corpora["mnemo"]), "--json", str(tmp_path / "r.json")) == 1
+    assert cli("report", "--tokenizer", str(tmp_path / "nope"), "--corpus", str(corpora["mnemo"]), "--json", str(tmp_path / "r.json")) == 2
     assert not (tmp_path / "r.json").exists()
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from hyperword import __version__, cli_bench, cli_encode, cli_experiment, cli_ingest, cli_lexicon, cli_tokenizer, cli_train, cli_verify
-from hyperword._hyperword import HyperwordError, OutputLockedError
+from hyperword._hyperword import ConfigError, HyperwordError, OutputLockedError
 from hyperword.config import KINDS, parse_count
 from hyperword.corpus import DEFAULT_BATCH_WORDS, DEFAULT_SHARD_WORDS, generate, sample
 from hyperword.progress import progress
@@ -243,8 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `hyperword sample | head`
         sys.stdout = None  # nothing more can be written
         return 0
-    except OutputLockedError as e:  # another run writes there: a usage problem, not a failure
-        print(f"hyperword: error: {e}", file=sys.stderr)
+    except (OutputLockedError, ConfigError) as e:  # bad input, or another run writes there: a usage problem, not a failure
+        print(f"hyperword: error: {error_line(e)}", file=sys.stderr)
         return 2
     except (HyperwordError, OSError, ValueError, KeyError) as e:
         print(f"hyperword: error: {error_line(e)}", file=sys.stderr)
