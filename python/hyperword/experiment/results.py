@@ -207,12 +207,16 @@ def _arm_entry(rs: list[RunRecord], ladder: dict[int, dict[int, float]], referen
         "final": {k: _stats([r.final[k] for r in rs if k in r.final]) for k in sorted({k for r in rs for k in r.final})},
         "seconds": _stats([r.seconds for r in rs]),
     }  # fmt: skip
-    effective, extrapolated, rates, minus = [], [], [], []
+    effective: list[float | None] = []
+    extrapolated: list[bool | None] = []
+    rates: list[float | None] = []
+    minus: list[float | None] = []
     for r in rs:
         per = ladder.get(r.seed, {})
         loss = _full_loss(r)
-        if loss is None or len(per) < 2:
-            effective.append(None), extrapolated.append(None), rates.append(None), minus.append(None)
+        if loss is None or len(per) < 2:  # no full score, or no ladder to read it off
+            for values in (effective, extrapolated, rates, minus):
+                values.append(None)
             continue
         eff = effective_tokens(loss, list(per), list(per.values()))
         effective.append(eff.tokens)
@@ -253,7 +257,8 @@ def _ladder_loss_at(per: dict[int, float], tokens: int) -> float:
 
 def _metric(r: RunRecord, entry: dict[str, Any], metric: str) -> float | None:
     if metric == "exchange_rate":
-        return entry["exchange_rate"]["per_seed"][entry["seeds"].index(r.seed)]
+        rate = entry["exchange_rate"]["per_seed"][entry["seeds"].index(r.seed)]
+        return None if rate is None else float(rate)
     text = metric.removesuffix("_loss")
     return _full_loss(r, text)
 

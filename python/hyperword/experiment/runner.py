@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperword._hyperword import ConfigError, __version__
-from hyperword.experiment.data import TOKENIZER_DATA, DataSpec, Prepared, prepare
+from hyperword.experiment.data import MNEMO_VALIDATION_WORDS, TOKENIZER_DATA, DataSpec, Prepared, prepare
 from hyperword.experiment.plot import plot_curves
 from hyperword.experiment.results import REFERENCE_ARM, CurvePoint, RunRecord, summarize, to_markdown
 from hyperword.shards import fingerprint, write_atomic
@@ -231,10 +231,10 @@ class Experiment:
         pre = max([sum(s.tokens for s in r.plan.stages if "natural" not in s.mixture) for r in runs] + [1000])
         roles = {role for r in runs for role in r.plan.roles}
         extra = tuple(k for k in ("dyck", "ngram") if k in roles)
-        kinds: dict[str, Any] = {"extra_kinds": extra, "dyck_k": self.dyck_k, "ngram_n": self.ngram_n} if extra else {}
         return DataSpec(
             self.natural, self.langs, mnemo_tokens=pre, vocab_size=vocab, bridge=self.bridge > 0, tokenizer_data=self.tokenizer_data,
-            eval_texts=self.eval_texts, **kinds, **({"mnemo_validation_words": MNEMO_VALIDATION[self.preset]} if self.preset in MNEMO_VALIDATION else {}),
+            eval_texts=self.eval_texts, mnemo_validation_words=MNEMO_VALIDATION.get(self.preset, MNEMO_VALIDATION_WORDS),
+            extra_kinds=extra, dyck_k=self.dyck_k, ngram_n=self.ngram_n,
         )  # fmt: skip
 
     def settings(self) -> dict[str, Any]:
