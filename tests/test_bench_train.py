@@ -96,7 +96,7 @@ def test_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert hw([*args, "--json", "--peak-tflops", "1"]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures["size"] == "tiny" and figures["mfu"] > 0 and figures["seq_len"] == 16
-    assert hw([*args, "--device", "tpu"]) == 1
+    assert hw([*args, "--device", "tpu"]) == 2  # input the command refuses
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cpu or cuda" in err[0]
 
