@@ -234,10 +234,11 @@ def _pieces(tokenizer: Path) -> Any:
 
 
 def _counts(path: Path, vocab_size: int) -> np.ndarray[Any, Any]:
-    m = read_token_manifest(path)
+    from hyperword.torch.corpus import TokenCorpus
+
     counts = np.zeros(vocab_size, dtype=np.int64)
-    for s in m.shards:
-        counts += np.bincount(np.asarray(np.load(path / s.tokens_path, mmap_mode="r"), dtype=np.int64), minlength=vocab_size)[:vocab_size]
+    for tokens in TokenCorpus.open(path).arrays:
+        counts += np.bincount(np.asarray(tokens, dtype=np.int64), minlength=vocab_size)[:vocab_size]
     return counts
 
 

@@ -28,8 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hyperword.encode import read_token_manifest
-
 if TYPE_CHECKING:  # torch is imported where a model is scored, not by `hyperword` commands that only name this module
     import torch
 
@@ -48,12 +46,13 @@ class Part:
         return {"tokens": str(self.tokens), "text_bytes": self.text_bytes, "documents": self.documents}
 
 
-def _stream(path: Path) -> tuple[np.ndarray[Any, Any], int]:
-    """The token directory's tokens, in order, after one eos; and the eos id."""
-    m = read_token_manifest(path)
-    eos = int(m.tokenizer["eos_id"])
-    arrays = [np.asarray(np.load(path / s.tokens_path, mmap_mode="r"), dtype=np.int64) for s in m.shards]
-    return np.concatenate([np.array([eos], dtype=np.int64), *arrays]), eos
+def _stream(path: Path) -> np.ndarray[Any, Any]:
+    """The token directory's tokens, in order, after one eos (read through the one token-directory
+    reader, :class:`hyperword.torch.TokenCorpus`)."""
+    from hyperword.torch.corpus import TokenCorpus
+
+    corpus = TokenCorpus.open(path)
+    return np.concatenate([np.array([corpus.eos_id], dtype=np.int64), *(np.asarray(a, dtype=np.int64) for a in corpus.arrays)])
 
 
 def score_part(model: torch.nn.Module, part: Part, *, seq_len: int, batch_size: int, device: torch.device) -> dict[str, float | int]:
@@ -70,7 +69,7 @@ def _score(model: torch.nn.Module, part: Part, *, seq_len: int, batch_size: int,
     from hyperword.train.data import lm_loss
     from hyperword.train.evaluation import autocast
 
-    stream, _ = _stream(part.tokens)
+    stream = _stream(part.tokens)
     predicted = len(stream) - 1
     full = predicted // seq_len
     windows = [stream[i * seq_len : i * seq_len + seq_len + 1] for i in range(full)]
