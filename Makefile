@@ -11,7 +11,7 @@ export CARGO_TARGET_DIR ?= $(CACHE)/target
 DEMO_WORDS ?= 100M
 DEMO_OUT   ?= $(CACHE)/demo-corpus
 
-.PHONY: setup build demo test test-rust test-python bench lexicon fuzz
+.PHONY: setup build demo test lint test-rust test-python bench lexicon fuzz
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -30,7 +30,16 @@ demo: setup
 	$(VENV)/bin/hyperword generate --words $(DEMO_WORDS) --out $(DEMO_OUT) --threads 2 --force
 	$(VENV)/bin/hyperword inspect $(DEMO_OUT) --rows 5
 
-test: setup test-rust test-python
+test: setup lint test-rust test-python
+
+# The gate: formatting and lints of both languages, and the Python types (mypy --strict).
+LINTED := python tests benches lexicons
+lint: setup
+	$(PY) -m ruff format --check $(LINTED)
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m mypy
+	cargo fmt --check
+	cargo clippy --workspace --all-targets -- -D warnings
 
 test-rust:
 	cargo test -p hyperword-core

@@ -326,9 +326,7 @@ class _Segmenter:
     def fits(self, text: str) -> bool:
         if not text:
             return False
-        return any(
-            text[0] in first and self._segments(text, words, lengths) for words, lengths, first in self.langs
-        )
+        return any(text[0] in first and self._segments(text, words, lengths) for words, lengths, first in self.langs)
 
     def _segments(self, text: str, words: frozenset[str], lengths: tuple[int, ...]) -> bool:
         # reach[i] has bit c set when text[:i] splits into exactly c words (c <= high).
@@ -385,7 +383,9 @@ def check_shard(
     return ShardCheck(rows=rows, bytes=text_bytes)
 
 
-def check_dyck_shard(path: PathLike, *, k: int, max_depth: int, seq_len: int, max_rows: int | None = None) -> ShardCheck:
+def check_dyck_shard(
+    path: PathLike, *, k: int, max_depth: int, seq_len: int, max_rows: int | None = None
+) -> ShardCheck:
     """Read a Dyck shard back and verify its first ``max_rows`` rows (all by default): each
     ``seq_len`` brackets of ``k`` types (``hyperword.dyck_symbols``), every type balanced,
     never more than ``max_depth`` open. Raises ``ValueError`` on the first bad row."""
@@ -405,7 +405,9 @@ def check_dyck_shard(path: PathLike, *, k: int, max_depth: int, seq_len: int, ma
                     counts[t] += step
                     depth += step
                     if counts[t] < 0 or depth > max_depth:
-                        raise ValueError(f"{path}: row {rows + i}: type {t} closes unopened, or depth {depth} > {max_depth}")
+                        raise ValueError(
+                            f"{path}: row {rows + i}: type {t} closes unopened, or depth {depth} > {max_depth}"
+                        )
                 if len(text) != seq_len or depth != 0:
                     raise ValueError(f"{path}: row {rows + i}: {len(text)} brackets, {depth} left open")
             rows += len(column)

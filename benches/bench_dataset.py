@@ -83,9 +83,15 @@ def build(directory: Path, tokens: int, shards: int, seed: int) -> None:
     """A synthetic uint16 token directory of about ``tokens`` tokens over ``shards`` shards."""
     per = -(-tokens // shards)
     start = time.perf_counter()
-    arrays = [random_documents(min(per, tokens - i * per), vocab_size=VOCAB, eos_id=EOS, seed=seed + i) for i in range(shards) if tokens > i * per]
+    arrays = [
+        random_documents(min(per, tokens - i * per), vocab_size=VOCAB, eos_id=EOS, seed=seed + i)
+        for i in range(shards)
+        if tokens > i * per
+    ]
     write_token_dir(directory, arrays, vocab_size=VOCAB, eos_id=EOS)
-    print(f"built {directory}: {tokens:,} tokens in {len(arrays)} shards, {time.perf_counter() - start:.1f} s", flush=True)
+    print(
+        f"built {directory}: {tokens:,} tokens in {len(arrays)} shards, {time.perf_counter() - start:.1f} s", flush=True
+    )
 
 
 def shard_paths(directories: list[Path]) -> list[Path]:
@@ -163,17 +169,33 @@ def measure(make: Batches, warmup: int, count: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--tokens", type=parse_count, default=parse_count("150M"), help="tokens of the synthetic corpus (default 150M: 300 MB of uint16)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--tokens",
+        type=parse_count,
+        default=parse_count("150M"),
+        help="tokens of the synthetic corpus (default 150M: 300 MB of uint16)",
+    )
     p.add_argument("--shards", type=int, default=4, help="shards per corpus (default 4)")
-    p.add_argument("--corpora", type=int, default=1, help="corpora sharing --tokens, mixed by the default weights (default 1)")
+    p.add_argument(
+        "--corpora", type=int, default=1, help="corpora sharing --tokens, mixed by the default weights (default 1)"
+    )
     p.add_argument("--seq-len", type=int, default=512)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--workers", type=parse_workers, default=[0, 2], help="DataLoader worker counts, e.g. 0,2 (default)")
-    p.add_argument("--batches", type=int, default=2000, help="timed batches per loader (the python-list baseline times a tenth)")
+    p.add_argument(
+        "--batches", type=int, default=2000, help="timed batches per loader (the python-list baseline times a tenth)"
+    )
     p.add_argument("--warmup", type=int, default=20, help="untimed batches first (default 20)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dir", type=Path, default=None, help="where to build the corpora (reused when already there; default: a temporary directory)")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="where to build the corpora (reused when already there; default: a temporary directory)",
+    )
     p.add_argument("--skip-baselines", action="store_true", help="time hyperword's loaders only")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -190,15 +212,20 @@ def main(argv: list[str] | None = None) -> int:
                 build(d, args.tokens // args.corpora, args.shards, args.seed + 1000 * i)
         tokens = sum(read_token_manifest(d).tokens for d in directories)
         L, B = args.seq_len, args.batch_size
-        print(f"{len(directories)} corpora, {tokens:,} tokens (uint16, {args.shards} shards each); seq_len {L}, batch_size {B}; "
-              f"{os.cpu_count()} cores, python {sys.version.split()[0]}, torch {torch.__version__}, numpy {np.__version__}", flush=True)  # fmt: skip
+        print(
+            f"{len(directories)} corpora, {tokens:,} tokens (uint16, {args.shards} shards each); seq_len {L}, batch_size {B}; "
+            f"{os.cpu_count()} cores, python {sys.version.split()[0]}, torch {torch.__version__}, numpy {np.__version__}",
+            flush=True,
+        )
         runs: list[tuple[str, Batches, int]] = []
         for w in args.workers:
             runs.append((f"loader-w{w}", hyperword_loader(directories, L, B, args.seed, w), args.batches))
         runs.append(("dataset", hyperword_dataset(directories, L, B, args.seed), args.batches))
         if not args.skip_baselines:
             for w in sorted({0, *args.workers}):
-                runs.append(("nanogpt" if w == 0 else f"nanogpt-w{w}", nanogpt(directories, L, B, args.seed, w), args.batches))
+                runs.append(
+                    ("nanogpt" if w == 0 else f"nanogpt-w{w}", nanogpt(directories, L, B, args.seed, w), args.batches)
+                )
             runs.append(("python-list", python_list(directories, L, B, args.seed), max(1, args.batches // 10)))
         rates: dict[str, float] = {}
         print(f"{'loader':<12} {'batches':>8} {'seconds':>8} {'Mtok/s':>9}", flush=True)
@@ -207,12 +234,22 @@ def main(argv: list[str] | None = None) -> int:
             rates[name] = count * B * L / seconds
             print(f"{name:<12} {count:>8} {seconds:>8.2f} {rates[name] / 1e6:>9.1f}", flush=True)
         if "nanogpt" in rates:
-            print("vs nanogpt, in process: " + ", ".join(f"{n} {rates[n] / rates['nanogpt']:.1f}x" for n in ("dataset", "loader-w0") if n in rates))
+            print(
+                "vs nanogpt, in process: "
+                + ", ".join(f"{n} {rates[n] / rates['nanogpt']:.1f}x" for n in ("dataset", "loader-w0") if n in rates)
+            )
         pairs = [(f"loader-w{w}", f"nanogpt-w{w}") for w in args.workers if w and f"nanogpt-w{w}" in rates]
         if pairs:
             print("vs nanogpt, same workers: " + ", ".join(f"{a} {rates[a] / rates[b]:.1f}x" for a, b in pairs))
         if "python-list" in rates:
-            print("vs python-list: " + ", ".join(f"{n} {r / rates['python-list']:.1f}x" for n, r in rates.items() if n.startswith(("loader", "dataset"))))
+            print(
+                "vs python-list: "
+                + ", ".join(
+                    f"{n} {r / rates['python-list']:.1f}x"
+                    for n, r in rates.items()
+                    if n.startswith(("loader", "dataset"))
+                )
+            )
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -45,7 +45,9 @@ def corpus(base: Path, name: str, words: int) -> Path:
 def tokenizer(base: Path, source: Path, vocab: int) -> Path:
     out = base / f"tok-{vocab}"
     if not (out / "tokenizer.model").is_file():
-        train_tokenizer([str(source)], out, options=TrainOptions(vocab_size=vocab, max_sentences=200_000, seed=1), force=True)
+        train_tokenizer(
+            [str(source)], out, options=TrainOptions(vocab_size=vocab, max_sentences=200_000, seed=1), force=True
+        )
     return out
 
 
@@ -76,7 +78,9 @@ def hyperword_encode(tok: Path, source: Path, out: Path, mode: str, threads: int
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--words", type=parse_count, default=20_000_000, help="words of the exact-mode corpus (default 20M)")
-    p.add_argument("--aligned-words", type=parse_count, default=200_000_000, help="words of the aligned-mode corpus (default 200M)")
+    p.add_argument(
+        "--aligned-words", type=parse_count, default=200_000_000, help="words of the aligned-mode corpus (default 200M)"
+    )
     p.add_argument("--vocab", type=int, default=8000)
     p.add_argument("--dir", type=Path, help="keep corpora and tokenizer here between runs")
     a = p.parse_args(argv)
@@ -100,8 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     report("hyperword aligned, 2 threads", *hyperword_encode(tok, big, out, "aligned", 2))
     rate = {name: tokens / seconds for name, tokens, seconds in rows}
     base_rate = rate["sentencepiece, 1 thread (baseline)"]
-    print(f"exact 2 workers / sentencepiece 1 thread: {rate['hyperword exact, 2 workers'] / base_rate:.2f}x (target >= 1.8x)")
-    print(f"aligned 2 threads: {rate['hyperword aligned, 2 threads'] / 1e6:.1f} M tokens/s (target >= 100), {rate['hyperword aligned, 2 threads'] / base_rate:.1f}x the baseline")
+    print(
+        f"exact 2 workers / sentencepiece 1 thread: {rate['hyperword exact, 2 workers'] / base_rate:.2f}x (target >= 1.8x)"
+    )
+    print(
+        f"aligned 2 threads: {rate['hyperword aligned, 2 threads'] / 1e6:.1f} M tokens/s (target >= 100), {rate['hyperword aligned, 2 threads'] / base_rate:.1f}x the baseline"
+    )
     if a.dir is None:
         shutil.rmtree(base, ignore_errors=True)
     return 0

@@ -109,12 +109,29 @@ def generate_hyperword(
     import hyperword
 
     if dyck is not None:
-        m = hyperword.generate(os.fspath(out_dir), words, kind="dyck", threads=threads, seed=seed, shard_words=shard_words, compression="zstd", **dyck)
+        m = hyperword.generate(
+            os.fspath(out_dir),
+            words,
+            kind="dyck",
+            threads=threads,
+            seed=seed,
+            shard_words=shard_words,
+            compression="zstd",
+            **dyck,
+        )
     else:
         m = hyperword.generate(
-            os.fspath(out_dir), words, lexicon=os.fspath(lexicon), threads=threads, seed=seed,
-            words_per_phrase=words_per_phrase, shard_words=shard_words, compression="zstd", langs=None, mix="phrase",
-        )  # fmt: skip
+            os.fspath(out_dir),
+            words,
+            lexicon=os.fspath(lexicon),
+            threads=threads,
+            seed=seed,
+            words_per_phrase=words_per_phrase,
+            shard_words=shard_words,
+            compression="zstd",
+            langs=None,
+            mix="phrase",
+        )
 
     def get(name: str) -> Any:
         return m.get(name) if isinstance(m, Mapping) else getattr(m, name, None)
@@ -151,9 +168,13 @@ def run_worker(args: argparse.Namespace) -> None:
 
     cpu_start, start = _cpu_seconds(), time.perf_counter()
     if name == "hyperword":
-        counts = generate_hyperword(out_dir, args.words, lexicon=args.lexicon, threads=args.threads[0], dyck=dyck, **common)
+        counts = generate_hyperword(
+            out_dir, args.words, lexicon=args.lexicon, threads=args.threads[0], dyck=dyck, **common
+        )
     elif dyck is not None:
-        done = baselines.generate_dyck_pure_python(out_dir, args.words, seed=args.seed, shard_words=args.shard_words, **dyck)
+        done = baselines.generate_dyck_pure_python(
+            out_dir, args.words, seed=args.seed, shard_words=args.shard_words, **dyck
+        )
         counts = {"words": done["words"], "bytes": done["bytes"], "shards": done["shards"]}
     else:
         done = baseline(args.lexicon, out_dir, args.words, **common)
@@ -225,13 +246,35 @@ def plan(args: argparse.Namespace) -> list[Run]:
 
 def execute(run: Run, run_dir: Path, args: argparse.Namespace) -> None:
     command = [
-        sys.executable, os.fspath(Path(__file__).resolve()), "--worker", run.name,
-        "--words", str(run.requested_words), "--lexicon", os.fspath(args.lexicon), "--seed", str(args.seed),
-        "--shard-words", str(args.shard_words), "--words-per-phrase", "{}-{}".format(*args.words_per_phrase),
-        "--out-dir", os.fspath(run_dir), "--threads", str(run.threads or 1),
-        "--kind", args.kind, "--dyck-k", str(args.dyck_k), "--p-open", repr(args.p_open),
-        "--max-depth", str(args.max_depth), "--seq-len", str(args.seq_len),
-    ]  # fmt: skip
+        sys.executable,
+        os.fspath(Path(__file__).resolve()),
+        "--worker",
+        run.name,
+        "--words",
+        str(run.requested_words),
+        "--lexicon",
+        os.fspath(args.lexicon),
+        "--seed",
+        str(args.seed),
+        "--shard-words",
+        str(args.shard_words),
+        "--words-per-phrase",
+        "{}-{}".format(*args.words_per_phrase),
+        "--out-dir",
+        os.fspath(run_dir),
+        "--threads",
+        str(run.threads or 1),
+        "--kind",
+        args.kind,
+        "--dyck-k",
+        str(args.dyck_k),
+        "--p-open",
+        repr(args.p_open),
+        "--max-depth",
+        str(args.max_depth),
+        "--seq-len",
+        str(args.seq_len),
+    ]
     print(f"[{run.label}] {run.requested_words:,} words ...", file=sys.stderr, flush=True)
     proc = subprocess.run(command, stdout=subprocess.PIPE, text=True)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -264,7 +307,9 @@ def check_run(run: Run, run_dir: Path, args: argparse.Namespace) -> dict[str, An
     try:
         if args.kind == "dyck":
             checks = [
-                baselines.check_dyck_shard(p, k=args.dyck_k, max_depth=args.max_depth, seq_len=args.seq_len, max_rows=args.check_rows)
+                baselines.check_dyck_shard(
+                    p, k=args.dyck_k, max_depth=args.max_depth, seq_len=args.seq_len, max_rows=args.check_rows
+                )
                 for p in paths
             ]
             longest_row = args.seq_len
@@ -322,7 +367,17 @@ def print_table(runs: Sequence[Run], args: argparse.Namespace) -> None:
 
     dyck = args.kind == "dyck"
     unit = "brackets" if dyck else "words"
-    head: tuple[str, ...] = ("generator", "threads", unit, "seconds", f"M{unit}/s", "MB/s", "peak RSS MB", "vs pure" if dyck else "vs numpy", "vs 1 thread")
+    head: tuple[str, ...] = (
+        "generator",
+        "threads",
+        unit,
+        "seconds",
+        f"M{unit}/s",
+        "MB/s",
+        "peak RSS MB",
+        "vs pure" if dyck else "vs numpy",
+        "vs 1 thread",
+    )
     if dyck:  # per CPU-second too: on a shared machine, wall time also counts waiting for a core
         head += ("CPU s", f"M{unit}/CPU-s", "vs pure (CPU)")
     rows = []
@@ -331,9 +386,16 @@ def print_table(runs: Sequence[Run], args: argparse.Namespace) -> None:
             rows.append((r.name, str(r.threads or 1), f"{r.requested_words:,}", "FAILED", *["-"] * (len(head) - 4)))
             continue
         row: tuple[str, ...] = (
-            r.name, str(r.threads or 1), f"{r.words:,}", f"{r.seconds:.2f}", f"{r.words_per_s / 1e6:.2f}",
-            f"{r.mb_per_s:.1f}", f"{r.peak_rss_mb:.0f}", ratio(r.vs_pure if dyck else r.vs_numpy), ratio(r.vs_1_thread),
-        )  # fmt: skip
+            r.name,
+            str(r.threads or 1),
+            f"{r.words:,}",
+            f"{r.seconds:.2f}",
+            f"{r.words_per_s / 1e6:.2f}",
+            f"{r.mb_per_s:.1f}",
+            f"{r.peak_rss_mb:.0f}",
+            ratio(r.vs_pure if dyck else r.vs_numpy),
+            ratio(r.vs_1_thread),
+        )
         if dyck:
             row += (f"{r.cpu_seconds:.2f}", f"{r.words / max(r.cpu_seconds, 1e-9) / 1e6:.2f}", ratio(r.vs_pure_cpu))
         rows.append(row)
@@ -390,7 +452,12 @@ def parser() -> argparse.ArgumentParser:
     add("--check", action="store_true", help="verify every written shard (slow: pure-Python check)")
     add("--check-rows", type=parse_count, help="with --check: segment only this many rows per shard")
     add("--json", type=Path, help="save the configuration and results to this file")
-    add("--kind", choices=KINDS, default="mnemo", help="corpus kind measured: mnemo, or dyck (pure vs hyperword; default mnemo)")
+    add(
+        "--kind",
+        choices=KINDS,
+        default="mnemo",
+        help="corpus kind measured: mnemo, or dyck (pure vs hyperword; default mnemo)",
+    )
     add("--dyck-k", type=int, default=64, help="dyck: bracket types (default 64, the anchor's)")
     add("--p-open", type=float, default=0.51, help="dyck: probability of opening (default 0.51)")
     add("--max-depth", type=int, default=16, help="dyck: depth bound (default 16)")

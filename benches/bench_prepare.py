@@ -52,8 +52,15 @@ def _children_cpu() -> float:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--natural", nargs="+", default=[str(f) for f in NATURAL], help="natural text files (default ../shared/data/natural/{en,ru}.txt)")
-    p.add_argument("--mnemo-tokens", type=int, default=16_384, help="the mnemo corpus budget (default: the smoke preset's 16,384)")
+    p.add_argument(
+        "--natural",
+        nargs="+",
+        default=[str(f) for f in NATURAL],
+        help="natural text files (default ../shared/data/natural/{en,ru}.txt)",
+    )
+    p.add_argument(
+        "--mnemo-tokens", type=int, default=16_384, help="the mnemo corpus budget (default: the smoke preset's 16,384)"
+    )
     p.add_argument("--vocab", type=int, default=1000, help="tokenizer vocabulary (default 1000, the smoke preset's)")
     p.add_argument("--threads", type=int, help="encode workers (default: all cores)")
     p.add_argument("--repeats", type=int, default=3)
@@ -68,7 +75,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(a.repeats):
             for case, flags in (("without torch", []), ("torch imported first", ["--import-torch"])):
-                argv = [sys.executable, __file__, "--out", f"{tmp}/{r}-{len(flags)}", "--natural", *a.natural, "--mnemo-tokens", str(a.mnemo_tokens), "--vocab", str(a.vocab), *flags]
+                argv = [
+                    sys.executable,
+                    __file__,
+                    "--out",
+                    f"{tmp}/{r}-{len(flags)}",
+                    "--natural",
+                    *a.natural,
+                    "--mnemo-tokens",
+                    str(a.mnemo_tokens),
+                    "--vocab",
+                    str(a.vocab),
+                    *flags,
+                ]
                 if a.threads is not None:
                     argv += ["--threads", str(a.threads)]
                 used = _children_cpu()
@@ -77,7 +96,9 @@ def main() -> int:
                 report = json.loads(out.strip().splitlines()[-1])
                 times[case].append(report["seconds"])
                 cpu[case].append(used - report["cpu_before"])
-    print("| caller | prepare() wall s, each repeat | median | vs without torch | CPU s, each repeat | median | vs without torch |")
+    print(
+        "| caller | prepare() wall s, each repeat | median | vs without torch | CPU s, each repeat | median | vs without torch |"
+    )
     print("|---|---|---|---|---|---|---|")
     plain, plain_cpu = statistics.median(times["without torch"]), statistics.median(cpu["without torch"])
     for case, values in times.items():

@@ -36,9 +36,15 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     for size in a.sizes.split(","):
         r = bench_train(
-            size, seq_len=a.seq_len, batch_size=a.batch_size, steps=a.steps, warmup=a.warmup, device=a.device, compile=a.compile,
+            size,
+            seq_len=a.seq_len,
+            batch_size=a.batch_size,
+            steps=a.steps,
+            warmup=a.warmup,
+            device=a.device,
+            compile=a.compile,
             peak_tflops=a.peak_tflops,
-        )  # fmt: skip
+        )
         where = r.device_name if r.device.startswith("cuda") else f"cpu, {r.threads} threads"
         mfu = f"{r.mfu:.1%}" if r.mfu is not None else "-"
         print(

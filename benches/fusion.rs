@@ -15,8 +15,17 @@ use std::sync::Arc;
 const WORDS: u64 = 1 << 20;
 
 fn config(columns: Vec<Column>, coherence: f64) -> CorpusConfig {
-    let fusion = FusionConfig { coherence, ..Default::default() };
-    CorpusConfig { words: WORDS, shard_words: WORDS, columns, fusion, ..Default::default() }
+    let fusion = FusionConfig {
+        coherence,
+        ..Default::default()
+    };
+    CorpusConfig {
+        words: WORDS,
+        shard_words: WORDS,
+        columns,
+        fusion,
+        ..Default::default()
+    }
 }
 
 fn phrases(c: &mut Criterion) {
@@ -24,7 +33,14 @@ fn phrases(c: &mut Criterion) {
     let mut group = c.benchmark_group("phrases");
     group.throughput(Throughput::Elements(WORDS));
     for coherence in [0.0, 0.8] {
-        let fuser = Fuser::new(&lexicon, &FusionConfig { coherence, ..Default::default() }).unwrap();
+        let fuser = Fuser::new(
+            &lexicon,
+            &FusionConfig {
+                coherence,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         group.bench_with_input(BenchmarkId::new("coherence", coherence), &fuser, |b, fuser| {
             let (mut ids, mut text) = (Vec::new(), Vec::with_capacity(16 << 20));
             b.iter(|| {
@@ -47,10 +63,28 @@ fn batches(c: &mut Criterion) {
     let lexicon = Lexicon::default_lexicon();
     let mut group = c.benchmark_group("batch");
     group.throughput(Throughput::Elements(WORDS));
-    for (name, columns) in [("text", vec![Column::Text]), ("all", vec![Column::Text, Column::Words, Column::Langs, Column::Concepts, Column::Field])] {
+    for (name, columns) in [
+        ("text", vec![Column::Text]),
+        (
+            "all",
+            vec![
+                Column::Text,
+                Column::Words,
+                Column::Langs,
+                Column::Concepts,
+                Column::Field,
+            ],
+        ),
+    ] {
         let cfg = config(columns, 0.0);
         let fuser = Arc::new(Fuser::new(&lexicon, &cfg.fusion).unwrap());
-        group.bench_function(name, |b| b.iter(|| ShardBatches::new(fuser.clone(), &cfg, 0).map(|r| r.unwrap().words).sum::<u64>()));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                ShardBatches::new(fuser.clone(), &cfg, 0)
+                    .map(|r| r.unwrap().words)
+                    .sum::<u64>()
+            })
+        });
     }
     group.finish();
 }
@@ -64,7 +98,11 @@ fn shard(c: &mut Criterion) {
     group.throughput(Throughput::Elements(WORDS));
     group.sample_size(20);
     group.bench_function("zstd", |b| {
-        b.iter(|| hyperword_core::shard::write_shard(dir.path(), &fuser, &cfg, 0, &Control::new()).unwrap().words)
+        b.iter(|| {
+            hyperword_core::shard::write_shard(dir.path(), &fuser, &cfg, 0, &Control::new())
+                .unwrap()
+                .words
+        })
     });
     group.finish();
 }

@@ -5,6 +5,7 @@ Every cleaning rule is documented, with its counts, in lexicons/README.md.
 
     python lexicons/build_multisimlex.py [--data DIR] [--out FILE]
 """
+
 import argparse
 import collections
 import csv
@@ -15,45 +16,78 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-LANGS = {"ENGLISH": "en", "RUSSIAN": "ru", "SPANISH": "es", "FRENCH": "fr", "POLISH": "pl",
-         "FINNISH": "fi", "ESTONIAN": "et", "WELSH": "cy", "ARABIC": "ar", "HEBREW": "he",
-         "CHINESE": "zh", "CANTONESE": "yue"}
+LANGS = {
+    "ENGLISH": "en",
+    "RUSSIAN": "ru",
+    "SPANISH": "es",
+    "FRENCH": "fr",
+    "POLISH": "pl",
+    "FINNISH": "fi",
+    "ESTONIAN": "et",
+    "WELSH": "cy",
+    "ARABIC": "ar",
+    "HEBREW": "he",
+    "CHINESE": "zh",
+    "CANTONESE": "yue",
+}
 HEADER = ["lang", "word", "concept", "field", "pos", "concepticon", "gloss"]
 POS = {"nouns": "noun", "verbs": "verb", "adjectives": "adjective", "adverbs": "adverb"}
 # A gloss-matched Concepticon set must have an ontological category that fits the POS.
-POS_CATEGORIES = {"noun": {"Person/Thing"}, "verb": {"Action/Process"},
-                  "adjective": {"Property", "Other"}, "adverb": {"Property", "Other"}}
+POS_CATEGORIES = {
+    "noun": {"Person/Thing"},
+    "verb": {"Action/Process"},
+    "adjective": {"Property", "Other"},
+    "adverb": {"Property", "Other"},
+}
 # Exact gloss matches that name another sense (checked against Concepticon's DEFINITION).
-WRONG_SENSE_GLOSSES = {"cone": "pine cone; Multi-SimLex pairs cone with cup",
-                       "post": "wooden post; Multi-SimLex pairs post (mail) with speed",
-                       "wrapper": "a West African garment; Multi-SimLex means packaging"}
+WRONG_SENSE_GLOSSES = {
+    "cone": "pine cone; Multi-SimLex pairs cone with cup",
+    "post": "wooden post; Multi-SimLex pairs post (mail) with speed",
+    "wrapper": "a West African garment; Multi-SimLex means packaging",
+}
 # Words found wrong while reviewing the parenthesised cells: (lang, NUMBER, word) -> why.
 EXCLUDED = {
-    ("et", 34, "autor"): "'author', for car", ("et", 833, "puur"): "'cage', for tree",
+    ("et", 34, "autor"): "'author', for car",
+    ("et", 833, "puur"): "'cage', for tree",
     ("et", 1896, "jänes"): "'hare' (rabbit), for rabbi",
     ("et", 90, "allkirjastama"): "'to sign', for sing (the variant laulma is kept)",
-    ("et", 1228, "preagu"): "typo of praegu", ("et", 1867, "pritsess"): "typo of printsess",
-    ("et", 1638, "margniaalselt"): "typo of marginaalselt", ("et", 903, "agressivne"): "typo",
-    ("et", 1794, "passivselt"): "typo", ("et", 874, "aktsepeerima"): "typo",
-    ("et", 1741, "imlselgelt"): "typo of ilmselgelt", ("fi", 1078, "kadetraali"): "typo",
-    ("fi", 2072, "puhvi"): "typo of pihvi", ("fi", 1512, "nõyrästi"): "typo (Estonian õ)",
-    ("fi", 515, "veduri"): "typo of veturi", ("fi", 1330, "vaaleilla"): "'in elections', a qualifier",
-    ("pl", 299, "łózko"): "typo", ("pl", 555, "szczęscie"): "typo", ("pl", 1848, "możlwie"): "typo",
-    ("pl", 1598, "skalna"): "'rocky', a qualifier of półka (skalna)", ("ru", 1178, "завование"): "typo",
-    ("ru", 1861, "пристуствие"): "typo", ("ru", 1863, "приворяться"): "typo",
+    ("et", 1228, "preagu"): "typo of praegu",
+    ("et", 1867, "pritsess"): "typo of printsess",
+    ("et", 1638, "margniaalselt"): "typo of marginaalselt",
+    ("et", 903, "agressivne"): "typo",
+    ("et", 1794, "passivselt"): "typo",
+    ("et", 874, "aktsepeerima"): "typo",
+    ("et", 1741, "imlselgelt"): "typo of ilmselgelt",
+    ("fi", 1078, "kadetraali"): "typo",
+    ("fi", 2072, "puhvi"): "typo of pihvi",
+    ("fi", 1512, "nõyrästi"): "typo (Estonian õ)",
+    ("fi", 515, "veduri"): "typo of veturi",
+    ("fi", 1330, "vaaleilla"): "'in elections', a qualifier",
+    ("pl", 299, "łózko"): "typo",
+    ("pl", 555, "szczęscie"): "typo",
+    ("pl", 1848, "możlwie"): "typo",
+    ("pl", 1598, "skalna"): "'rocky', a qualifier of półka (skalna)",
+    ("ru", 1178, "завование"): "typo",
+    ("ru", 1861, "пристуствие"): "typo",
+    ("ru", 1863, "приворяться"): "typo",
     ("ru", 1428, "галакси"): "not Russian (галактика)",
     ("ru", 1035, "шар"): "'ball': bowling sense, merged into the container bowl",
 }
 WHITE_SPACE = set("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {
-    chr(c) for c in range(0x2000, 0x200B)}  # Unicode White_Space, as Rust's char::is_whitespace
+    chr(c) for c in range(0x2000, 0x200B)
+}  # Unicode White_Space, as Rust's char::is_whitespace
 FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff]")
 
 
 def is_valid(word: str) -> bool:
     """The loader's rules: non-empty UTF-8, NFC, no whitespace, no control/format chars."""
-    return (bool(word) and len(word.encode("utf-8")) <= 1024
-            and unicodedata.is_normalized("NFC", word) and not FORBIDDEN.search(word)
-            and not any(c.isspace() or c in WHITE_SPACE for c in word))
+    return (
+        bool(word)
+        and len(word.encode("utf-8")) <= 1024
+        and unicodedata.is_normalized("NFC", word)
+        and not FORBIDDEN.search(word)
+        and not any(c.isspace() or c in WHITE_SPACE for c in word)
+    )
 
 
 def check(ok: bool, what: object) -> None:
@@ -68,7 +102,7 @@ def split_cell(cell: str) -> tuple[str, list[str]]:
     if "(" not in cell:
         return cell, []
     head, _, inner = cell.partition("(")
-    inner = inner[:inner.rindex(")")] if ")" in inner else inner
+    inner = inner[: inner.rindex(")")] if ")" in inner else inner
     return head.strip(), [v.partition("(")[0].strip() for v in inner.split("/")]
 
 
@@ -85,8 +119,7 @@ def drop_reason(word: str, lang: str, number: int, is_variant: bool) -> str | No
         return "empty"
     if any(c.isspace() for c in word):
         return "multi-word variant/note" if is_variant else "multi-word"
-    if not any(c.isalpha() for c in word) or any(
-            not (unicodedata.category(c)[0] in "LM" or c in "-'") for c in word):
+    if not any(c.isalpha() for c in word) or any(not (unicodedata.category(c)[0] in "LM" or c in "-'") for c in word):
         return "not a word (digits, brackets)"
     if {unicodedata.name(c, "?").split()[0] for c in word if c.isalpha()} >= {"LATIN", "CYRILLIC"}:
         return "mixed Latin/Cyrillic"
@@ -132,8 +165,11 @@ def main() -> None:
             field = by_id[cid]["SEMANTICFIELD"]
         else:
             match = by_gloss.get(r["GLOSS"].upper())
-            ok = (match is not None and match["ONTOLOGICAL_CATEGORY"] in POS_CATEGORIES[pos]
-                  and r["GLOSS"] not in WRONG_SENSE_GLOSSES)
+            ok = (
+                match is not None
+                and match["ONTOLOGICAL_CATEGORY"] in POS_CATEGORIES[pos]
+                and r["GLOSS"] not in WRONG_SENSE_GLOSSES
+            )
             field = match["SEMANTICFIELD"] if match is not None and ok else ""
             if match is not None and not ok:
                 notes["all"]["gloss matches rejected (POS or sense)"] += 1
@@ -178,11 +214,13 @@ def main() -> None:
         print(f"  {lang:>3} notes: " + ", ".join(f"{k} {v}" for k, v in sorted(notes[lang].items())))
     used = {c for _, c, _ in out}
     with_field = [c for c in used if meta[c]["field"]]
-    print(f"concepts: {len(used)}; with a field: {len(with_field)} "
-          f"({sum(1 for c in with_field if meta[c]['concepticon'])} via CONCEPTICON_ID, "
-          f"{gloss_fields} via an exact gloss match); "
-          f"rows with a field: {sum(1 for _, c, _ in out if meta[c]['field'])}; "
-          f"fields: {len({meta[c]['field'] for c in with_field})}")
+    print(
+        f"concepts: {len(used)}; with a field: {len(with_field)} "
+        f"({sum(1 for c in with_field if meta[c]['concepticon'])} via CONCEPTICON_ID, "
+        f"{gloss_fields} via an exact gloss match); "
+        f"rows with a field: {sum(1 for _, c, _ in out if meta[c]['field'])}; "
+        f"fields: {len({meta[c]['field'] for c in with_field})}"
+    )
 
 
 if __name__ == "__main__":

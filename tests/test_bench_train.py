@@ -20,6 +20,7 @@ from hyperword.train.bench import BenchResult, bench_train, flops_per_token, pea
 
 torch.set_num_threads(1)
 
+
 def tiny(**kw: Any) -> BenchResult:
     """A bench of the tiny size on the CPU at a small shape."""
     args: dict[str, Any] = {"device": "cpu", "vocab_size": 300, "seq_len": 16, "batch_size": 2, **kw}
@@ -35,15 +36,24 @@ def test_flops_per_token_are_6n_plus_attention() -> None:
 @pytest.mark.parametrize(
     ("name", "peak"),
     [
-        ("NVIDIA H200", 989.0), ("NVIDIA H100 80GB HBM3", 989.0), ("NVIDIA H100 PCIe", 756.0), ("NVIDIA H100 NVL", 835.0),
-        ("NVIDIA A100-SXM4-80GB", 312.0), ("NVIDIA L4", 121.0), ("NVIDIA GeForce RTX 4090", 165.0), ("NVIDIA L40S", None), ("Tesla T4", None),
+        ("NVIDIA H200", 989.0),
+        ("NVIDIA H100 80GB HBM3", 989.0),
+        ("NVIDIA H100 PCIe", 756.0),
+        ("NVIDIA H100 NVL", 835.0),
+        ("NVIDIA A100-SXM4-80GB", 312.0),
+        ("NVIDIA L4", 121.0),
+        ("NVIDIA GeForce RTX 4090", 165.0),
+        ("NVIDIA L40S", None),
+        ("Tesla T4", None),
     ],
-)  # fmt: skip
+)
 def test_the_peak_is_looked_up_by_gpu_name(name: str, peak: float | None) -> None:
     assert peak_tflops_of(name) == peak
 
 
-def test_a_cpu_bench_runs_the_trainer_step_and_reports_mfu_only_with_a_given_peak(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cpu_bench_runs_the_trainer_step_and_reports_mfu_only_with_a_given_peak(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     calls = []
     step = trainer.TrainStep.__call__
 
@@ -55,14 +65,18 @@ def test_a_cpu_bench_runs_the_trainer_step_and_reports_mfu_only_with_a_given_pea
     r = tiny(steps=3, warmup=2)
     assert calls == [1] * 5  # the trainer's TrainStep, warm-up and timed steps
     assert (r.size, r.device, r.compiled, r.steps, r.warmup_steps) == ("tiny", "cpu", False, 3, 2)
-    assert r.tokens_per_second == pytest.approx(3 * 2 * 16 / r.seconds) and r.step_seconds == pytest.approx(r.seconds / 3)
+    assert r.tokens_per_second == pytest.approx(3 * 2 * 16 / r.seconds) and r.step_seconds == pytest.approx(
+        r.seconds / 3
+    )
     assert r.peak_memory_bytes > 0 and r.peak_memory_kind == "process RSS" and math.isfinite(r.final_loss)
     assert r.mfu is None and r.peak_tflops is None and "give --peak-tflops" in r.describe()
     given = tiny(steps=1, warmup=0, peak_tflops=0.5)
     assert given.mfu == pytest.approx(given.tokens_per_second * given.flops_per_token / 0.5e12)
 
 
-def test_a_failing_compiler_is_one_warning_line_and_the_same_losses_as_eager(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failing_compiler_is_one_warning_line_and_the_same_losses_as_eager(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     eager = tiny(steps=2, warmup=1, compile=False)
 
     def failing(fn: object, **kw: object) -> object:
@@ -75,13 +89,20 @@ def test_a_failing_compiler_is_one_warning_line_and_the_same_losses_as_eager(mon
     capsys.readouterr()
     fallen = tiny(steps=2, warmup=1, compile=True)
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "torch.compile failed (RuntimeError: no working C++ compiler)" in err[0] and "eager" in err[0]
+    assert (
+        len(err) == 1 and "torch.compile failed (RuntimeError: no working C++ compiler)" in err[0] and "eager" in err[0]
+    )
     assert not fallen.compiled and fallen.final_loss == eager.final_loss  # the failed step ran again, eagerly
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"size": "huge"}, "unknown model size"), ({"steps": 0}, "--steps"), ({"device": "tpu"}, "cpu or cuda"), ({"peak_tflops": -1.0}, "--peak-tflops")],
+    [
+        ({"size": "huge"}, "unknown model size"),
+        ({"steps": 0}, "--steps"),
+        ({"device": "tpu"}, "cpu or cuda"),
+        ({"peak_tflops": -1.0}, "--peak-tflops"),
+    ],
 )
 def test_bad_settings_are_refused(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -89,7 +110,24 @@ def test_bad_settings_are_refused(kwargs: dict[str, object], message: str) -> No
 
 
 def test_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["bench", "train", "--size", "tiny", "--device", "cpu", "--steps", "1", "--warmup", "0", "--vocab", "300", "--seq-len", "16", "--batch-size", "2"]
+    args = [
+        "bench",
+        "train",
+        "--size",
+        "tiny",
+        "--device",
+        "cpu",
+        "--steps",
+        "1",
+        "--warmup",
+        "0",
+        "--vocab",
+        "300",
+        "--seq-len",
+        "16",
+        "--batch-size",
+        "2",
+    ]
     assert hw(args) == 0
     out = capsys.readouterr().out
     assert "tiny:" in out and "tokens/s" in out and "MFU" in out

@@ -7,9 +7,9 @@ from typing import Any
 
 import pyarrow.ipc as ipc
 import pytest
+from _helpers import LEXICON_ROWS, dir_bytes, rows_of, words_of
 
 import hyperword
-from _helpers import LEXICON_ROWS, dir_bytes, rows_of, words_of
 
 BRIDGE_COLUMNS = "text,source,target,words,langs,concepts"
 
@@ -39,8 +39,16 @@ def test_translate_renders_every_word_in_the_pivot_language(lexicon: hyperword.L
 
 
 def test_template_and_casing(lexicon: hyperword.Lexicon) -> None:
-    rows = rows_of(500, lexicon=lexicon, kind="bridge", bridge="translate", langs="ru", case="title",
-                   template="<{source}>\t{{means}} {target}", columns=BRIDGE_COLUMNS)  # fmt: skip
+    rows = rows_of(
+        500,
+        lexicon=lexicon,
+        kind="bridge",
+        bridge="translate",
+        langs="ru",
+        case="title",
+        template="<{source}>\t{{means}} {target}",
+        columns=BRIDGE_COLUMNS,
+    )
     for r in rows:
         english = " ".join(_pivot_word(("ru", w.lower()), "en").title() for w in r["words"])
         assert r["text"] == f"<{r['source']}>\t{{means}} {english}"
@@ -64,8 +72,21 @@ def test_generate_bridge_corpus_is_deterministic_and_self_described(tmp_path: Pa
 
 def test_cli_bridge(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
     out = tmp_path / "bridge"
-    rc, stdout, stderr = run_cli("generate", "--kind", "bridge", "--bridge", "translate", "--pivot", "fr",
-                                 "--words", "5k", "--out", out, "--lexicon", lexicon_path)  # fmt: skip
+    rc, stdout, stderr = run_cli(
+        "generate",
+        "--kind",
+        "bridge",
+        "--bridge",
+        "translate",
+        "--pivot",
+        "fr",
+        "--words",
+        "5k",
+        "--out",
+        out,
+        "--lexicon",
+        lexicon_path,
+    )
     assert rc == 0, stderr
     rc, stdout, _ = run_cli("inspect", out, "--rows", "2")
     assert "bridge corpus" in stdout and "columns: text, source, target" in stdout
@@ -84,7 +105,9 @@ def test_cli_bridge(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
         ({"kind": "poem"}, "unknown corpus kind"),
     ],
 )
-def test_bad_bridge_options_write_nothing(tmp_path: Path, lexicon: hyperword.Lexicon, kw: dict[str, Any], needle: str) -> None:
+def test_bad_bridge_options_write_nothing(
+    tmp_path: Path, lexicon: hyperword.Lexicon, kw: dict[str, Any], needle: str
+) -> None:
     with pytest.raises(hyperword.ConfigError, match=needle.replace("{", r"\{").replace("}", r"\}").replace("(", r"\(")):
         hyperword.generate(tmp_path / "out", 100, lexicon=lexicon, **kw)
     assert not (tmp_path / "out").exists()

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import FIXTURES, REPO, dir_bytes, write_tsv
 
 import hyperword
 from hyperword import Lexicon
-
-from _helpers import FIXTURES, REPO, dir_bytes, write_tsv
 
 # --- generate ----------------------------------------------------------------------------------
 
@@ -23,7 +22,9 @@ def test_generate_accepts_every_count_form(tmp_path: Path, lexicon_path: Path, r
     outputs = {}
     for form in ("1e4", "10k", "10000", "10K", "0.01M"):
         out = tmp_path / f"out-{form}"
-        rc, stdout, stderr = run_cli("generate", "--words", form, "--out", out, "--lexicon", lexicon_path, "--shard-words", "4k")
+        rc, stdout, stderr = run_cli(
+            "generate", "--words", form, "--out", out, "--lexicon", lexicon_path, "--shard-words", "4k"
+        )
         assert rc == 0, stderr
         assert stderr == ""
         m = hyperword.read_manifest(out)
@@ -38,25 +39,73 @@ def test_generate_accepts_every_count_form(tmp_path: Path, lexicon_path: Path, r
 
 def test_generate_passes_every_option_through(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
     rc, _, stderr = run_cli(
-        "generate", "--words", "20k", "--out", tmp_path / "cli", "--lexicon", lexicon_path,
-        "--langs", "en:2,ru,he", "--words-per-phrase", "2-4", "--phrase-dist", "weights:1,2,3", "--mix", "word",
-        "--alpha", "0.5", "--coherence", "0.3", "--joiner", "·", "--case", "upper", "--seed", "17",
-        "--threads", "2", "--shard-words", "6k", "--batch-words", "1k", "--compression", "lz4",
-        "--columns", "text,langs", "--format", "parquet",
-    )  # fmt: skip
+        "generate",
+        "--words",
+        "20k",
+        "--out",
+        tmp_path / "cli",
+        "--lexicon",
+        lexicon_path,
+        "--langs",
+        "en:2,ru,he",
+        "--words-per-phrase",
+        "2-4",
+        "--phrase-dist",
+        "weights:1,2,3",
+        "--mix",
+        "word",
+        "--alpha",
+        "0.5",
+        "--coherence",
+        "0.3",
+        "--joiner",
+        "·",
+        "--case",
+        "upper",
+        "--seed",
+        "17",
+        "--threads",
+        "2",
+        "--shard-words",
+        "6k",
+        "--batch-words",
+        "1k",
+        "--compression",
+        "lz4",
+        "--columns",
+        "text,langs",
+        "--format",
+        "parquet",
+    )
     assert rc == 0, stderr
     hyperword.generate(
-        tmp_path / "api", 20_000, lexicon=lexicon_path, langs="en:2,ru,he", words_per_phrase=(2, 4),
-        phrase_dist="weights:1,2,3", mix="word", alpha=0.5, coherence=0.3, joiner="·", case="upper", seed=17,
-        shard_words=6_000, batch_words=1_000, compression="lz4", columns="text,langs", format="parquet",
-    )  # fmt: skip
+        tmp_path / "api",
+        20_000,
+        lexicon=lexicon_path,
+        langs="en:2,ru,he",
+        words_per_phrase=(2, 4),
+        phrase_dist="weights:1,2,3",
+        mix="word",
+        alpha=0.5,
+        coherence=0.3,
+        joiner="·",
+        case="upper",
+        seed=17,
+        shard_words=6_000,
+        batch_words=1_000,
+        compression="lz4",
+        columns="text,langs",
+        format="parquet",
+    )
     cli, api = dir_bytes(tmp_path / "cli"), dir_bytes(tmp_path / "api")
     assert sorted(cli) == ["manifest.json", *(f"shard-{i:05d}.parquet" for i in range(4))]
     assert cli == api
 
 
 def test_generate_compression_level_and_default_columns(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
-    rc, _, stderr = run_cli("generate", "--words", "5000", "--out", tmp_path / "o", "--lexicon", lexicon_path, "--compression-level", "7")
+    rc, _, stderr = run_cli(
+        "generate", "--words", "5000", "--out", tmp_path / "o", "--lexicon", lexicon_path, "--compression-level", "7"
+    )
     assert rc == 0, stderr
     m = hyperword.read_manifest(tmp_path / "o")
     assert m.config["compression_level"] == 7 and m.config["columns"] == ["text"] and m.config["compression"] == "zstd"
@@ -95,8 +144,21 @@ def test_sample_prints_n_lines(lexicon_path: Path, run_cli: Any) -> None:
 
 
 def test_sample_options(lexicon_path: Path, run_cli: Any) -> None:
-    rc, stdout, _ = run_cli("sample", "-n", "40", "--lexicon", lexicon_path, "--langs", "ru", "--words-per-phrase", "2",
-                            "--case", "title", "--joiner", " ")  # fmt: skip
+    rc, stdout, _ = run_cli(
+        "sample",
+        "-n",
+        "40",
+        "--lexicon",
+        lexicon_path,
+        "--langs",
+        "ru",
+        "--words-per-phrase",
+        "2",
+        "--case",
+        "title",
+        "--joiner",
+        " ",
+    )
     assert rc == 0
     ru_title = {w.capitalize() for w in Lexicon.load(lexicon_path).words("ru")}
     for line in stdout.splitlines():
@@ -108,7 +170,9 @@ def test_sample_zero(lexicon_path: Path, run_cli: Any) -> None:
 
 
 def test_sample_from_a_word_list(run_cli: Any) -> None:
-    rc, stdout, stderr = run_cli("sample", "-n", "10", "--lexicon", FIXTURES / "words_ru.txt", "--lexicon-lang", "ru", "--words-per-phrase", "1")
+    rc, stdout, stderr = run_cli(
+        "sample", "-n", "10", "--lexicon", FIXTURES / "words_ru.txt", "--lexicon-lang", "ru", "--words-per-phrase", "1"
+    )
     assert rc == 0, stderr
     assert set(stdout.splitlines()) <= {"вода", "грусть", "плавность", "свет"}
     assert len(stdout.splitlines()) == 10
@@ -124,8 +188,16 @@ def test_version(run_cli: Any) -> None:
 
 def test_inspect_shows_the_summary_and_rows(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
     out = tmp_path / "corpus"
-    m = hyperword.generate(out, 12_000, lexicon=lexicon_path, shard_words=5_000, seed=9, langs="en:2,ru",
-                           columns="text,words,field", joiner="-")  # fmt: skip
+    m = hyperword.generate(
+        out,
+        12_000,
+        lexicon=lexicon_path,
+        shard_words=5_000,
+        seed=9,
+        langs="en:2,ru",
+        columns="text,words,field",
+        joiner="-",
+    )
     rc, stdout, stderr = run_cli("inspect", out, "--rows", "3")
     assert rc == 0, stderr
     lines = stdout.splitlines()
@@ -136,8 +208,20 @@ def test_inspect_shows_the_summary_and_rows(tmp_path: Path, lexicon_path: Path, 
     assert lines[4].strip() == "columns: text, words, field"
     rows = [json.loads(line) for line in lines[5:]]
     assert len(rows) == 3
-    first = hyperword.stream(12_000, lexicon=lexicon_path, shard_words=5_000, seed=9, langs="en:2,ru",
-                             columns="text,words,field", joiner="-").read_next_batch().slice(0, 3).to_pylist()  # fmt: skip
+    first = (
+        hyperword.stream(
+            12_000,
+            lexicon=lexicon_path,
+            shard_words=5_000,
+            seed=9,
+            langs="en:2,ru",
+            columns="text,words,field",
+            joiner="-",
+        )
+        .read_next_batch()
+        .slice(0, 3)
+        .to_pylist()
+    )
     assert rows == first
     assert all(r["text"] == "-".join(r["words"]) for r in rows)
 
@@ -294,14 +378,29 @@ def test_missing_subcommand_and_unknown_option(run_cli: Any) -> None:
 
 @pytest.mark.parametrize(
     "text, value",
-    [("1000", 1000), ("10k", 10_000), ("10K", 10_000), ("2.5k", 2_500), ("1e4", 10_000), ("1E4", 10_000),
-     ("10M", 10_000_000), ("1B", 10**9), ("1g", 10**9), ("2T", 2 * 10**12), (" 7 ", 7), ("0.01M", 10_000), (5, 5)],
-)  # fmt: skip
+    [
+        ("1000", 1000),
+        ("10k", 10_000),
+        ("10K", 10_000),
+        ("2.5k", 2_500),
+        ("1e4", 10_000),
+        ("1E4", 10_000),
+        ("10M", 10_000_000),
+        ("1B", 10**9),
+        ("1g", 10**9),
+        ("2T", 2 * 10**12),
+        (" 7 ", 7),
+        ("0.01M", 10_000),
+        (5, 5),
+    ],
+)
 def test_parse_count(text: str | int, value: int) -> None:
     assert hyperword.parse_count(text) == value
 
 
-@pytest.mark.parametrize("text", ["0", "-1", "1.5", "2.5", "1e-3", "0x10", "1,000", "10MB", "nan", "inf", "", "k", "1e999", 0, -3])
+@pytest.mark.parametrize(
+    "text", ["0", "-1", "1.5", "2.5", "1e-3", "0x10", "1,000", "10MB", "nan", "inf", "", "k", "1e999", 0, -3]
+)
 def test_parse_count_rejects(text: str | int) -> None:
     with pytest.raises(hyperword.ConfigError):
         hyperword.parse_count(text)
@@ -321,14 +420,18 @@ def test_parse_count_rejects_booleans() -> None:
 def test_progress_bar_on_request_and_silence_otherwise(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
     rc, _, stderr = run_cli("generate", "--words", "10k", "--out", tmp_path / "quiet", "--lexicon", lexicon_path)
     assert rc == 0 and stderr == ""  # stderr is not a terminal: no bar by default
-    rc, _, stderr = run_cli("generate", "--words", "10k", "--out", tmp_path / "loud", "--lexicon", lexicon_path, "--progress")
+    rc, _, stderr = run_cli(
+        "generate", "--words", "10k", "--out", tmp_path / "loud", "--lexicon", lexicon_path, "--progress"
+    )
     assert rc == 0
     assert "word" in stderr and "10.0k" in stderr
 
 
 def test_progress_bar_ends_at_the_total(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
     """A finished run's bar shows 100%, however fast the run was."""
-    rc, _, stderr = run_cli("generate", "--words", "10k", "--out", tmp_path / "o", "--lexicon", lexicon_path, "--progress")
+    rc, _, stderr = run_cli(
+        "generate", "--words", "10k", "--out", tmp_path / "o", "--lexicon", lexicon_path, "--progress"
+    )
     assert rc == 0
     final = [s for s in stderr.replace("\r", "\n").splitlines() if s.strip()][-1]
     assert "100%" in final, stderr
@@ -337,8 +440,11 @@ def test_progress_bar_ends_at_the_total(tmp_path: Path, lexicon_path: Path, run_
 def test_sample_into_a_closed_pipe_is_quiet(lexicon_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "hyperword", "sample", "-n", "300000", "--lexicon", str(lexicon_path)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
-    )  # fmt: skip
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()
     proc.stdout.close()  # like `| head -1`

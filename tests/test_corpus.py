@@ -20,12 +20,11 @@ import pyarrow.feather as feather
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
+from _helpers import ALL_COLUMNS, LEXICON_ROWS, REPO, dir_bytes, sha256_file, snapshot, write_tsv
 
 import hyperword
 from hyperword import ConfigError, Lexicon, OutputExistsError, RunStats, _hyperword
 from hyperword.reader import open_corpus
-
-from _helpers import ALL_COLUMNS, LEXICON_ROWS, REPO, dir_bytes, sha256_file, snapshot, write_tsv
 
 # A small corpus: 4 shards of 5,000 words, 5 record batches each.
 SMALL: dict[str, Any] = dict(words=20_000, shard_words=5_000, batch_words=1_000, seed=3, columns=ALL_COLUMNS)
@@ -97,15 +96,29 @@ def test_manifest_describes_config_lexicon_and_versions(tmp_path: Path, lexicon:
     assert len(raw["fingerprint"]) == 64
     cfg = raw["config"]
     assert {k: cfg[k] for k in ("words", "shard_words", "batch_words", "seed", "format", "compression")} == {
-        "words": 20_000, "shard_words": 5_000, "batch_words": 1_000, "seed": 3, "format": "arrow", "compression": "zstd",
-    }  # fmt: skip
+        "words": 20_000,
+        "shard_words": 5_000,
+        "batch_words": 1_000,
+        "seed": 3,
+        "format": "arrow",
+        "compression": "zstd",
+    }
     assert cfg["columns"] == ["text", "words", "langs", "concepts", "field"]
     assert cfg["fusion"] == {
         "words_per_phrase": {"min": 2, "max": 5, "dist": "uniform"},
         "langs": [{"lang": "en", "weight": 2.0}, {"lang": "ru", "weight": 1.0}],
-        "mix": "phrase", "alpha": 0.0, "coherence": 0.25, "joiner": "-", "case": "as-is",
-    }  # fmt: skip
-    assert raw["lexicon"] == {"source": str(lexicon_path), "sha256": lexicon.sha256, "entries": 63, "langs": lexicon.langs}
+        "mix": "phrase",
+        "alpha": 0.0,
+        "coherence": 0.25,
+        "joiner": "-",
+        "case": "as-is",
+    }
+    assert raw["lexicon"] == {
+        "source": str(lexicon_path),
+        "sha256": lexicon.sha256,
+        "entries": 63,
+        "langs": lexicon.langs,
+    }
     # the Python view agrees with the file
     assert m.to_dict() == raw
     assert hyperword.read_manifest(out).to_dict() == raw
@@ -131,7 +144,12 @@ def test_manifest_shards_match_the_files(tmp_path: Path, lexicon: Lexicon) -> No
     for key in ("rows", "words", "text_bytes", "bytes"):
         assert totals[key] == sum(s[key] for s in raw["shards"])
     assert totals["shards"] == 5
-    assert (m.rows, m.words, m.bytes, m.text_bytes) == (totals["rows"], totals["words"], totals["bytes"], totals["text_bytes"])
+    assert (m.rows, m.words, m.bytes, m.text_bytes) == (
+        totals["rows"],
+        totals["words"],
+        totals["bytes"],
+        totals["text_bytes"],
+    )
 
 
 def test_columns_have_the_documented_arrow_types(tmp_path: Path, lexicon: Lexicon) -> None:
@@ -163,7 +181,9 @@ def test_columns_follow_the_requested_order(tmp_path: Path, lexicon: Lexicon) ->
 
 
 def test_missing_concepts_and_fields_are_null(tmp_path: Path) -> None:
-    lex = Lexicon.load(write_tsv(tmp_path / "lex.tsv", [("en", "a", 1, "x"), ("en", "b", "", "")], "lang\tword\tconcept\tfield"))
+    lex = Lexicon.load(
+        write_tsv(tmp_path / "lex.tsv", [("en", "a", 1, "x"), ("en", "b", "", "")], "lang\tword\tconcept\tfield")
+    )
     rows = corpus_table(gen(tmp_path / "corpus", lex)).to_pylist()
     for r in rows:
         assert r["concepts"] == [1 if w == "a" else None for w in r["words"]]
@@ -196,7 +216,9 @@ def test_seed_changes_the_bytes(tmp_path: Path, lexicon: Lexicon) -> None:
 def test_sample_is_the_start_of_shard_zero(tmp_path: Path, lexicon: Lexicon) -> None:
     m = gen(tmp_path / "corpus", lexicon, joiner="-", words_per_phrase=(1, 3), case="upper")
     texts = shard_table(m.shard_paths()[0]).column("text").to_pylist()
-    assert hyperword.sample(100, lexicon=lexicon, seed=3, joiner="-", words_per_phrase=(1, 3), case="upper") == texts[:100]
+    assert (
+        hyperword.sample(100, lexicon=lexicon, seed=3, joiner="-", words_per_phrase=(1, 3), case="upper") == texts[:100]
+    )
 
 
 # --- rerun, resume, force ----------------------------------------------------------------------
@@ -240,11 +262,21 @@ def test_a_single_shard_is_regenerated_alone(tmp_path: Path, lexicon: Lexicon, d
 
 @pytest.mark.parametrize(
     "change",
-    [{"seed": 4}, {"words": 25_000}, {"shard_words": 4_000}, {"columns": "text"}, {"joiner": "-"},
-     {"compression": "lz4"}, {"format": "parquet"}, {"coherence": 0.5}],
+    [
+        {"seed": 4},
+        {"words": 25_000},
+        {"shard_words": 4_000},
+        {"columns": "text"},
+        {"joiner": "-"},
+        {"compression": "lz4"},
+        {"format": "parquet"},
+        {"coherence": 0.5},
+    ],
     ids=lambda c: next(iter(c)),
-)  # fmt: skip
-def test_a_different_config_is_refused_and_changes_nothing(tmp_path: Path, lexicon: Lexicon, change: dict[str, Any]) -> None:
+)
+def test_a_different_config_is_refused_and_changes_nothing(
+    tmp_path: Path, lexicon: Lexicon, change: dict[str, Any]
+) -> None:
     out = tmp_path / "corpus"
     gen(out, lexicon)
     before = snapshot(out)
@@ -263,7 +295,9 @@ def test_a_different_lexicon_is_refused(tmp_path: Path, lexicon: Lexicon) -> Non
     assert snapshot(out) == before
 
 
-def test_the_same_lexicon_content_elsewhere_is_the_same_corpus(tmp_path: Path, lexicon: Lexicon, lexicon_path: Path) -> None:
+def test_the_same_lexicon_content_elsewhere_is_the_same_corpus(
+    tmp_path: Path, lexicon: Lexicon, lexicon_path: Path
+) -> None:
     out = tmp_path / "corpus"
     gen(out, lexicon)
     copy = tmp_path / "elsewhere" / "copy.tsv"
@@ -279,7 +313,11 @@ def test_force_overwrites(tmp_path: Path, lexicon: Lexicon) -> None:
     (out / "notes.txt").write_text("mine")
     m = gen(out, lexicon, seed=4, words=8_000, force=True)  # 2 shards instead of 4
     assert m.seed == 4 and m.run == RunStats(generated_shards=2, reused_shards=0)
-    assert sorted(os.listdir(out)) == ["manifest.json", "notes.txt", *SHARDS[:2]]  # stale shards gone, foreign file kept
+    assert sorted(os.listdir(out)) == [
+        "manifest.json",
+        "notes.txt",
+        *SHARDS[:2],
+    ]  # stale shards gone, foreign file kept
     assert (out / "notes.txt").read_text() == "mine"
     gen(tmp_path / "fresh", lexicon, seed=4, words=8_000)
     fresh = dir_bytes(tmp_path / "fresh")
@@ -325,15 +363,31 @@ def test_an_existing_file_is_refused(tmp_path: Path, lexicon: Lexicon) -> None:
 @pytest.mark.parametrize(
     "kw",
     [
-        {"coherence": 1.5}, {"langs": "xx"}, {"words_per_phrase": (5, 2)}, {"words_per_phrase": 0},
-        {"columns": "text,bogus"}, {"columns": "text,text"}, {"columns": ""}, {"compression": "brotli"},
-        {"compression": "lz4", "compression_level": 3}, {"compression_level": 23}, {"format": "csv"},
-        {"words": 0}, {"words": -5}, {"shard_words": 0}, {"batch_words": 0}, {"seed": -1},
-        {"joiner": "\n"}, {"alpha": -1.0}, {"phrase_dist": "weights:1"}, {"mix": "both"}, {"case": "shout"},
+        {"coherence": 1.5},
+        {"langs": "xx"},
+        {"words_per_phrase": (5, 2)},
+        {"words_per_phrase": 0},
+        {"columns": "text,bogus"},
+        {"columns": "text,text"},
+        {"columns": ""},
+        {"compression": "brotli"},
+        {"compression": "lz4", "compression_level": 3},
+        {"compression_level": 23},
+        {"format": "csv"},
+        {"words": 0},
+        {"words": -5},
+        {"shard_words": 0},
+        {"batch_words": 0},
+        {"seed": -1},
+        {"joiner": "\n"},
+        {"alpha": -1.0},
+        {"phrase_dist": "weights:1"},
+        {"mix": "both"},
+        {"case": "shout"},
         {"words": 10**12, "shard_words": 1},
     ],
     ids=str,
-)  # fmt: skip
+)
 def test_a_bad_config_writes_nothing(tmp_path: Path, lexicon: Lexicon, kw: dict[str, Any]) -> None:
     out = tmp_path / "a" / "b"
     with pytest.raises(ConfigError):
@@ -370,7 +424,9 @@ def test_a_corrupt_manifest_is_reported(tmp_path: Path, lexicon: Lexicon) -> Non
 
 @pytest.mark.parametrize("fmt", ["arrow", "parquet"])
 @pytest.mark.parametrize("compression", ["zstd", "lz4", "none"])
-def test_compressions_and_formats_hold_the_same_rows(tmp_path: Path, lexicon: Lexicon, fmt: str, compression: str) -> None:
+def test_compressions_and_formats_hold_the_same_rows(
+    tmp_path: Path, lexicon: Lexicon, fmt: str, compression: str
+) -> None:
     m = gen(tmp_path / "corpus", lexicon, format=fmt, compression=compression)
     ext = "arrow" if fmt == "arrow" else "parquet"
     assert [s.path for s in m.shards] == [f"shard-{i:05d}.{ext}" for i in range(4)]
@@ -383,7 +439,10 @@ def test_compressions_and_formats_hold_the_same_rows(tmp_path: Path, lexicon: Le
         assert meta.num_row_groups == 5  # one row group per batch
         codec = meta.row_group(0).column(0).compression
         assert codec in {"zstd": {"ZSTD"}, "lz4": {"LZ4_RAW", "LZ4"}, "none": {"UNCOMPRESSED"}}[compression], codec
-        assert pl.read_parquet(m.shard_paths()[0])["text"].to_list() == shard_table(m.shard_paths()[0]).column("text").to_pylist()
+        assert (
+            pl.read_parquet(m.shard_paths()[0])["text"].to_list()
+            == shard_table(m.shard_paths()[0]).column("text").to_pylist()
+        )
     else:
         assert pl.read_ipc(m.shard_paths()[0]).height == m.shards[0].rows
     assert open_corpus(tmp_path / "corpus").to_table().column("text").to_pylist() == expected.column("text").to_pylist()
@@ -477,9 +536,14 @@ def test_reader_head_and_dataset(tmp_path: Path, lexicon: Lexicon) -> None:
 def test_progress_reports_increasing_word_counts(tmp_path: Path, lexicon: Lexicon) -> None:
     calls: list[int] = []
     m = hyperword.generate(
-        tmp_path / "corpus", 20_000_000, lexicon=lexicon, shard_words=2_000_000, batch_words=100_000,
-        threads=1, progress=calls.append,
-    )  # fmt: skip
+        tmp_path / "corpus",
+        20_000_000,
+        lexicon=lexicon,
+        shard_words=2_000_000,
+        batch_words=100_000,
+        threads=1,
+        progress=calls.append,
+    )
     assert len(calls) >= 2, calls
     assert calls == sorted(calls), calls
     assert len(set(calls)) >= 2 and max(calls) > 0
@@ -524,17 +588,38 @@ def test_progress_that_raises_stops_the_run_and_a_rerun_resumes(tmp_path: Path, 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("threads", [1, 2])
-def test_ctrl_c_stops_cleanly_and_the_rerun_completes(tmp_path: Path, lexicon_path: Path, run_cli: Any, threads: int) -> None:
+def test_ctrl_c_stops_cleanly_and_the_rerun_completes(
+    tmp_path: Path, lexicon_path: Path, run_cli: Any, threads: int
+) -> None:
     args = [
-        "generate", "--words", "24M", "--shard-words", "2M", "--batch-words", "200k", "--threads", str(threads),
-        "--columns", ALL_COLUMNS, "--lexicon", str(lexicon_path), "--seed", "1", "--no-progress",
-    ]  # fmt: skip
+        "generate",
+        "--words",
+        "24M",
+        "--shard-words",
+        "2M",
+        "--batch-words",
+        "200k",
+        "--threads",
+        str(threads),
+        "--columns",
+        ALL_COLUMNS,
+        "--lexicon",
+        str(lexicon_path),
+        "--seed",
+        "1",
+        "--no-progress",
+    ]
     out = tmp_path / "interrupted"
     env = dict(os.environ, PYTHONUTF8="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "hyperword", *args, "--out", str(out)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
-    )  # fmt: skip
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     try:
         deadline = time.monotonic() + 60
         while not list(out.glob("shard-*.arrow")):
@@ -628,9 +713,13 @@ def test_a_forked_child_generates_single_threaded(tmp_path: Path, lexicon_path: 
     script.write_text(_FORK_SCRIPT)
     proc = subprocess.Popen(
         [sys.executable, str(script), str(lexicon_path), str(tmp_path)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True, cwd=REPO,
-    )  # fmt: skip
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=REPO,
+    )
     try:
         stdout, stderr = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:

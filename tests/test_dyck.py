@@ -11,19 +11,19 @@ from typing import Any
 import numpy as np
 import pytest
 import sentencepiece as spm
+from _helpers import dir_bytes
 
 import hyperword
 from hyperword import ConfigError, RunStats
 from hyperword._hyperword import KIND_LIMITS, dyck_symbols
 from hyperword.encode import encode
-from hyperword.encode.manifest import read_token_manifest
 from hyperword.tokenizer import TrainOptions, train_tokenizer
 from hyperword.verify import verify
 
-from _helpers import dir_bytes
-
 # 4 shards of 4 sequences of 256 brackets (a shard ends at the first sequence reaching 1,000).
-SMALL: dict[str, Any] = dict(kind="dyck", dyck_k=8, p_open=0.6, max_depth=6, seq_len=256, shard_words=1_000, batch_words=512, seed=5)
+SMALL: dict[str, Any] = dict(
+    kind="dyck", dyck_k=8, p_open=0.6, max_depth=6, seq_len=256, shard_words=1_000, batch_words=512, seed=5
+)
 SHARDS = [f"shard-{i:05d}.arrow" for i in range(4)]
 
 
@@ -62,8 +62,12 @@ def check(seq: str, k: int, max_depth: int, seq_len: int) -> int:
     "k, p_open, max_depth, seq_len",
     [(64, 0.51, 16, 2048), (1, 0.9, 3, 10), (3, 0.99, 1, 2), (8, 0.7, 40, 512), (3200, 0.6, 16, 300)],
 )
-def test_every_sequence_is_balanced_per_type_and_within_the_depth_bound(tmp_path: Path, k: int, p_open: float, max_depth: int, seq_len: int) -> None:
-    m = hyperword.generate(tmp_path / "d", 20 * seq_len, kind="dyck", dyck_k=k, p_open=p_open, max_depth=max_depth, seq_len=seq_len, seed=1)
+def test_every_sequence_is_balanced_per_type_and_within_the_depth_bound(
+    tmp_path: Path, k: int, p_open: float, max_depth: int, seq_len: int
+) -> None:
+    m = hyperword.generate(
+        tmp_path / "d", 20 * seq_len, kind="dyck", dyck_k=k, p_open=p_open, max_depth=max_depth, seq_len=seq_len, seed=1
+    )
     texts = rows(m)
     assert len(texts) == m.rows == 20 and m.words == 20 * seq_len
     depths = [check(t, k, max_depth, seq_len) for t in texts]
@@ -144,7 +148,10 @@ def test_byte_identical_across_threads_and_with_the_stream(tmp_path: Path) -> No
     streamed = [t for b in hyperword.stream(4_000, **SMALL) for t in b.column("text").to_pylist()]
     assert streamed == rows(hyperword.read_manifest(tmp_path / "t1"))
     # sample(n): the first n rows of shard 0 (its shard holds the 4 first rows here)
-    assert hyperword.sample(4, **{k: v for k, v in SMALL.items() if k not in ("shard_words", "batch_words")}) == streamed[:4]
+    assert (
+        hyperword.sample(4, **{k: v for k, v in SMALL.items() if k not in ("shard_words", "batch_words")})
+        == streamed[:4]
+    )
 
 
 def test_seed_and_options_change_the_bytes(tmp_path: Path) -> None:
@@ -238,8 +245,23 @@ def test_dyck_options_need_kind_dyck(tmp_path: Path) -> None:
 
 def test_cli_generates_inspects_and_refuses_bad_input(tmp_path: Path, run_cli: Any) -> None:
     out = tmp_path / "d"
-    rc, stdout, stderr = run_cli("generate", "--kind", "dyck", "--dyck-k", "4", "--p-open", "0.6", "--max-depth", "5",
-                                 "--seq-len", "64", "--words", "1000", "--out", out)  # fmt: skip
+    rc, stdout, stderr = run_cli(
+        "generate",
+        "--kind",
+        "dyck",
+        "--dyck-k",
+        "4",
+        "--p-open",
+        "0.6",
+        "--max-depth",
+        "5",
+        "--seq-len",
+        "64",
+        "--words",
+        "1000",
+        "--out",
+        out,
+    )
     assert rc == 0, stderr
     m = hyperword.read_manifest(out)
     assert m.kind == "dyck" and m.config["dyck"] == {"k": 4, "p_open": 0.6, "max_depth": 5, "seq_len": 64}
@@ -263,7 +285,9 @@ def test_every_bracket_is_one_token_and_decoding_gives_the_sequence_back(tmp_pat
     mnemo = tmp_path / "mnemo"
     hyperword.generate(mnemo, 20_000, langs="en,ru", seed=1)
     tok = tmp_path / "tok"
-    result = train_tokenizer([f"{dyck}:1", f"{mnemo}:1"], tok, options=TrainOptions(vocab_size=450, max_sentences=2000, seed=0))
+    result = train_tokenizer(
+        [f"{dyck}:1", f"{mnemo}:1"], tok, options=TrainOptions(vocab_size=450, max_sentences=2000, seed=0)
+    )
     symbols = dyck_symbols(k)
     assert set(symbols) <= set(result.options.user_defined_symbols)  # recorded in hyperword_tokenizer.json
     sp = spm.SentencePieceProcessor(model_file=str(tok / "tokenizer.model"))

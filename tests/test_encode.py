@@ -16,8 +16,7 @@ import pyarrow.ipc as ipc
 import pytest
 
 import hyperword
-from hyperword import ConfigError, CorruptCorpusError, HyperwordError, OutputExistsError
-from hyperword import cli_encode
+from hyperword import ConfigError, CorruptCorpusError, HyperwordError, OutputExistsError, cli_encode
 from hyperword.encode import encode, read_token_manifest
 from hyperword.encode.npy import NpyWriter, dtype_for_vocab
 from hyperword.tokenizer import META_FILE, TrainOptions, train_tokenizer
@@ -110,21 +109,38 @@ def test_every_document_round_trips_with_an_eos_after_it(encoded: Path, tokenize
 
 def test_manifest_records_everything_and_matches_the_files(encoded: Path, tokenizer: Path, corpus: Path) -> None:
     data = json.loads((encoded / "manifest.json").read_text(encoding="utf-8"))
-    assert (data["format"], data["format_version"], data["kind"], data["mode"]) == ("hyperword-tokens", 1, "tokens", "exact")
+    assert (data["format"], data["format_version"], data["kind"], data["mode"]) == (
+        "hyperword-tokens",
+        1,
+        "tokens",
+        "exact",
+    )
     assert data["dtype"] == "uint16" and "vocabulary size" in data["dtype_rule"]
     tok = data["tokenizer"]
-    assert tok["sha256"] == sha(tokenizer / "tokenizer.model") and tok["vocab_size"] == 700 and tok["model_type"] == "unigram"
+    assert (
+        tok["sha256"] == sha(tokenizer / "tokenizer.model")
+        and tok["vocab_size"] == 700
+        and tok["model_type"] == "unigram"
+    )
     assert tok["eos_id"] == spm.SentencePieceProcessor(model_file=str(tokenizer / "tokenizer.model")).eos_id()
     src = data["source"]
     assert src["manifest_sha256"] == sha(corpus / "manifest.json") and src["kind"] == "mnemo"
     assert src["fingerprint"] == hyperword.read_manifest(corpus).fingerprint
-    assert data["totals"]["documents"] == sum(s["documents"] for s in data["shards"]) == hyperword.read_manifest(corpus).rows
+    assert (
+        data["totals"]["documents"]
+        == sum(s["documents"] for s in data["shards"])
+        == hyperword.read_manifest(corpus).rows
+    )
     assert data["totals"]["tokens"] == sum(s["tokens"] for s in data["shards"])
     for i, s in enumerate(data["shards"]):
         assert s["index"] == i and s["tokens_path"] == f"tokens-{i:05d}.npy" and s["docs_path"] == f"docs-{i:05d}.npy"
-        assert s["tokens_sha256"] == sha(encoded / s["tokens_path"]) and s["docs_sha256"] == sha(encoded / s["docs_path"])
+        assert s["tokens_sha256"] == sha(encoded / s["tokens_path"]) and s["docs_sha256"] == sha(
+            encoded / s["docs_path"]
+        )
         assert s["tokens_bytes"] == (encoded / s["tokens_path"]).stat().st_size
-    assert sorted(p.name for p in encoded.iterdir()) == sorted(["manifest.json", *(s["tokens_path"] for s in data["shards"]), *(s["docs_path"] for s in data["shards"])])
+    assert sorted(p.name for p in encoded.iterdir()) == sorted(
+        ["manifest.json", *(s["tokens_path"] for s in data["shards"]), *(s["docs_path"] for s in data["shards"])]
+    )
 
 
 def test_two_threads_are_byte_identical_to_one(encoded: Path, tokenizer: Path, corpus: Path, tmp_path: Path) -> None:
@@ -142,12 +158,19 @@ def test_parquet_corpus_with_two_threads_round_trips(tokenizer: Path, tmp_path: 
     sp = spm.SentencePieceProcessor(model_file=str(tokenizer / "tokenizer.model"))
     rows = hyperword.open_corpus(src).to_table().column("text").to_pylist()
     tokens = np.concatenate([np.load(p, mmap_mode="r") for p in one.tokens_paths()])
-    ends = np.concatenate([np.load(d, mmap_mode="r") + off for d, off in zip(one.docs_paths(), np.cumsum([0, *(s.tokens for s in one.shards[:-1])]))])
+    ends = np.concatenate(
+        [
+            np.load(d, mmap_mode="r") + off
+            for d, off in zip(one.docs_paths(), np.cumsum([0, *(s.tokens for s in one.shards[:-1])]))
+        ]
+    )
     starts = np.concatenate([[0], ends[:-1]])
     assert [sp.decode(tokens[s : e - 1].tolist()) for s, e in zip(starts, ends)] == rows
 
 
-def test_resume_regenerates_only_damaged_shards_byte_identically(encoded: Path, tokenizer: Path, corpus: Path, tmp_path: Path) -> None:
+def test_resume_regenerates_only_damaged_shards_byte_identically(
+    encoded: Path, tokenizer: Path, corpus: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "t"
     shutil.copytree(encoded, out)
     want = files(out)
@@ -192,7 +215,9 @@ def test_an_interrupt_before_the_caller_holds_the_new_writer_leaves_no_temporary
     assert sorted(os.listdir(out)) == [".hyperword", "docs-00000.npy", "tokens-00000.npy"]
 
 
-def test_other_inputs_are_refused_without_force(encoded: Path, tokenizer: Path, corpus: Path, base: Path, tmp_path: Path) -> None:
+def test_other_inputs_are_refused_without_force(
+    encoded: Path, tokenizer: Path, corpus: Path, base: Path, tmp_path: Path
+) -> None:
     other = tmp_path / "other"
     hyperword.generate(other, 3_000, langs="ru", seed=2)
     out = tmp_path / "t"
@@ -216,7 +241,9 @@ def test_other_inputs_are_refused_without_force(encoded: Path, tokenizer: Path, 
         encode(tokenizer, other, foreign)
 
 
-def test_bad_inputs_are_one_clear_error_and_write_nothing(tokenizer: Path, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_inputs_are_one_clear_error_and_write_nothing(
+    tokenizer: Path, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     with pytest.raises(ConfigError, match="no such directory"):
         encode(tmp_path / "missing", corpus, out)
@@ -249,7 +276,21 @@ def test_bad_inputs_are_one_clear_error_and_write_nothing(tokenizer: Path, corpu
     for argv, code in (
         (["--tokenizer", str(tmp_path / "missing"), "--corpus", str(corpus), "--out", str(out)], 2),  # refused input
         (["--tokenizer", str(tokenizer), "--corpus", str(bad), "--out", str(out)], 1),  # a corrupt corpus
-        (["--tokenizer", str(tokenizer), "--corpus", str(corpus), "--out", str(out), "--mode", "aligned", "--lexicon", str(tmp_path / "no.tsv")], 1),
+        (
+            [
+                "--tokenizer",
+                str(tokenizer),
+                "--corpus",
+                str(corpus),
+                "--out",
+                str(out),
+                "--mode",
+                "aligned",
+                "--lexicon",
+                str(tmp_path / "no.tsv"),
+            ],
+            1,
+        ),
     ):
         assert cli(*argv) == code, argv
         err = capsys.readouterr()
@@ -261,7 +302,9 @@ def test_bad_inputs_are_one_clear_error_and_write_nothing(tokenizer: Path, corpu
 def test_a_model_without_eos_is_refused(tokenizer: Path, corpus: Path, tmp_path: Path) -> None:
     rows = hyperword.open_corpus(corpus).head(500).column("text").to_pylist()
     model = io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(rows), model_writer=model, vocab_size=200, eos_id=-1, minloglevel=2)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(rows), model_writer=model, vocab_size=200, eos_id=-1, minloglevel=2
+    )
     tok = tmp_path / "no_eos"
     tok.mkdir()
     (tok / "tokenizer.model").write_bytes(model.getvalue())
@@ -271,8 +314,12 @@ def test_a_model_without_eos_is_refused(tokenizer: Path, corpus: Path, tmp_path:
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_prints_a_summary(tokenizer: Path, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli("--tokenizer", str(tokenizer), "--corpus", str(corpus), "--out", str(tmp_path / "t"), "--threads", "1") == 0
+def test_cli_prints_a_summary(
+    tokenizer: Path, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        cli("--tokenizer", str(tokenizer), "--corpus", str(corpus), "--out", str(tmp_path / "t"), "--threads", "1") == 0
+    )
     out = capsys.readouterr().out
     assert "documents" in out and "tokens/s" in out
     assert f"{hyperword.read_manifest(corpus).rows} documents" in out

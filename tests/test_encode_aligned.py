@@ -35,7 +35,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def corpus(base: Path) -> Path:
-    hyperword.generate(base / "corpus", 12_000, langs=LANGS, mix="word", shard_words=4_000, seed=3, columns="text,words")
+    hyperword.generate(
+        base / "corpus", 12_000, langs=LANGS, mix="word", shard_words=4_000, seed=3, columns="text,words"
+    )
     return base / "corpus"
 
 
@@ -58,7 +60,9 @@ def documents(directory: Path, index: int) -> list[list[int]]:
     return [tokens[s:e].tolist() for s, e in zip(starts, ends)]
 
 
-def test_every_document_is_its_words_tokens_and_decodes_to_its_text(aligned: Path, tokenizer: Path, corpus: Path) -> None:
+def test_every_document_is_its_words_tokens_and_decodes_to_its_text(
+    aligned: Path, tokenizer: Path, corpus: Path
+) -> None:
     model = (tokenizer / "tokenizer.model").read_bytes()
     sp = spm.SentencePieceProcessor(model_proto=model)
     inner = _without_dummy_prefix(model)
@@ -91,7 +95,10 @@ def test_manifest_matches_files_and_npy_equals_numpy_save(aligned: Path, tmp_pat
     m = read_token_manifest(aligned)
     assert m.dtype == "uint16" and m.tokenizer["vocab_size"] == 600
     for s in m.shards:
-        for name, size, digest in ((s.tokens_path, s.tokens_bytes, s.tokens_sha256), (s.docs_path, s.docs_bytes, s.docs_sha256)):
+        for name, size, digest in (
+            (s.tokens_path, s.tokens_bytes, s.tokens_sha256),
+            (s.docs_path, s.docs_bytes, s.docs_sha256),
+        ):
             path = aligned / name
             assert path.stat().st_size == size and sha(path) == digest
             np.save(tmp_path / "copy.npy", np.load(path))
@@ -100,7 +107,9 @@ def test_manifest_matches_files_and_npy_equals_numpy_save(aligned: Path, tmp_pat
     assert not [p for p in aligned.iterdir() if p.name.startswith(".")]
 
 
-def test_thread_counts_and_resume_give_identical_bytes(aligned: Path, tokenizer: Path, corpus: Path, tmp_path: Path) -> None:
+def test_thread_counts_and_resume_give_identical_bytes(
+    aligned: Path, tokenizer: Path, corpus: Path, tmp_path: Path
+) -> None:
     one = tmp_path / "one"
     encode(tokenizer, corpus, one, mode="aligned", threads=1)
     files = {p.name: p.read_bytes() for p in aligned.iterdir()}
@@ -114,7 +123,9 @@ def test_thread_counts_and_resume_give_identical_bytes(aligned: Path, tokenizer:
     assert again.run is not None and again.run.generated_shards == 0
 
 
-def test_uint32_on_request_and_vocabularies_too_large_for_a_dtype(tokenizer: Path, corpus: Path, tmp_path: Path) -> None:
+def test_uint32_on_request_and_vocabularies_too_large_for_a_dtype(
+    tokenizer: Path, corpus: Path, tmp_path: Path
+) -> None:
     m = encode(tokenizer, corpus, tmp_path / "wide", mode="aligned", dtype="uint32")
     assert m.dtype == "uint32" and np.load(tmp_path / "wide" / "tokens-00000.npy").dtype == np.uint32
     assert _dtype(65_536, "uint16") == np.uint16
@@ -122,7 +133,9 @@ def test_uint32_on_request_and_vocabularies_too_large_for_a_dtype(tokenizer: Pat
         _dtype(65_537, "uint16")
 
 
-def test_corpora_aligned_cannot_reproduce_are_refused_and_nothing_is_written(tokenizer: Path, corpus: Path, tmp_path: Path) -> None:
+def test_corpora_aligned_cannot_reproduce_are_refused_and_nothing_is_written(
+    tokenizer: Path, corpus: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     bridge = tmp_path / "bridge"
     hyperword.generate(bridge, 2_000, kind="bridge", bridge="segment", langs=LANGS, seed=1)
@@ -134,7 +147,9 @@ def test_corpora_aligned_cannot_reproduce_are_refused_and_nothing_is_written(tok
     hyperword.generate(other, 2_000, lexicon=lexicon, seed=1)
     with pytest.raises(ConfigError, match="pass the lexicon it was generated from with --lexicon"):
         encode(tokenizer, other, out, mode="aligned")
-    assert encode(tokenizer, other, out, mode="aligned", lexicon=lexicon).documents == hyperword.read_manifest(other).rows
+    assert (
+        encode(tokenizer, other, out, mode="aligned", lexicon=lexicon).documents == hyperword.read_manifest(other).rows
+    )
     shutil.rmtree(out)
     # A manifest whose seed was edited: its shards still verify, but they are not what it draws.
     edited = tmp_path / "edited"

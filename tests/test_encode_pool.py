@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 import hyperword
-from hyperword.encode import encode
-from hyperword.encode import workers
+from hyperword.encode import encode, workers
 from hyperword.encode.source import open_source, shard_tasks
 from hyperword.tokenizer import TrainOptions, train_tokenizer
 
@@ -61,14 +60,26 @@ except ImportError:
 """
 
 
-def test_a_caller_that_imported_a_heavy_module_starts_one_pool_whose_workers_do_not_import_it(inputs: tuple[Path, list[Path]], tmp_path: Path) -> None:
+def test_a_caller_that_imported_a_heavy_module_starts_one_pool_whose_workers_do_not_import_it(
+    inputs: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
     tok, corpora = inputs
     (tmp_path / "heavy.py").write_text(HEAVY, encoding="utf-8")
     script = tmp_path / "caller.py"
     script.write_text(textwrap.dedent(SCRIPT), encoding="utf-8")
     marker = tmp_path / "imported-by.txt"
-    env = {**os.environ, "HEAVY_MARKER": str(marker), "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, str(script), str(tok), str(tmp_path / "out"), *map(str, corpora)], env=env, capture_output=True, text=True, timeout=600)
+    env = {
+        **os.environ,
+        "HEAVY_MARKER": str(marker),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.run(
+        [sys.executable, str(script), str(tok), str(tmp_path / "out"), *map(str, corpora)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["pools"] == 1
@@ -78,13 +89,19 @@ def test_a_caller_that_imported_a_heavy_module_starts_one_pool_whose_workers_do_
     for i, corpus in enumerate(corpora):  # and the output is what one thread writes
         one = encode(tok, corpus, tmp_path / f"one{i}", threads=1)
         two = tmp_path / "out" / f"t{i}"
-        assert {p.name: p.read_bytes() for p in two.iterdir()} == {p.name: p.read_bytes() for p in (tmp_path / f"one{i}").iterdir()}
+        assert {p.name: p.read_bytes() for p in two.iterdir()} == {
+            p.name: p.read_bytes() for p in (tmp_path / f"one{i}").iterdir()
+        }
         assert one.tokens > 0
 
 
-def test_the_pool_is_reused_across_calls_and_tokenizers_and_replaced_for_another_thread_count(inputs: tuple[Path, list[Path]], tmp_path: Path) -> None:
+def test_the_pool_is_reused_across_calls_and_tokenizers_and_replaced_for_another_thread_count(
+    inputs: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
     tok, corpora = inputs
-    train_tokenizer([str(corpora[1])], tmp_path / "tok2", options=TrainOptions(vocab_size=400, max_sentences=2000, seed=6))
+    train_tokenizer(
+        [str(corpora[1])], tmp_path / "tok2", options=TrainOptions(vocab_size=400, max_sentences=2000, seed=6)
+    )
     workers.shutdown()
     before = workers.pools_started()
     encode(tok, corpora[0], tmp_path / "a", threads=2)
@@ -94,11 +111,15 @@ def test_the_pool_is_reused_across_calls_and_tokenizers_and_replaced_for_another
     assert workers.pools_started() == before + 2
     for name, t, c in (("a", tok, corpora[0]), ("b", tmp_path / "tok2", corpora[1])):
         encode(t, c, tmp_path / f"{name}1", threads=1)
-        assert {p.name: p.read_bytes() for p in (tmp_path / name).iterdir()} == {p.name: p.read_bytes() for p in (tmp_path / f"{name}1").iterdir()}
+        assert {p.name: p.read_bytes() for p in (tmp_path / name).iterdir()} == {
+            p.name: p.read_bytes() for p in (tmp_path / f"{name}1").iterdir()
+        }
     workers.shutdown()
 
 
-def test_an_encode_that_fails_shuts_the_pool_and_its_workers_down(inputs: tuple[Path, list[Path]], tmp_path: Path) -> None:
+def test_an_encode_that_fails_shuts_the_pool_and_its_workers_down(
+    inputs: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
     tok, corpora = inputs
     model = (tok / "tokenizer.model").read_bytes()
     eos = spm.SentencePieceProcessor(model_proto=model).eos_id()

@@ -31,9 +31,16 @@ LADDER = (0.5, 1.0, 1.5)
 @pytest.fixture(scope="module")
 def experiment(tmp_path_factory: pytest.TempPathFactory) -> tuple[Experiment, dict[str, object]]:
     exp = Experiment(
-        ARMS, seeds=2, preset="smoke", out=tmp_path_factory.mktemp("exp"), natural=NATURAL, langs=("en", "ru", "es"),
-        fractions=FRACTIONS, ladder=LADDER, eval_texts=(("es", str(FIXTURE / "es.txt")),),
-    )  # fmt: skip
+        ARMS,
+        seeds=2,
+        preset="smoke",
+        out=tmp_path_factory.mktemp("exp"),
+        natural=NATURAL,
+        langs=("en", "ru", "es"),
+        fractions=FRACTIONS,
+        ladder=LADDER,
+        eval_texts=(("es", str(FIXTURE / "es.txt")),),
+    )
     summary = run_experiment(exp, progress=False, log=lambda _: None)
     return exp, summary
 
@@ -58,7 +65,9 @@ def test_every_run_of_the_sweep_is_there_with_its_folder(experiment: tuple[Exper
     assert (exp.out / "loss_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_additive_protocol_keeps_the_natural_stage_and_adds_the_pre_stage(experiment: tuple[Experiment, dict[str, object]]) -> None:
+def test_the_additive_protocol_keeps_the_natural_stage_and_adds_the_pre_stage(
+    experiment: tuple[Experiment, dict[str, object]],
+) -> None:
     exp, _ = experiment
     n = exp.budget()
     assert n == 8192  # half the smoke budget
@@ -82,7 +91,13 @@ def test_results_json_has_the_contract_fields(experiment: tuple[Experiment, dict
     assert s == summary and s["protocol"] == "additive" and s["natural_budget"] == 8192  # type: ignore[index]
     assert set(s["ladder"]) == {"4096", "8192", "12288"} and all(len(v) == 2 for v in s["ladder"].values())  # type: ignore[index]
     arms = {(a["arm"], a["fraction"]): a for a in s["arms"]}  # type: ignore[index]
-    assert set(arms) == {("natural-only", 0.0), ("mnemo-first", 0.25), ("mnemo-first", 0.5), ("shuffled-first", 0.25), ("mnemo-adapter", 0.5)}
+    assert set(arms) == {
+        ("natural-only", 0.0),
+        ("mnemo-first", 0.25),
+        ("mnemo-first", 0.5),
+        ("shuffled-first", 0.25),
+        ("mnemo-adapter", 0.5),
+    }
     for (arm, _), a in arms.items():
         assert set(a["final_full"]) == {"natural", "mnemo", "es"}
         assert set(a["final_full"]["natural"]) == {"loss", "bpb"} and a["final_full"]["natural"]["loss"]["n"] == 2
@@ -93,7 +108,11 @@ def test_results_json_has_the_contract_fields(experiment: tuple[Experiment, dict
         if arm == "natural-only":
             assert rate["mean"] is None
         else:
-            assert all(x is None or math.isfinite(x) for x in rate["per_seed"]) and rate["ci95"] is None or len(rate["ci95"]) == 2
+            assert (
+                all(x is None or math.isfinite(x) for x in rate["per_seed"])
+                and rate["ci95"] is None
+                or len(rate["ci95"]) == 2
+            )
         assert "tokens_to_reference" in a
     pairs = {(p["a"], p["b"], p["fraction"], p["metric"]) for p in s["pairs"]}  # type: ignore[index]
     assert ("mnemo-first", "shuffled-first", 0.25, "natural_loss") in pairs
@@ -105,7 +124,9 @@ def test_results_json_has_the_contract_fields(experiment: tuple[Experiment, dict
     assert results["experiment"]["preset_effective"]["schedule"] == "cosine"  # type: ignore[index]
     overlap = results["data"]["overlap"]  # type: ignore[index]
     assert set(overlap["word_initial_share"]) == {"natural", "mnemo", "unfused"}
-    assert overlap["word_initial_share"]["natural"] > overlap["word_initial_share"]["mnemo"]  # fused words start one piece in a phrase
+    assert (
+        overlap["word_initial_share"]["natural"] > overlap["word_initial_share"]["mnemo"]
+    )  # fused words start one piece in a phrase
     md = (exp.out / "results.md").read_text(encoding="utf-8")
     assert "natural-only ladder" in md and "`shuffled-first`" in md and "Paired differences" in md
 
@@ -178,10 +199,21 @@ def test_effective_tokens_interpolate_in_log_tokens_isotonic_and_flag_extrapolat
     assert effective_tokens(1.0, budgets, [3.0, 1.8, 2.0]).tokens is None  # below a flat end: no finite equivalent
 
 
-def _record(arm: str, seed: int, natural: int, pre: int, loss: float, *, fraction: float = 0.0, ladder: float | None = None) -> RunRecord:
+def _record(
+    arm: str, seed: int, natural: int, pre: int, loss: float, *, fraction: float = 0.0, ladder: float | None = None
+) -> RunRecord:
     tokens = {"natural": natural, **({"mnemo": pre} if pre else {})}
     curve = [CurvePoint(0, None, {"natural": 9.0}), CurvePoint(natural + pre, None, {"natural": loss})]
-    return RunRecord(arm, seed, curve, {"natural": loss}, tokens, fraction=fraction, ladder=ladder, final_full={"natural": {"loss": loss, "bpb": loss / 2}})
+    return RunRecord(
+        arm,
+        seed,
+        curve,
+        {"natural": loss},
+        tokens,
+        fraction=fraction,
+        ladder=ladder,
+        final_full={"natural": {"loss": loss, "bpb": loss / 2}},
+    )
 
 
 def test_summary_exchange_rates_and_pairs_on_hand_computed_values() -> None:
@@ -201,7 +233,9 @@ def test_summary_exchange_rates_and_pairs_on_hand_computed_values() -> None:
     assert arms[("mnemo-first", 0.25)]["exchange_rate"]["ci95"] == pytest.approx([rate, rate])  # no spread, zero width
     assert arms[("unfused-first", 0.25)]["exchange_rate"]["per_seed"] == pytest.approx([0.0, 0.0])
     assert arms[("mnemo-first", 0.25)]["minus_natural_only"]["per_seed"] == pytest.approx([-0.5, -0.5])
-    pair = [p for p in summary["pairs"] if (p["a"], p["b"], p["metric"]) == ("mnemo-first", "unfused-first", "natural_loss")][0]
+    pair = [
+        p for p in summary["pairs"] if (p["a"], p["b"], p["metric"]) == ("mnemo-first", "unfused-first", "natural_loss")
+    ][0]
     assert pair["per_seed"] == pytest.approx([-0.5, -0.5]) and pair["diff_mean"] == pytest.approx(-0.5)
     # tokens to reference: natural-only at N ends at 2.0 (+shift); mnemo-first's curve falls from 9.0
     # at 0 to 1.5 at 1250 tokens, so it crosses 2.0 at 1250 * 7/7.5
@@ -211,7 +245,11 @@ def test_summary_exchange_rates_and_pairs_on_hand_computed_values() -> None:
 
 
 def test_tokens_to_reach_and_loss_at_interpolate() -> None:
-    curve = [CurvePoint(0, None, {"natural": 8.0}), CurvePoint(100, 5.0, {"natural": 6.0}), CurvePoint(200, 4.0, {"natural": 4.0})]
+    curve = [
+        CurvePoint(0, None, {"natural": 8.0}),
+        CurvePoint(100, 5.0, {"natural": 6.0}),
+        CurvePoint(200, 4.0, {"natural": 4.0}),
+    ]
     assert tokens_to_reach(curve, "natural", 5.0) == pytest.approx(150.0)
     assert tokens_to_reach(curve, "natural", 3.0) is None
     assert loss_at(curve, "natural", 50) == pytest.approx(7.0)
@@ -238,7 +276,9 @@ def test_tokens_to_reach_and_loss_at_interpolate() -> None:
         (["--natural-budget", "1000"], "not a positive multiple"),
     ],
 )
-def test_bad_input_is_one_line_and_makes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+def test_bad_input_is_one_line_and_makes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     out = tmp_path / "exp"
     base = ["experiment", "--preset", "smoke", "--out", str(out), "--natural", *NATURAL, "--no-progress"]
     if "--natural" in args:
@@ -253,8 +293,18 @@ def test_bad_input_is_one_line_and_makes_nothing(tmp_path: Path, capsys: pytest.
 
 def test_an_unrepresentable_evaluation_text_is_refused_before_training(tmp_path: Path) -> None:
     text = tmp_path / "zz.txt"
-    text.write_text("\n".join("雨雪风霜" * 5 + str(i) for i in range(50)) + "\n", encoding="utf-8")  # a script the tokenizer never saw
-    exp = Experiment(("natural-only",), seeds=1, preset="smoke", out=tmp_path / "exp", natural=NATURAL, ladder=(1.0, 1.5), eval_texts=(("zz", str(text)),))
+    text.write_text(
+        "\n".join("雨雪风霜" * 5 + str(i) for i in range(50)) + "\n", encoding="utf-8"
+    )  # a script the tokenizer never saw
+    exp = Experiment(
+        ("natural-only",),
+        seeds=1,
+        preset="smoke",
+        out=tmp_path / "exp",
+        natural=NATURAL,
+        ladder=(1.0, 1.5),
+        eval_texts=(("zz", str(text)),),
+    )
     with pytest.raises(ConfigError, match="tokens are unknown or byte pieces"):
         run_experiment(exp, progress=False, log=lambda _: None)
     assert not (tmp_path / "exp" / "runs").exists()
@@ -269,16 +319,28 @@ def test_dyck_and_ngram_arms_run_end_to_end_with_one_token_per_bracket(tmp_path:
     from hyperword.encode import read_token_manifest
 
     exp = Experiment(
-        ("dyck-first@0.25", "ngram-first@0.25", "natural-only"), seeds=1, preset="smoke", out=tmp_path / "exp", natural=NATURAL,
-        ladder=(1.0, 1.5), dyck_k=8, ngram_n=2,
-    )  # fmt: skip
+        ("dyck-first@0.25", "ngram-first@0.25", "natural-only"),
+        seeds=1,
+        preset="smoke",
+        out=tmp_path / "exp",
+        natural=NATURAL,
+        ladder=(1.0, 1.5),
+        dyck_k=8,
+        ngram_n=2,
+    )
     summary = run_experiment(exp, progress=False, log=lambda _: None)
     arms = {(a["arm"], a["fraction"]) for a in summary["arms"]}
     assert arms == {("natural-only", 0.0), ("dyck-first", 0.25), ("ngram-first", 0.25)}
     runs = {r["arm"]: r for r in _results(exp)["runs"] if r["ladder"] is None}  # type: ignore[union-attr, index]
-    assert runs["dyck-first"]["tokens"] == {"dyck": 2048, "natural": 8192} and runs["ngram-first"]["tokens"] == {"ngram": 2048, "natural": 8192}
+    assert runs["dyck-first"]["tokens"] == {"dyck": 2048, "natural": 8192} and runs["ngram-first"]["tokens"] == {
+        "ngram": 2048,
+        "natural": 8192,
+    }
     data = exp.out / "data"
-    assert hyperword.read_manifest(data / "dyck").kind == "dyck" and hyperword.read_manifest(data / "ngram").kind == "ngram"
+    assert (
+        hyperword.read_manifest(data / "dyck").kind == "dyck"
+        and hyperword.read_manifest(data / "ngram").kind == "ngram"
+    )
     # every bracket of the Dyck corpus is exactly one token, and decoding gives the sequence back
     sp = spm.SentencePieceProcessor(model_file=str(data / "tokenizer" / "tokenizer.model"))
     m = read_token_manifest(data / "tokens" / "dyck")

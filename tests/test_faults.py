@@ -28,7 +28,6 @@ and aligned), run as the command line, survive
 from __future__ import annotations
 
 import contextlib
-
 import json
 import os
 import random
@@ -44,10 +43,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import REPO
 
 from hyperword.verify import verify
-
-from _helpers import REPO
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX signals, rlimits and /proc")
 
@@ -55,7 +53,22 @@ spm = pytest.importorskip("sentencepiece")
 
 # 30 shards each: enough moments to kill at, a few seconds of work in all. (Aligned token
 # shards of 50k words are ~0.6 MB: a full disk strikes when the Rust writer flushes its buffer.)
-GENERATE = ["generate", "--words", "1500k", "--shard-words", "50k", "--batch-words", "10k", "--langs", "en,ru,es", "--seed", "7", "--threads", "2", "--no-progress"]  # fmt: skip
+GENERATE = [
+    "generate",
+    "--words",
+    "1500k",
+    "--shard-words",
+    "50k",
+    "--batch-words",
+    "10k",
+    "--langs",
+    "en,ru,es",
+    "--seed",
+    "7",
+    "--threads",
+    "2",
+    "--no-progress",
+]
 DOCS, SHARD_DOCS = 60_000, 2_000
 WORDS = "water fire sun tree heart hand вода огонь солнце дерево сердце agua fuego sol árbol corazón".split()
 ENV = dict(os.environ, PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
@@ -72,9 +85,17 @@ def _argv(args: list[Any]) -> list[str]:
 def hw(*args: Any, preexec_fn: Callable[[], None] | None = None, timeout: float = 180) -> tuple[int, str, str]:
     """``python -m hyperword ARGS`` to completion: (returncode, stdout, stderr)."""
     p = subprocess.run(
-        _argv(list(args)), stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8",
-        errors="replace", timeout=timeout, cwd=REPO, env=ENV, preexec_fn=preexec_fn,
-    )  # fmt: skip
+        _argv(list(args)),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        cwd=REPO,
+        env=ENV,
+        preexec_fn=preexec_fn,
+    )
     return p.returncode, p.stdout, p.stderr
 
 
@@ -82,9 +103,17 @@ def start(args: list[Any]) -> subprocess.Popen[str]:
     """``python -m hyperword ARGS`` in the background, leading its own process group (so that
     its worker processes can be found, and signalled as a terminal's Ctrl-C signals them)."""
     return subprocess.Popen(
-        _argv(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        encoding="utf-8", errors="replace", cwd=REPO, env=ENV, start_new_session=True,
-    )  # fmt: skip
+        _argv(args),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        cwd=REPO,
+        env=ENV,
+        start_new_session=True,
+    )
 
 
 def group_alive(pgid: int) -> list[str]:
@@ -171,7 +200,9 @@ def assert_no_partial_shard(out: Path, reference: Path, *, finished: bool = Fals
     for p in out.iterdir():
         if p.is_file() and not p.name.startswith("."):
             assert p.name in ref_files(reference), f"{p.name}: not a file of the finished output"
-            assert p.read_bytes() == (reference / p.name).read_bytes(), f"{p.name} left visible differs from an uninterrupted run's"
+            assert p.read_bytes() == (reference / p.name).read_bytes(), (
+                f"{p.name} left visible differs from an uninterrupted run's"
+            )
 
 
 def ref_files(reference: Path) -> set[str]:
@@ -246,7 +277,9 @@ def ingest_kind(base: Path) -> Kind:
 def tokenizer(base: Path, generate_kind: Kind) -> Path:
     from hyperword.tokenizer import TrainOptions, train_tokenizer
 
-    train_tokenizer([str(generate_kind.reference)], base / "tok", options=TrainOptions(vocab_size=400, max_sentences=3000, seed=1))
+    train_tokenizer(
+        [str(generate_kind.reference)], base / "tok", options=TrainOptions(vocab_size=400, max_sentences=3000, seed=1)
+    )
     return base / "tok"
 
 
@@ -259,7 +292,17 @@ def encode_kind(base: Path, tokenizer: Path, ingest_kind: Kind) -> Kind:
 
 @pytest.fixture(scope="module")
 def aligned_kind(base: Path, tokenizer: Path, generate_kind: Kind) -> Kind:
-    args = ["encode", "--mode", "aligned", "--tokenizer", tokenizer, "--corpus", generate_kind.reference, "--threads", 2]
+    args = [
+        "encode",
+        "--mode",
+        "aligned",
+        "--tokenizer",
+        tokenizer,
+        "--corpus",
+        generate_kind.reference,
+        "--threads",
+        2,
+    ]
     return _reference(base, "aligned", args, "tokens-*.npy")
 
 
@@ -301,7 +344,7 @@ def test_kill_9_at_any_moment_then_the_rerun_is_byte_identical(tmp_path: Path, k
             if what == "start":
                 wait_until(proc, lambda: (out / ".hyperword" / "run.json").exists(), "the run state was written")
             else:
-                wait_until(proc, lambda: kind.finished(out) >= finished, f"{finished} shards were finished")
+                wait_until(proc, lambda n=finished: kind.finished(out) >= n, f"{finished} shards were finished")
             time.sleep(rng.uniform(0, 0.005))
             proc.kill()
             proc.wait(timeout=30)
@@ -336,7 +379,9 @@ def test_killed_while_finishing_then_the_rerun_is_byte_identical(tmp_path: Path,
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     state = out / ".hyperword"
     state.mkdir()
-    (state / "run.json").write_text(json.dumps({"fingerprint": manifest["fingerprint"]}, separators=(",", ":")), encoding="utf-8")
+    (state / "run.json").write_text(
+        json.dumps({"fingerprint": manifest["fingerprint"]}, separators=(",", ":")), encoding="utf-8"
+    )
     for s in manifest["shards"]:
         name = s.get("path") or s["tokens_path"]
         (state / f"{name}.json").write_text(json.dumps(s, separators=(",", ":")), encoding="utf-8")
@@ -394,7 +439,9 @@ def _interrupt(kind: Kind, out: Path, *, group: bool, after: int) -> tuple[str, 
     ids=["ingest", "encode-terminal", "encode-terminal-while-workers-start", "encode-main-process"],
     indirect=["kind"],
 )
-def test_ctrl_c_stops_within_a_second_cleanly_and_the_rerun_resumes(tmp_path: Path, kind: Kind, group: bool, after: int) -> None:
+def test_ctrl_c_stops_within_a_second_cleanly_and_the_rerun_resumes(
+    tmp_path: Path, kind: Kind, group: bool, after: int
+) -> None:
     out = tmp_path / "out"
     stdout, stderr, elapsed = _interrupt(kind, out, group=group, after=after)
     assert "Traceback" not in stderr, stderr
@@ -441,7 +488,9 @@ SHARD_NAME = {
     KINDS,
     indirect=True,
 )
-def test_a_full_disk_fails_in_one_line_leaves_no_partial_shard_and_the_rerun_completes(tmp_path: Path, kind: Kind) -> None:
+def test_a_full_disk_fails_in_one_line_leaves_no_partial_shard_and_the_rerun_completes(
+    tmp_path: Path, kind: Kind
+) -> None:
     out = tmp_path / "out"
     limit, j = limit_mid_run(shard_sizes(kind.reference))
     rc, stdout, stderr = hw(*kind.args, "--out", out, preexec_fn=full_disk(limit))

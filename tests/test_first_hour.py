@@ -12,19 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import REPO, dir_bytes
 
 import hyperword
 from hyperword import _hyperword
 
-from _helpers import REPO, dir_bytes
-
 # --- usage errors --------------------------------------------------------------------------------
 
 
-def test_a_misspelt_flag_names_the_closest_one_before_complaining_of_a_required_flag(tmp_path: Path, run_cli: Any) -> None:
+def test_a_misspelt_flag_names_the_closest_one_before_complaining_of_a_required_flag(
+    tmp_path: Path, run_cli: Any
+) -> None:
     rc, out, err = run_cli("generate", "--wrods", "1M", "--out", tmp_path / "o")
     assert rc == 2 and out == ""
-    assert err == "hyperword generate: error: unrecognized arguments: --wrods (did you mean --words?) (see hyperword generate --help)\n"
+    assert (
+        err
+        == "hyperword generate: error: unrecognized arguments: --wrods (did you mean --words?) (see hyperword generate --help)\n"
+    )
     assert not (tmp_path / "o").exists()
 
 
@@ -69,7 +73,10 @@ def test_error_line_gives_every_os_error_one_style() -> None:
 
     assert error_line(FileNotFoundError(2, "No such file or directory", "x.txt")) == "x.txt: no such file"
     assert error_line(PermissionError(13, "Permission denied", "y")) == "y: Permission denied"
-    assert error_line(OSError(28, "out/shard-00000.arrow: No space left on device")) == "out/shard-00000.arrow: No space left on device"
+    assert (
+        error_line(OSError(28, "out/shard-00000.arrow: No space left on device"))
+        == "out/shard-00000.arrow: No space left on device"
+    )
     assert error_line(hyperword.ConfigError("bad")) == "bad"
 
 
@@ -84,7 +91,7 @@ def test_rust_raises_file_not_found_with_its_filename(tmp_path: Path) -> None:
 
 def test_generate_and_stream_take_the_cli_count_strings(tmp_path: Path, lexicon_path: Path) -> None:
     a = hyperword.generate(tmp_path / "a", "10k", lexicon=lexicon_path, shard_words="4k")
-    b = hyperword.generate(tmp_path / "b", 10_000, lexicon=lexicon_path, shard_words=4_000)
+    hyperword.generate(tmp_path / "b", 10_000, lexicon=lexicon_path, shard_words=4_000)
     assert a.config["words"] == 10_000 and len(a.shards) == 3
     assert dir_bytes(tmp_path / "a") == dir_bytes(tmp_path / "b")
     assert sum(batch.num_rows for batch in hyperword.stream("2.5k", lexicon=lexicon_path)) > 0
@@ -133,7 +140,9 @@ def _kill(proc: subprocess.Popen[str]) -> None:
     proc.wait()
 
 
-def test_a_second_writer_is_told_who_holds_the_directory_and_force_does_not_override(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
+def test_a_second_writer_is_told_who_holds_the_directory_and_force_does_not_override(
+    tmp_path: Path, lexicon_path: Path, run_cli: Any
+) -> None:
     out = tmp_path / "out"
     holder = _holder(out)
     try:
@@ -185,7 +194,9 @@ def test_the_lock_is_released_when_a_python_run_fails(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bad", ["../victim.arrow", "/tmp/victim.arrow", "sub/shard-00000.arrow", ".."])
-def test_a_shard_path_outside_the_corpus_is_refused_by_every_reader(tmp_path: Path, lexicon_path: Path, run_cli: Any, bad: str) -> None:
+def test_a_shard_path_outside_the_corpus_is_refused_by_every_reader(
+    tmp_path: Path, lexicon_path: Path, run_cli: Any, bad: str
+) -> None:
     out = tmp_path / "c"
     hyperword.generate(out, 2_000, lexicon=lexicon_path)
     victim = tmp_path / "victim.arrow"
@@ -236,12 +247,17 @@ def test_inspect_and_verify_read_both_sides_of_a_split_corpus(split_corpus: Path
     rc, out, err = run_cli("inspect", split_corpus, "--rows", "1")
     assert rc == 0, err
     assert out.startswith(f"{split_corpus}: a split corpus, train and validation\n")
-    assert f"{split_corpus / 'train'}: natural corpus" in out and f"{split_corpus / 'validation'}: natural corpus" in out
+    assert (
+        f"{split_corpus / 'train'}: natural corpus" in out and f"{split_corpus / 'validation'}: natural corpus" in out
+    )
     rc, out, err = run_cli("inspect", split_corpus, "--json")
     assert rc == 0 and sorted(json.loads(out)) == ["train", "validation"]
     rc, out, err = run_cli("verify", split_corpus)
     assert rc == 0, err
-    assert out.splitlines() == [f"ok {split_corpus / 'train'}: hyperword-corpus, 1 shards intact", f"ok {split_corpus / 'validation'}: hyperword-corpus, 1 shards intact"]
+    assert out.splitlines() == [
+        f"ok {split_corpus / 'train'}: hyperword-corpus, 1 shards intact",
+        f"ok {split_corpus / 'validation'}: hyperword-corpus, 1 shards intact",
+    ]
 
 
 def test_readers_of_one_corpus_name_both_sides_of_a_split_one(split_corpus: Path, run_cli: Any) -> None:
@@ -254,7 +270,9 @@ def test_readers_of_one_corpus_name_both_sides_of_a_split_one(split_corpus: Path
     with pytest.raises(hyperword.ConfigError) as e:
         open_source(split_corpus)
     assert str(e.value) == line
-    rc, _, err = run_cli("tokenizer", "train", "--corpus", split_corpus, "--vocab-size", "100", "--out", split_corpus.parent / "tok")
+    rc, _, err = run_cli(
+        "tokenizer", "train", "--corpus", split_corpus, "--vocab-size", "100", "--out", split_corpus.parent / "tok"
+    )
     assert rc == 2 and err == f"hyperword: error: {line}\n"
     assert sorted(p.name for p in split_corpus.parent.iterdir()) == ["en.txt", "nat"]
 
@@ -269,10 +287,14 @@ def many_scripts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_a_default_coverage_is_lowered_to_fit_a_small_vocabulary(many_scripts: Path, tmp_path: Path, run_cli: Any) -> None:
+def test_a_default_coverage_is_lowered_to_fit_a_small_vocabulary(
+    many_scripts: Path, tmp_path: Path, run_cli: Any
+) -> None:
     from hyperword.tokenizer import TrainOptions, train_tokenizer
 
-    r = train_tokenizer([str(many_scripts)], tmp_path / "tok", options=TrainOptions(vocab_size=1500, max_sentences=4000))
+    r = train_tokenizer(
+        [str(many_scripts)], tmp_path / "tok", options=TrainOptions(vocab_size=1500, max_sentences=4000)
+    )
     assert r.options.character_coverage is not None and 0.98 <= r.options.character_coverage < 0.9995
     assert r.vocab_size == 1500
     meta = json.loads((tmp_path / "tok" / "hyperword_tokenizer.json").read_text(encoding="utf-8"))
@@ -286,12 +308,27 @@ def test_a_default_coverage_is_lowered_to_fit_a_small_vocabulary(many_scripts: P
 
 def test_a_given_coverage_that_cannot_fit_names_our_flags(many_scripts: Path, tmp_path: Path, run_cli: Any) -> None:
     rc, _, err = run_cli(
-        "tokenizer", "train", "--corpus", many_scripts, "--vocab-size", "800", "--max-sentences", "4000",
-        "--character-coverage", "1.0", "--out", tmp_path / "tok",
-    )  # fmt: skip
+        "tokenizer",
+        "train",
+        "--corpus",
+        many_scripts,
+        "--vocab-size",
+        "800",
+        "--max-sentences",
+        "4000",
+        "--character-coverage",
+        "1.0",
+        "--out",
+        tmp_path / "tok",
+    )
     assert rc == 2
-    assert err.startswith("hyperword: error: --vocab-size 800 is too small for this sample: its characters at --character-coverage 1 need ")
-    assert "pieces; use --vocab-size " in err and " with --character-coverage 0.98 (the lowest sentencepiece takes)\n" in err
+    assert err.startswith(
+        "hyperword: error: --vocab-size 800 is too small for this sample: its characters at --character-coverage 1 need "
+    )
+    assert (
+        "pieces; use --vocab-size " in err
+        and " with --character-coverage 0.98 (the lowest sentencepiece takes)\n" in err
+    )
     assert "character_coverage" not in err
     assert not (tmp_path / "tok").exists()
 
@@ -325,14 +362,18 @@ def test_generate_progress_in_a_log_is_lines_not_redraws(tmp_path: Path, lexicon
     rc, _, err = run_cli("generate", "--words", "20k", "--out", tmp_path / "o", "--lexicon", lexicon_path, "--progress")
     assert rc == 0
     lines = err.splitlines()
-    assert lines[0] == "hyperword: generate: started" and lines[-1].startswith("hyperword: generate: done, 20.0k/20.0k words (100%)")
+    assert lines[0] == "hyperword: generate: started" and lines[-1].startswith(
+        "hyperword: generate: done, 20.0k/20.0k words (100%)"
+    )
     assert "\r" not in err
 
 
 # --- what a rerun leaves, and what the manifest counts -------------------------------------------
 
 
-def test_generate_names_a_foreign_shard_file_it_leaves_in_place(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
+def test_generate_names_a_foreign_shard_file_it_leaves_in_place(
+    tmp_path: Path, lexicon_path: Path, run_cli: Any
+) -> None:
     args = ("generate", "--words", "4k", "--out", tmp_path / "o", "--lexicon", lexicon_path, "--shard-words", "2k")
     assert run_cli(*args)[0] == 0
     (tmp_path / "o" / "shard-00001.arrow").write_bytes(b"damaged")
@@ -361,7 +402,10 @@ def test_lexicon_import_lists_every_invalid_row_with_its_line(tmp_path: Path, ru
     rc, out, err = run_cli("lexicon", "import", src, "--out", tmp_path / "o.tsv")
     assert rc == 1 and out == ""
     lines = err.splitlines()
-    assert lines[0] == f"hyperword: error: {src}: 3 invalid rows, nothing written (--skip-invalid, skip_invalid=True, drops and counts them):"
+    assert (
+        lines[0]
+        == f"hyperword: error: {src}: 3 invalid rows, nothing written (--skip-invalid, skip_invalid=True, drops and counts them):"
+    )
     assert [x.split(": ", 1)[0] for x in lines[1:]] == [f"  {src}:3", f"  {src}:5", f"  {src}:6"]
     assert not (tmp_path / "o.tsv").exists()
     rc, out, _ = run_cli("lexicon", "import", src, "--out", tmp_path / "o.tsv", "--skip-invalid")
@@ -377,8 +421,12 @@ def test_report_redraws_the_words_of_a_text_only_corpus(tmp_path: Path, lexicon_
 
     hyperword.generate(tmp_path / "text", 20_000, lexicon=lexicon_path, seed=4)
     hyperword.generate(tmp_path / "words", 20_000, lexicon=lexicon_path, seed=4, columns="text,words,langs")
-    train_tokenizer([str(tmp_path / "text")], tmp_path / "tok", options=TrainOptions(vocab_size=500, max_sentences=2000))
-    r = tokenizer_report(tmp_path / "tok", [str(tmp_path / "text"), str(tmp_path / "words")], lexicon=lexicon_path, max_rows=500)
+    train_tokenizer(
+        [str(tmp_path / "text")], tmp_path / "tok", options=TrainOptions(vocab_size=500, max_sentences=2000)
+    )
+    r = tokenizer_report(
+        tmp_path / "tok", [str(tmp_path / "text"), str(tmp_path / "words")], lexicon=lexicon_path, max_rows=500
+    )
     text, words = (c.to_dict() for c in r.corpora)
     assert r.corpora[0].words_source == "re-drawn from the manifest (lexicon, configuration, seed)"
     assert text["boundary_alignment"] is not None and text["words"] > text["rows"]
@@ -389,7 +437,9 @@ def test_report_redraws_the_words_of_a_text_only_corpus(tmp_path: Path, lexicon_
     r = tokenizer_report(tmp_path / "tok", [str(tmp_path / "text")], max_rows=500)
     c = r.corpora[0]
     assert c.words == 0 and c.boundary_alignment is None
-    assert c.words_source.startswith("whitespace (a mnemophrase corpus with no words column: generate with --columns text,words,langs, or pass the lexicon it was drawn from")
+    assert c.words_source.startswith(
+        "whitespace (a mnemophrase corpus with no words column: generate with --columns text,words,langs, or pass the lexicon it was drawn from"
+    )
     table = format_table(r)
     assert "--columns text,words,langs" in table and f"{'-':>8}" in table.splitlines()[2]
 
@@ -397,8 +447,23 @@ def test_report_redraws_the_words_of_a_text_only_corpus(tmp_path: Path, lexicon_
 # --- bridge translation without the pivot language -----------------------------------------------
 
 
-def test_exclude_pivot_leaves_the_pivot_language_out_of_a_translate_bridge(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
-    common = ("--words", "3k", "--lexicon", lexicon_path, "--kind", "bridge", "--bridge", "translate", "--pivot", "en", "--columns", "text,langs")
+def test_exclude_pivot_leaves_the_pivot_language_out_of_a_translate_bridge(
+    tmp_path: Path, lexicon_path: Path, run_cli: Any
+) -> None:
+    common = (
+        "--words",
+        "3k",
+        "--lexicon",
+        lexicon_path,
+        "--kind",
+        "bridge",
+        "--bridge",
+        "translate",
+        "--pivot",
+        "en",
+        "--columns",
+        "text,langs",
+    )
     rc, _, err = run_cli("generate", *common, "--out", tmp_path / "x", "--exclude-pivot")
     assert rc == 0, err
     table = hyperword.open_corpus(tmp_path / "x").to_table()
@@ -406,12 +471,25 @@ def test_exclude_pivot_leaves_the_pivot_language_out_of_a_translate_bridge(tmp_p
     assert "en" not in langs and len(langs) >= 3
     # the same corpus as naming every other language
     others = ",".join(lang for lang in hyperword.Lexicon.load(lexicon_path).langs if lang != "en")
-    hyperword.generate(tmp_path / "y", 3_000, lexicon=lexicon_path, kind="bridge", bridge="translate", pivot="en", columns="text,langs", langs=others)
+    hyperword.generate(
+        tmp_path / "y",
+        3_000,
+        lexicon=lexicon_path,
+        kind="bridge",
+        bridge="translate",
+        pivot="en",
+        columns="text,langs",
+        langs=others,
+    )
     assert dir_bytes(tmp_path / "x") == dir_bytes(tmp_path / "y")
-    rc, _, err = run_cli("generate", "--words", "3k", "--lexicon", lexicon_path, "--out", tmp_path / "z", "--exclude-pivot")
+    rc, _, err = run_cli(
+        "generate", "--words", "3k", "--lexicon", lexicon_path, "--out", tmp_path / "z", "--exclude-pivot"
+    )
     assert rc == 2 and "applies to translate bridges" in err and not (tmp_path / "z").exists()
     with pytest.raises(hyperword.ConfigError, match="leaves no language"):
-        hyperword.sample(1, lexicon=lexicon_path, kind="bridge", bridge="translate", pivot="en", langs="en", exclude_pivot=True)
+        hyperword.sample(
+            1, lexicon=lexicon_path, kind="bridge", bridge="translate", pivot="en", langs="en", exclude_pivot=True
+        )
 
 
 def test_encode_reports_progress_per_shard(tmp_path: Path, lexicon_path: Path, run_cli: Any) -> None:
@@ -421,11 +499,38 @@ def test_encode_reports_progress_per_shard(tmp_path: Path, lexicon_path: Path, r
     hyperword.generate(tmp_path / "c", 6_000, lexicon=lexicon_path, langs="en,ru", shard_words="2k")
     train_tokenizer([str(tmp_path / "c")], tmp_path / "tok", options=TrainOptions(vocab_size=400, max_sentences=2000))
     calls: list[tuple[int, int]] = []
-    encode(tmp_path / "tok", tmp_path / "c", tmp_path / "exact", threads=1, progress=lambda done, total: calls.append((done, total)))
+    encode(
+        tmp_path / "tok",
+        tmp_path / "c",
+        tmp_path / "exact",
+        threads=1,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(1, 3), (2, 3), (3, 3)]
     calls.clear()
-    encode(tmp_path / "tok", tmp_path / "c", tmp_path / "aligned", mode="aligned", lexicon=lexicon_path, threads=2, progress=lambda d, t: calls.append((d, t)))
+    encode(
+        tmp_path / "tok",
+        tmp_path / "c",
+        tmp_path / "aligned",
+        mode="aligned",
+        lexicon=lexicon_path,
+        threads=2,
+        progress=lambda d, t: calls.append((d, t)),
+    )
     assert calls == [(2, 3), (3, 3)]
-    rc, _, err = run_cli("encode", "--tokenizer", tmp_path / "tok", "--corpus", tmp_path / "c", "--out", tmp_path / "cli", "--threads", "1", "--progress")
+    rc, _, err = run_cli(
+        "encode",
+        "--tokenizer",
+        tmp_path / "tok",
+        "--corpus",
+        tmp_path / "c",
+        "--out",
+        tmp_path / "cli",
+        "--threads",
+        "1",
+        "--progress",
+    )
     assert rc == 0, err
-    assert err.splitlines()[0] == "hyperword: encode: started" and err.splitlines()[-1].startswith("hyperword: encode: done, 3/3 shards (100%)")
+    assert err.splitlines()[0] == "hyperword: encode: started" and err.splitlines()[-1].startswith(
+        "hyperword: encode: done, 3/3 shards (100%)"
+    )

@@ -6,12 +6,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-import hyperword
-from hyperword import ConfigError, Lexicon
-
 from _helpers import (
     LEXICON_LANGS,
     LEXICON_ROWS,
@@ -22,6 +16,11 @@ from _helpers import (
     words_of,
     write_tsv,
 )
+from hypothesis import given
+from hypothesis import strategies as st
+
+import hyperword
+from hyperword import ConfigError, Lexicon
 
 # --- determinism -----------------------------------------------------------------------------
 
@@ -112,7 +111,9 @@ def test_range_forms_are_equivalent(lexicon: Lexicon) -> None:
         ((1, 3), "uniform", {1: 1 / 3, 2: 1 / 3, 3: 1 / 3}),
     ],
 )
-def test_phrase_length_distributions(lexicon: Lexicon, wpp: tuple[int, int], dist: str, expected: dict[int, float]) -> None:
+def test_phrase_length_distributions(
+    lexicon: Lexicon, wpp: tuple[int, int], dist: str, expected: dict[int, float]
+) -> None:
     got = shares(_lengths(lexicon, 30_000, words_per_phrase=wpp, phrase_dist=dist))
     assert set(got) == set(expected), got
     for length, share in expected.items():
@@ -270,7 +271,11 @@ def test_full_coherence_keeps_the_field_across_languages(lexicon: Lexicon) -> No
 
 def test_coherence_with_words_without_a_field(tmp_path: Path) -> None:
     """Words with no field are followed by a draw from the whole language."""
-    path = write_tsv(tmp_path / "lex.tsv", [("en", "a", "x"), ("en", "b", "x"), ("en", "c", ""), ("en", "d", "")], "lang\tword\tfield")
+    path = write_tsv(
+        tmp_path / "lex.tsv",
+        [("en", "a", "x"), ("en", "b", "x"), ("en", "c", ""), ("en", "d", "")],
+        "lang\tword\tfield",
+    )
     rows = rows_of(20_000, lexicon=Lexicon.load(path), words_per_phrase=2, coherence=1.0, columns="words")
     pairs = Counter(tuple(r["words"]) for r in rows)
     after_field = {b for (a, b) in pairs if a in "ab"}
@@ -430,9 +435,16 @@ def test_rows_are_joined_lexicon_words(
 ) -> None:
     high = low + extra
     rows = rows_of(
-        words, lexicon=session_lexicon, words_per_phrase=(low, high), joiner=joiner, mix=mix,
-        coherence=coherence, seed=seed, langs=langs, columns="text,words,langs",
-    )  # fmt: skip
+        words,
+        lexicon=session_lexicon,
+        words_per_phrase=(low, high),
+        joiner=joiner,
+        mix=mix,
+        coherence=coherence,
+        seed=seed,
+        langs=langs,
+        columns="text,words,langs",
+    )
     allowed = set(langs or LEXICON_LANGS)
     total = 0
     for r in rows:
@@ -446,8 +458,16 @@ def test_rows_are_joined_lexicon_words(
             assert len(set(r["langs"])) == 1
         total += len(r["words"])
     assert words <= total < words + high  # the last phrase may pass the target
-    assert hyperword.sample(len(rows), lexicon=session_lexicon, words_per_phrase=(low, high), joiner=joiner,
-                            mix=mix, coherence=coherence, seed=seed, langs=langs) == [r["text"] for r in rows]  # fmt: skip
+    assert hyperword.sample(
+        len(rows),
+        lexicon=session_lexicon,
+        words_per_phrase=(low, high),
+        joiner=joiner,
+        mix=mix,
+        coherence=coherence,
+        seed=seed,
+        langs=langs,
+    ) == [r["text"] for r in rows]
 
 
 # --- words of every length and script ----------------------------------------------------------
@@ -490,7 +510,9 @@ _word = st.text(alphabet=_ALPHABET, min_size=1, max_size=24)
     joiner=st.sampled_from(["", "-", " ", "·", "<>"]),
     seed=st.integers(0, 2**64 - 1),
 )
-def test_arbitrary_words_round_trip(tmp_path_factory: pytest.TempPathFactory, words: list[str], joiner: str, seed: int) -> None:
+def test_arbitrary_words_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, words: list[str], joiner: str, seed: int
+) -> None:
     path = write_tsv(tmp_path_factory.mktemp("lex") / "lex.tsv", [("qq", w) for w in words])
     lex = Lexicon.load(path, strict_nfc=True)
     assert lex.words("qq") == words

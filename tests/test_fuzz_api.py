@@ -33,14 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import LEXICON_LANGS, lexicon_tsv_text
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 import hyperword
 from hyperword import ConfigError, HyperwordError, InternalError
 from hyperword.corpus import MAX_SAMPLE, MAX_THREADS
-
-from _helpers import LEXICON_LANGS, lexicon_tsv_text
 
 CALL_SECONDS = 60
 
@@ -63,7 +62,22 @@ def untyped(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Drawn]:
     return strategy.map(lambda v: (v, False))
 
 
-BOUNDARY_INTS = [0, 1, -1, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), 10**30, -(10**30)]
+BOUNDARY_INTS = [
+    0,
+    1,
+    -1,
+    2**31 - 1,
+    2**31,
+    2**32 - 1,
+    2**32,
+    2**63 - 1,
+    2**63,
+    2**64 - 1,
+    2**64,
+    -(2**63),
+    10**30,
+    -(10**30),
+]
 any_int = st.one_of(st.integers(-3, 12), st.sampled_from(BOUNDARY_INTS), st.integers())
 any_float = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -90,6 +104,7 @@ junk = st.one_of(
 
 def value(good: st.SearchStrategy[Any], also_typed: st.SearchStrategy[Any] | None = None) -> st.SearchStrategy[Drawn]:
     """Mostly ``good`` values, sometimes other values of the right type, sometimes junk."""
+
     def pick(i: int) -> st.SearchStrategy[Drawn]:
         if i < 17:
             return typed(good)
@@ -130,7 +145,10 @@ langs_value = st.one_of(
 )
 template = st.one_of(
     st.none(),
-    st.lists(st.sampled_from(["{source}", "{target}", "{{", "}}", "{", "}", " = ", "\n", "\t", "\x00", "{src}", "é"]), max_size=6).map("".join),
+    st.lists(
+        st.sampled_from(["{source}", "{target}", "{{", "}}", "{", "}", " = ", "\n", "\t", "\x00", "{src}", "é"]),
+        max_size=6,
+    ).map("".join),
 )
 COLUMNS = ["text", "words", "langs", "concepts", "field", "source", "target", "bogus"]
 good_columns = st.one_of(st.none(), st.lists(st.sampled_from(COLUMNS[:5]), min_size=1, max_size=5, unique=True))
@@ -142,7 +160,9 @@ columns = st.one_of(
 
 FUSION = {
     "words_per_phrase": value(small_phrase, phrase_extreme),
-    "phrase_dist": value(st.sampled_from(["uniform", "geometric:0.5", "geometric:1"]), st.one_of(phrase_dist, any_text)),
+    "phrase_dist": value(
+        st.sampled_from(["uniform", "geometric:0.5", "geometric:1"]), st.one_of(phrase_dist, any_text)
+    ),
     "langs": value(good_langs, langs_value),
     "mix": value(st.sampled_from(["phrase", "word"]), any_text),
     "alpha": value(st.sampled_from([0.0, 0.5, 1.0, 2.0, 60.0, 4.3e10]), st.one_of(any_float, any_int)),
@@ -152,7 +172,9 @@ FUSION = {
     "kind": value(st.sampled_from(["mnemo", "bridge"]), any_text),
     "bridge": value(st.sampled_from([None, "segment", "translate"]), any_text),
     "pivot": value(st.one_of(st.none(), good_lang), lang_code),
-    "template": value(st.sampled_from([None, "{source} = {target}", "<{source}>\t{{{target}}}"]), st.one_of(template, any_text)),
+    "template": value(
+        st.sampled_from([None, "{source} = {target}", "<{source}>\t{{{target}}}"]), st.one_of(template, any_text)
+    ),
     "seed": value(st.integers(0, 2**64 - 1), any_int),
 }
 
@@ -212,7 +234,13 @@ def outcome(call: Callable[[], Any], well_typed: bool, also: tuple[type[BaseExce
 
 def weighted_lexicon_text() -> str:
     """A lexicon whose weights, raised to a large alpha, overflow a float."""
-    rows = [("en", "big", "1e308"), ("en", "bigger", "1.5e308"), ("en", "small", "0.5"), ("ru", "вода", "2"), ("ru", "свет", "0")]
+    rows = [
+        ("en", "big", "1e308"),
+        ("en", "bigger", "1.5e308"),
+        ("en", "small", "0.5"),
+        ("ru", "вода", "2"),
+        ("ru", "свет", "0"),
+    ]
     return "lang\tword\tweight\n" + "".join("\t".join(r) + "\n" for r in rows)
 
 
@@ -240,8 +268,21 @@ FAST = settings(
 
 
 @FAST
-@given(lexicon_name, value(st.integers(0, 20), st.one_of(st.sampled_from([MAX_SAMPLE + 1, -1, 2**64 - 1, 2**64]), st.integers(max_value=-1), st.integers(min_value=MAX_SAMPLE + 1))), fusion_kwargs())
-def test_sample_takes_anything(lexicons: dict[str, hyperword.Lexicon], lex: str, n: Drawn, fusion: tuple[dict[str, Any], bool]) -> None:
+@given(
+    lexicon_name,
+    value(
+        st.integers(0, 20),
+        st.one_of(
+            st.sampled_from([MAX_SAMPLE + 1, -1, 2**64 - 1, 2**64]),
+            st.integers(max_value=-1),
+            st.integers(min_value=MAX_SAMPLE + 1),
+        ),
+    ),
+    fusion_kwargs(),
+)
+def test_sample_takes_anything(
+    lexicons: dict[str, hyperword.Lexicon], lex: str, n: Drawn, fusion: tuple[dict[str, Any], bool]
+) -> None:
     (count, count_ok), (kwargs, kwargs_ok) = n, fusion
     result = outcome(lambda: hyperword.sample(count, lexicon=lexicons[lex], **kwargs), count_ok and kwargs_ok)
     if not isinstance(result, BaseException):
@@ -261,13 +302,38 @@ def test_sample_takes_anything(lexicons: dict[str, hyperword.Lexicon], lex: str,
     fusion_kwargs(),
 )
 def test_stream_takes_anything(
-    lexicons: dict[str, hyperword.Lexicon], lex: str, words: Drawn, shard_words: Drawn, batch_words: Drawn, cols: Drawn, fusion: tuple[dict[str, Any], bool]
+    lexicons: dict[str, hyperword.Lexicon],
+    lex: str,
+    words: Drawn,
+    shard_words: Drawn,
+    batch_words: Drawn,
+    cols: Drawn,
+    fusion: tuple[dict[str, Any], bool],
 ) -> None:
     kwargs, ok = fusion
     ok = ok and words[1] and shard_words[1] and batch_words[1] and cols[1]
     # Valid but large batches are slow, not wrong: only values past the limits are drawn large.
-    assume(not (isinstance(batch_words[0], int) and 2000 < batch_words[0] < 2**64 and isinstance(words[0], int) and words[0] > 2000 and isinstance(shard_words[0], int) and shard_words[0] > 2000))
-    call = lambda: hyperword.stream(words[0], lexicon=lexicons[lex], shard_words=shard_words[0], batch_words=batch_words[0], columns=cols[0], **kwargs)  # noqa: E731
+    assume(
+        not (
+            isinstance(batch_words[0], int)
+            and 2000 < batch_words[0] < 2**64
+            and isinstance(words[0], int)
+            and words[0] > 2000
+            and isinstance(shard_words[0], int)
+            and shard_words[0] > 2000
+        )
+    )
+
+    def call() -> object:
+        return hyperword.stream(
+            words[0],
+            lexicon=lexicons[lex],
+            shard_words=shard_words[0],
+            batch_words=batch_words[0],
+            columns=cols[0],
+            **kwargs,
+        )
+
     reader = outcome(call, ok)
     if isinstance(reader, BaseException):
         return
@@ -314,7 +380,13 @@ def test_generate_takes_anything(
     drawn = [words, shard_words, batch_words, compression, level, fmt, threads, cols, engine]
     ok = ok and all(good for _, good in drawn)
     # Tiny corpora only: more words than that must be refused (too many shards) or not drawn.
-    assume(not (isinstance(words[0], int) and 400 < words[0] < 2**64 and not (isinstance(shard_words[0], int) and 0 < shard_words[0] <= 1)))
+    assume(
+        not (
+            isinstance(words[0], int)
+            and 400 < words[0] < 2**64
+            and not (isinstance(shard_words[0], int) and 0 < shard_words[0] <= 1)
+        )
+    )
     calls: list[int] = []
 
     def boom(n: int) -> None:
@@ -324,10 +396,20 @@ def test_generate_takes_anything(
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "corpus"
         call = lambda: hyperword.generate(  # noqa: E731
-            out, words[0], lexicon=lexicons[lex], shard_words=shard_words[0], batch_words=batch_words[0],
-            compression=compression[0], compression_level=level[0], format=fmt[0], threads=threads[0],
-            columns=cols[0], progress=callback, engine=engine[0], **kwargs,
-        )  # fmt: skip
+            out,
+            words[0],
+            lexicon=lexicons[lex],
+            shard_words=shard_words[0],
+            batch_words=batch_words[0],
+            compression=compression[0],
+            compression_level=level[0],
+            format=fmt[0],
+            threads=threads[0],
+            columns=cols[0],
+            progress=callback,
+            engine=engine[0],
+            **kwargs,
+        )
         result = outcome(call, ok and progress != "not callable", also=(Boom, TypeError) if progress != "none" else ())
         if isinstance(result, hyperword.Manifest):
             assert progress != "boom", "the final progress call raises"
@@ -388,7 +470,9 @@ weird = st.text(max_size=6)
 
 def mostly(good: list[str], bad: list[str]) -> st.SearchStrategy[str]:
     """A good cell 90% of the time, else a bad or arbitrary one."""
-    return st.integers(0, 19).flatmap(lambda i: st.sampled_from(good) if i < 18 else st.sampled_from(bad) if i < 19 else weird)
+    return st.integers(0, 19).flatmap(
+        lambda i: st.sampled_from(good) if i < 18 else st.sampled_from(bad) if i < 19 else weird
+    )
 
 
 CELLS = {
@@ -405,7 +489,9 @@ def column_cell(name: str) -> st.SearchStrategy[str]:
 
 @st.composite
 def tsv_bytes(draw: st.DrawFn) -> bytes:
-    extra = draw(st.lists(st.sampled_from(["concept", "field", "pos", "weight", "gloss", "Weight", ""]), max_size=3, unique=True))
+    extra = draw(
+        st.lists(st.sampled_from(["concept", "field", "pos", "weight", "gloss", "Weight", ""]), max_size=3, unique=True)
+    )
     cols = draw(st.permutations(["lang", "word", *extra]))
     rows = draw(st.lists(st.tuples(*[column_cell(c) for c in cols]), max_size=6))
     if draw(st.booleans()) and rows:  # a row of the wrong width

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from _helpers import FIXTURES
 
 #: sha256 of every file each step writes (paths relative to its output directory)
@@ -31,33 +30,224 @@ def digests(directory: Path, base: Path) -> dict[str, str]:
         data = p.read_bytes()
         return data.replace(str(base.resolve()).encode(), b"<base>") if p.suffix == ".json" else data
 
-    return {str(p.relative_to(directory)): hashlib.sha256(content(p)).hexdigest() for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(content(p)).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 def steps(lexicon: Path) -> list[tuple[str, list[object]]]:
     """(name, CLI arguments) in order, run in one directory; each writes the directory ``name``."""
     natural = FIXTURES / "natural"
-    out = {name: Path(name) for name in ("mnemo", "mnemo-parquet", "bridge", "translate", "dyck", "natural", "ngram", "tokenizer", "tokens-exact", "tokens-aligned", "tokens-natural")}
+    out = {
+        name: Path(name)
+        for name in (
+            "mnemo",
+            "mnemo-parquet",
+            "bridge",
+            "translate",
+            "dyck",
+            "natural",
+            "ngram",
+            "tokenizer",
+            "tokens-exact",
+            "tokens-aligned",
+            "tokens-natural",
+        )
+    }
     gen = ["generate", "--lexicon", lexicon, "--threads", "2"]
     return [
-        ("mnemo", [*gen, "--words", "5000", "--shard-words", "2000", "--seed", "3", "--columns", "text,words,langs,concepts,field", "--out", out["mnemo"]]),
-        ("mnemo-parquet", [*gen, "--words", "3000", "--shard-words", "2000", "--seed", "4", "--mix", "word", "--joiner", "·", "--case", "title", "--format", "parquet", "--compression", "lz4", "--langs", "en:2,ru,zh", "--coherence", "0.5", "--out", out["mnemo-parquet"]]),
+        (
+            "mnemo",
+            [
+                *gen,
+                "--words",
+                "5000",
+                "--shard-words",
+                "2000",
+                "--seed",
+                "3",
+                "--columns",
+                "text,words,langs,concepts,field",
+                "--out",
+                out["mnemo"],
+            ],
+        ),
+        (
+            "mnemo-parquet",
+            [
+                *gen,
+                "--words",
+                "3000",
+                "--shard-words",
+                "2000",
+                "--seed",
+                "4",
+                "--mix",
+                "word",
+                "--joiner",
+                "·",
+                "--case",
+                "title",
+                "--format",
+                "parquet",
+                "--compression",
+                "lz4",
+                "--langs",
+                "en:2,ru,zh",
+                "--coherence",
+                "0.5",
+                "--out",
+                out["mnemo-parquet"],
+            ],
+        ),
         ("bridge", [*gen, "--kind", "bridge", "--words", "2000", "--seed", "5", "--out", out["bridge"]]),
-        ("translate", [*gen, "--kind", "bridge", "--bridge", "translate", "--pivot", "en", "--exclude-pivot", "--words", "2000", "--seed", "6", "--out", out["translate"]]),
-        ("dyck", ["generate", "--kind", "dyck", "--words", "4000", "--seq-len", "64", "--dyck-k", "8", "--seed", "7", "--compression", "none", "--out", out["dyck"]]),
-        ("natural", ["ingest", natural / "en.txt", natural / "ru.txt", "--split", "0.1", "--shard-docs", "500", "--out", out["natural"]]),
-        ("ngram", ["generate", "--kind", "ngram", "--ngram-n", "2", "--source", out["natural"] / "train", "--words", "3000", "--seq-len", "40", "--seed", "8", "--out", out["ngram"]]),
-        ("tokenizer", ["tokenizer", "train", "--corpus", out["mnemo"], "--corpus", f"{out['natural'] / 'train'}:2", "--vocab-size", "700", "--num-threads", "1", "--out", out["tokenizer"]]),
-        ("tokens-exact", ["encode", "--tokenizer", out["tokenizer"], "--corpus", out["mnemo"], "--threads", "1", "--out", out["tokens-exact"]]),
-        ("tokens-aligned", ["encode", "--tokenizer", out["tokenizer"], "--corpus", out["mnemo"], "--mode", "aligned", "--lexicon", lexicon, "--threads", "1", "--out", out["tokens-aligned"]]),
-        ("tokens-natural", ["encode", "--tokenizer", out["tokenizer"], "--corpus", out["natural"] / "validation", "--dtype", "uint32", "--threads", "2", "--out", out["tokens-natural"]]),
+        (
+            "translate",
+            [
+                *gen,
+                "--kind",
+                "bridge",
+                "--bridge",
+                "translate",
+                "--pivot",
+                "en",
+                "--exclude-pivot",
+                "--words",
+                "2000",
+                "--seed",
+                "6",
+                "--out",
+                out["translate"],
+            ],
+        ),
+        (
+            "dyck",
+            [
+                "generate",
+                "--kind",
+                "dyck",
+                "--words",
+                "4000",
+                "--seq-len",
+                "64",
+                "--dyck-k",
+                "8",
+                "--seed",
+                "7",
+                "--compression",
+                "none",
+                "--out",
+                out["dyck"],
+            ],
+        ),
+        (
+            "natural",
+            [
+                "ingest",
+                natural / "en.txt",
+                natural / "ru.txt",
+                "--split",
+                "0.1",
+                "--shard-docs",
+                "500",
+                "--out",
+                out["natural"],
+            ],
+        ),
+        (
+            "ngram",
+            [
+                "generate",
+                "--kind",
+                "ngram",
+                "--ngram-n",
+                "2",
+                "--source",
+                out["natural"] / "train",
+                "--words",
+                "3000",
+                "--seq-len",
+                "40",
+                "--seed",
+                "8",
+                "--out",
+                out["ngram"],
+            ],
+        ),
+        (
+            "tokenizer",
+            [
+                "tokenizer",
+                "train",
+                "--corpus",
+                out["mnemo"],
+                "--corpus",
+                f"{out['natural'] / 'train'}:2",
+                "--vocab-size",
+                "700",
+                "--num-threads",
+                "1",
+                "--out",
+                out["tokenizer"],
+            ],
+        ),
+        (
+            "tokens-exact",
+            [
+                "encode",
+                "--tokenizer",
+                out["tokenizer"],
+                "--corpus",
+                out["mnemo"],
+                "--threads",
+                "1",
+                "--out",
+                out["tokens-exact"],
+            ],
+        ),
+        (
+            "tokens-aligned",
+            [
+                "encode",
+                "--tokenizer",
+                out["tokenizer"],
+                "--corpus",
+                out["mnemo"],
+                "--mode",
+                "aligned",
+                "--lexicon",
+                lexicon,
+                "--threads",
+                "1",
+                "--out",
+                out["tokens-aligned"],
+            ],
+        ),
+        (
+            "tokens-natural",
+            [
+                "encode",
+                "--tokenizer",
+                out["tokenizer"],
+                "--corpus",
+                out["natural"] / "validation",
+                "--dtype",
+                "uint32",
+                "--threads",
+                "2",
+                "--out",
+                out["tokens-natural"],
+            ],
+        ),
     ]
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    from conftest import _run_cli
     from _helpers import lexicon_tsv_text
+    from conftest import _run_cli
 
     base = tmp_path_factory.mktemp("golden")
     lexicon = base / "lexicon.tsv"
@@ -84,8 +274,8 @@ if __name__ == "__main__":  # regenerate the pins: python tests/test_golden.py
     import tempfile
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from conftest import _run_cli
     from _helpers import lexicon_tsv_text
+    from conftest import _run_cli
 
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)

@@ -24,13 +24,13 @@ import pyarrow.feather as feather
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
+from _helpers import FIXTURES, dir_bytes, snapshot
 
 import hyperword
-from hyperword import cli, cli_ingest, ingest as ingest_mod, shards
+from hyperword import cli, cli_ingest, shards
+from hyperword import ingest as ingest_mod
 from hyperword.ingest import ingest, ingest_all, split_side
 from hyperword.reader import open_corpus
-
-from _helpers import FIXTURES, dir_bytes, snapshot
 
 NATURAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "natural"
 INGEST_FIXTURES = FIXTURES / "ingest"
@@ -154,7 +154,9 @@ def test_every_input_kind_gives_the_same_shards(tmp_path: Path) -> None:
     srcs.mkdir()
     table = _docs_table(langs=False)
     write_lines(srcs / "d.txt", DOCS)
-    (srcs / "d.jsonl").write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in DOCS), encoding="utf-8")
+    (srcs / "d.jsonl").write_text(
+        "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in DOCS), encoding="utf-8"
+    )
     pq.write_table(table, srcs / "d.parquet")
     with ipc.new_file(srcs / "file.arrow", table.schema) as w:
         w.write_table(table, max_chunksize=3)
@@ -207,7 +209,11 @@ def test_text_documents_per_file(tmp_path: Path) -> None:
     (src / "notes").write_text("no extension: skipped unless --input-format", encoding="utf-8")
     m = ingest([src], tmp_path / "o", doc_per="file")
     assert texts(tmp_path / "o") == ["first document\n\nwith two paragraphs\n", "второй документ"]
-    assert [(Path(s["path"]).name, s["documents"]) for s in m.raw["sources"]] == [("a.txt", 1), ("c.txt", 1), ("empty.txt", 0)]
+    assert [(Path(s["path"]).name, s["documents"]) for s in m.raw["sources"]] == [
+        ("a.txt", 1),
+        ("c.txt", 1),
+        ("empty.txt", 0),
+    ]
     m2 = ingest([src], tmp_path / "o2", doc_per="file", input_format="text")
     assert m2.rows == 3
 
@@ -221,7 +227,9 @@ def test_hugging_face_dataset_and_dataset_dict(tmp_path: Path) -> None:
     datasets.DatasetDict({"train": train, "test": test}).save_to_disk(str(tmp_path / "dd"))
 
     m = ingest([tmp_path / "ds"], tmp_path / "o1", lang_column="lang")
-    assert open_corpus(tmp_path / "o1").to_table().to_pylist() == [{"text": t, "lang": lang} for t, lang in zip(DOCS, LANGS)]
+    assert open_corpus(tmp_path / "o1").to_table().to_pylist() == [
+        {"text": t, "lang": lang} for t, lang in zip(DOCS, LANGS)
+    ]
     assert m.raw["sources"][0]["path"].endswith(".arrow")
     ingest([tmp_path / "dd"], tmp_path / "o2", lang_column="lang")
     assert shard_bytes(tmp_path / "o2") == shard_bytes(tmp_path / "o1")  # the default split is train
@@ -229,7 +237,9 @@ def test_hugging_face_dataset_and_dataset_dict(tmp_path: Path) -> None:
     assert texts(tmp_path / "o3") == ["held out one", "held out two"]
     loaded = datasets.load_from_disk(str(tmp_path / "dd"))["test"]["text"]
     assert texts(tmp_path / "o3") == list(loaded)
-    with pytest.raises(hyperword.ConfigError, match=r"no split 'validation' in this DatasetDict \(splits: train, test\)"):
+    with pytest.raises(
+        hyperword.ConfigError, match=r"no split 'validation' in this DatasetDict \(splits: train, test\)"
+    ):
         ingest([tmp_path / "dd"], tmp_path / "o4", hf_split="validation")
     assert not (tmp_path / "o4").exists()
 
@@ -241,13 +251,27 @@ def test_manifest_schema_fingerprint_and_shard_records(tmp_path: Path) -> None:
     src = write_lines(tmp_path / "d.txt", DOCS * 3)
     m = ingest([src], tmp_path / "o", shard_docs=10, lang="xx")
     raw = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
-    assert list(raw) == ["format", "format_version", "kind", "versions", "fingerprint", "config", "sources", "totals", "shards"]
+    assert list(raw) == [
+        "format",
+        "format_version",
+        "kind",
+        "versions",
+        "fingerprint",
+        "config",
+        "sources",
+        "totals",
+        "shards",
+    ]
     assert raw["format"] == "hyperword-corpus" and raw["format_version"] == 1 and raw["kind"] == "natural"
     assert raw["versions"] == {"hyperword": hyperword.__version__, "pyarrow": pa.__version__}
     assert list(raw["config"]) == sorted(raw["config"])
-    assert raw["config"]["shard_docs"] == 10 and raw["config"]["lang"] == "xx" and raw["config"]["compression"] == "zstd"
+    assert (
+        raw["config"]["shard_docs"] == 10 and raw["config"]["lang"] == "xx" and raw["config"]["compression"] == "zstd"
+    )
     data = src.read_bytes()
-    assert raw["sources"] == [{"path": str(src), "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "documents": 24}]
+    assert raw["sources"] == [
+        {"path": str(src), "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "documents": 24}
+    ]
     identity = {
         "format_version": 1,
         "hyperword": hyperword.__version__,
@@ -265,7 +289,12 @@ def test_manifest_schema_fingerprint_and_shard_records(tmp_path: Path) -> None:
         assert rows.schema == pa.schema([pa.field("text", pa.string(), nullable=False), pa.field("lang", pa.string())])
         assert s["words"] == sum(len(t.split()) for t in rows.column("text").to_pylist())
         assert s["text_bytes"] == sum(len(t.encode()) for t in rows.column("text").to_pylist())
-    assert sorted(os.listdir(tmp_path / "o")) == ["manifest.json", "shard-00000.arrow", "shard-00001.arrow", "shard-00002.arrow"]
+    assert sorted(os.listdir(tmp_path / "o")) == [
+        "manifest.json",
+        "shard-00000.arrow",
+        "shard-00001.arrow",
+        "shard-00002.arrow",
+    ]
     # zstd: every buffer of the IPC file is compressed with it.
     assert b"ARROW1" == (tmp_path / "o" / "shard-00000.arrow").read_bytes()[:6]
 
@@ -291,7 +320,10 @@ def test_record_batches_are_cut_by_text_bytes(tmp_path: Path, monkeypatch: pytes
     docs = [f"document {i} " + "x" * (i % 50) for i in range(200)] + ["y" * 300]
     ingest([write_lines(tmp_path / "d.txt", docs)], tmp_path / "o", shard_docs=1000)
     reader = ipc.open_file(tmp_path / "o" / "shard-00000.arrow")
-    sizes = [sum(len(t.encode()) for t in reader.get_batch(i).column(0).to_pylist()) for i in range(reader.num_record_batches)]
+    sizes = [
+        sum(len(t.encode()) for t in reader.get_batch(i).column(0).to_pylist())
+        for i in range(reader.num_record_batches)
+    ]
     assert reader.num_record_batches > 10
     assert all(size <= 100 for size in sizes[:-1]) and sizes[-1] == 300  # one document alone may exceed it
     assert texts(tmp_path / "o") == docs
@@ -302,7 +334,10 @@ def test_small_read_blocks_change_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     same batches and the same line numbers in errors as one block."""
     docs = ["z" * 250 if i % 37 == 5 else f"документ {i} " + "x" * (i % 50) for i in range(300)]
     src = tmp_path / "d.txt"
-    src.write_bytes(b"\xef\xbb\xbf" + "".join(d + ("\r\n" if i % 3 else "\n") + ("\n" if i % 7 == 0 else "") for i, d in enumerate(docs)).encode())
+    src.write_bytes(
+        b"\xef\xbb\xbf"
+        + "".join(d + ("\r\n" if i % 3 else "\n") + ("\n" if i % 7 == 0 else "") for i, d in enumerate(docs)).encode()
+    )
     jsonl = tmp_path / "d.jsonl"
     jsonl.write_text("".join(json.dumps({"text": d}) + "\n" for d in docs), encoding="utf-8")
     monkeypatch.setattr(ingest_mod, "BATCH_TEXT_BYTES", 100)
@@ -313,7 +348,12 @@ def test_small_read_blocks_change_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     ingest([jsonl], tmp_path / "many-jsonl", shard_docs=64)
     assert texts(tmp_path / "many") == docs
     expected = shard_bytes(tmp_path / "one")
-    assert shard_bytes(tmp_path / "many") == shard_bytes(tmp_path / "one-jsonl") == shard_bytes(tmp_path / "many-jsonl") == expected
+    assert (
+        shard_bytes(tmp_path / "many")
+        == shard_bytes(tmp_path / "one-jsonl")
+        == shard_bytes(tmp_path / "many-jsonl")
+        == expected
+    )
     reader = ipc.open_file(tmp_path / "many" / "shard-00000.arrow")
     for i in range(reader.num_record_batches):
         column = reader.get_batch(i).column(0).to_pylist()
@@ -339,7 +379,9 @@ def test_split_fraction_and_determinism(tmp_path: Path) -> None:
     train, validation = texts(tmp_path / "a" / "train"), texts(tmp_path / "a" / "validation")
     assert len(train) + len(validation) == 10_000
     assert 0.085 < len(validation) / 10_000 < 0.115
-    assert all(split_side(t, 0.1) == "validation" for t in validation) and all(split_side(t, 0.1) == "train" for t in train)
+    assert all(split_side(t, 0.1) == "validation" for t in validation) and all(
+        split_side(t, 0.1) == "train" for t in train
+    )
     validation_set = set(validation)
     assert train == [t for t in docs if t not in validation_set]  # input order kept within a side
     for side, m in ms.items():
@@ -555,30 +597,90 @@ def _good_then_bad(d: Path) -> tuple[list[Path], dict[str, Any]]:
 
 
 BAD_INPUTS: dict[str, tuple[BadCase, type[Exception], str]] = {
-    "nul bytes": (_file("b.txt", b"text\nmore\n\x00\x01\x02\n"), hyperword.ConfigError, r"b\.txt:3: binary file \(NUL byte\)"),
-    "nul bytes, per file": (_file("b.txt", b"text\nmore\n\x00\x01\x02\n", doc_per="file"), hyperword.ConfigError, r"b\.txt:3: binary file"),
-    "invalid utf-8": (lambda d: ([INGEST_FIXTURES / "bad_utf8.txt"], {}), hyperword.ConfigError, r"bad_utf8\.txt:2: invalid UTF-8 \(byte 0xff at byte 5 of the line\)"),
+    "nul bytes": (
+        _file("b.txt", b"text\nmore\n\x00\x01\x02\n"),
+        hyperword.ConfigError,
+        r"b\.txt:3: binary file \(NUL byte\)",
+    ),
+    "nul bytes, per file": (
+        _file("b.txt", b"text\nmore\n\x00\x01\x02\n", doc_per="file"),
+        hyperword.ConfigError,
+        r"b\.txt:3: binary file",
+    ),
+    "invalid utf-8": (
+        lambda d: ([INGEST_FIXTURES / "bad_utf8.txt"], {}),
+        hyperword.ConfigError,
+        r"bad_utf8\.txt:2: invalid UTF-8 \(byte 0xff at byte 5 of the line\)",
+    ),
     "invalid utf-8, second file": (_good_then_bad, hyperword.ConfigError, r"bad\.txt:3: invalid UTF-8 \(byte 0xc3"),
-    "invalid utf-8 in jsonl": (_file("b.jsonl", b'{"text": "a"}\n{"text": "\xff"}\n'), hyperword.ConfigError, r"b\.jsonl:2: invalid UTF-8"),
-    "malformed json": (lambda d: ([INGEST_FIXTURES / "malformed.jsonl"], {}), hyperword.ConfigError, r"malformed\.jsonl:3: malformed JSON \(.* at column \d+\)"),
-    "json not an object": (_file("b.jsonl", b'{"text": "a"}\n["text"]\n'), hyperword.ConfigError, r"b\.jsonl:2: expected a JSON object, got an array"),
-    "missing json field": (_file("b.jsonl", b'{"text": "a"}\n{"body": "b", "id": 2}\n'), hyperword.ConfigError, r"b\.jsonl:2: no field 'text' \(fields: 'body', 'id'\)"),
-    "missing lang field": (_file("b.jsonl", b'{"text": "a", "lang": "en"}\n{"text": "b"}\n', lang_field="lang"), hyperword.ConfigError, r"b\.jsonl:2: no field 'lang' \(fields: 'text'\)"),
-    "json field not a string": (_file("b.jsonl", b'{"text": 12}\n'), hyperword.ConfigError, r"b\.jsonl:1: field 'text' is a number, not a string"),
-    "unpaired surrogate": (_file("b.jsonl", b'{"text": "a \\ud800 b"}\n'), hyperword.ConfigError, r"b\.jsonl:1: .*unpaired surrogate"),
+    "invalid utf-8 in jsonl": (
+        _file("b.jsonl", b'{"text": "a"}\n{"text": "\xff"}\n'),
+        hyperword.ConfigError,
+        r"b\.jsonl:2: invalid UTF-8",
+    ),
+    "malformed json": (
+        lambda d: ([INGEST_FIXTURES / "malformed.jsonl"], {}),
+        hyperword.ConfigError,
+        r"malformed\.jsonl:3: malformed JSON \(.* at column \d+\)",
+    ),
+    "json not an object": (
+        _file("b.jsonl", b'{"text": "a"}\n["text"]\n'),
+        hyperword.ConfigError,
+        r"b\.jsonl:2: expected a JSON object, got an array",
+    ),
+    "missing json field": (
+        _file("b.jsonl", b'{"text": "a"}\n{"body": "b", "id": 2}\n'),
+        hyperword.ConfigError,
+        r"b\.jsonl:2: no field 'text' \(fields: 'body', 'id'\)",
+    ),
+    "missing lang field": (
+        _file("b.jsonl", b'{"text": "a", "lang": "en"}\n{"text": "b"}\n', lang_field="lang"),
+        hyperword.ConfigError,
+        r"b\.jsonl:2: no field 'lang' \(fields: 'text'\)",
+    ),
+    "json field not a string": (
+        _file("b.jsonl", b'{"text": 12}\n'),
+        hyperword.ConfigError,
+        r"b\.jsonl:1: field 'text' is a number, not a string",
+    ),
+    "unpaired surrogate": (
+        _file("b.jsonl", b'{"text": "a \\ud800 b"}\n'),
+        hyperword.ConfigError,
+        r"b\.jsonl:1: .*unpaired surrogate",
+    ),
     "missing column": (_parquet, hyperword.ConfigError, r"t\.parquet: no column 'text' \(columns: 'body', 'id'\)"),
-    "column not strings": (_parquet_int, hyperword.ConfigError, r"t\.parquet: column 'text' has type int64, not a string type"),
+    "column not strings": (
+        _parquet_int,
+        hyperword.ConfigError,
+        r"t\.parquet: column 'text' has type int64, not a string type",
+    ),
     "not parquet": (_file("t.parquet", b"just text\n"), hyperword.ConfigError, r"t\.parquet: not a Parquet file"),
-    "not arrow": (_file("t.arrow", b"just text, long enough to be read\n"), hyperword.ConfigError, r"t\.arrow: not .*Arrow IPC"),
+    "not arrow": (
+        _file("t.arrow", b"just text, long enough to be read\n"),
+        hyperword.ConfigError,
+        r"t\.arrow: not .*Arrow IPC",
+    ),
     "empty file": (_file("e.txt", b""), hyperword.ConfigError, r"e\.txt: no documents"),
     "blank file": (_file("e.txt", b"\n  \n\t\r\n"), hyperword.ConfigError, r"e\.txt: no documents"),
     "empty directory": (lambda d: ([d], {}), hyperword.ConfigError, r"no input files in this directory"),
     "nonexistent path": (lambda d: ([d / "missing.txt"], {}), FileNotFoundError, r"missing\.txt"),
     "dangling link": (_dangling_link, FileNotFoundError, r"link\.txt"),
     "bad gzip": (_file("b.txt.gz", b"not gzip at all"), hyperword.ConfigError, r"b\.txt\.gz: cannot be read"),
-    "option for another kind": (_file("b.txt", b"a\n", field="body"), hyperword.ConfigError, r"--field applies to JSONL input"),
-    "hf flag on a file": (_file("b.txt", b"a\n", input_format="hf"), hyperword.ConfigError, r"b\.txt: a Hugging Face dataset is a directory"),
-    "unknown input format": (_file("b.txt", b"a\n", input_format="csv"), hyperword.ConfigError, r"unknown input format 'csv'"),
+    "option for another kind": (
+        _file("b.txt", b"a\n", field="body"),
+        hyperword.ConfigError,
+        r"--field applies to JSONL input",
+    ),
+    "hf flag on a file": (
+        _file("b.txt", b"a\n", input_format="hf"),
+        hyperword.ConfigError,
+        r"b\.txt: a Hugging Face dataset is a directory",
+    ),
+    "unknown input format": (
+        _file("b.txt", b"a\n", input_format="csv"),
+        hyperword.ConfigError,
+        r"unknown input format 'csv'",
+    ),
 }
 
 
@@ -624,13 +726,37 @@ def test_bad_input_refused_before_an_existing_corpus_is_touched(tmp_path: Path, 
 
 def test_cli_matches_the_api_and_prints_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = INGEST_FIXTURES / "docs.jsonl"
-    cli_run(src, "--out", tmp_path / "cli", "--lang-field", "lang", "--lang", "und", "--shard-docs", "4", "--compression", "lz4")
+    cli_run(
+        src,
+        "--out",
+        tmp_path / "cli",
+        "--lang-field",
+        "lang",
+        "--lang",
+        "und",
+        "--shard-docs",
+        "4",
+        "--compression",
+        "lz4",
+    )
     printed = capsys.readouterr().out
     assert re.search(r"^6 documents, \d+ words in 2 shard\(s\), [\d.]+ MB on disk: .*cli$", printed, re.M), printed
     assert "documents/s" in printed
     ingest([src], tmp_path / "api", lang_field="lang", lang="und", shard_docs=4, compression="lz4")
     assert dir_bytes(tmp_path / "cli") == dir_bytes(tmp_path / "api")
-    cli_run(src, "--out", tmp_path / "cli", "--lang-field", "lang", "--lang", "und", "--shard-docs", "4", "--compression", "lz4")
+    cli_run(
+        src,
+        "--out",
+        tmp_path / "cli",
+        "--lang-field",
+        "lang",
+        "--lang",
+        "und",
+        "--shard-docs",
+        "4",
+        "--compression",
+        "lz4",
+    )
     assert "complete and verified: nothing to do" in capsys.readouterr().out
     cli_run(src, "--out", tmp_path / "split", "--split", "0.5", "--input-format", "jsonl", "--shard-docs", "1k")
     printed = capsys.readouterr().out
@@ -649,7 +775,9 @@ def _wired() -> bool:
 
 @pytest.mark.skipif(not _wired(), reason="`hyperword ingest` is not wired into cli.py yet")
 def test_hyperword_ingest_command(tmp_path: Path, run_cli: Any) -> None:
-    rc, stdout, stderr = run_cli("ingest", INGEST_FIXTURES / "docs.jsonl", "--out", tmp_path / "o", "--lang-field", "lang")
+    rc, stdout, stderr = run_cli(
+        "ingest", INGEST_FIXTURES / "docs.jsonl", "--out", tmp_path / "o", "--lang-field", "lang"
+    )
     assert rc == 0 and stderr == "", stderr
     assert "6 documents" in stdout
     rc, stdout, stderr = run_cli("ingest", INGEST_FIXTURES / "malformed.jsonl", "--out", tmp_path / "bad")

@@ -8,10 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-import hyperword
-from hyperword import Lexicon, LexiconError
-
 from _helpers import (
     FIELDS,
     FIXTURES,
@@ -22,6 +18,9 @@ from _helpers import (
     words_of,
     write_tsv,
 )
+
+import hyperword
+from hyperword import Lexicon, LexiconError
 
 SHIPPED_LANGS = ["ar", "cy", "en", "es", "et", "fi", "fr", "he", "pl", "ru", "yue", "zh"]
 
@@ -43,7 +42,7 @@ def _assert_one_line(message: str, path: Path, line: int) -> str:
     assert "\n" not in message, message
     prefix = f"{path}:{line}: "
     assert message.startswith(prefix), f"{message!r} does not start with {prefix!r}"
-    reason = message[len(prefix):]
+    reason = message[len(prefix) :]
     assert reason.strip(), message
     return reason
 
@@ -167,7 +166,22 @@ def test_word_list_without_a_language_asks_for_one(tmp_path: Path) -> None:
 
 # --- validation errors: one line, FILE:LINE: reason --------------------------------------
 
-FORBIDDEN = ["\x00", "\x01", "\x1f", "\x7f", "\x80", "\x85", "\x9f", "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff"]
+FORBIDDEN = [
+    "\x00",
+    "\x01",
+    "\x1f",
+    "\x7f",
+    "\x80",
+    "\x85",
+    "\x9f",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u200e",
+    "\u200f",
+    "\u2060",
+    "\ufeff",
+]
 
 
 @pytest.mark.parametrize("char", FORBIDDEN, ids=[f"U+{ord(c):04X}" for c in FORBIDDEN])
@@ -225,12 +239,31 @@ def test_whitespace_error_message_is_exact(tmp_path: Path) -> None:
         ("lang\tword\nen\t" + "a" * 1025 + "\n", 2, "longer than the limit"),
     ],
     ids=[
-        "empty-word", "blank-word", "no-lang-column", "no-word-column", "negative-weight", "text-weight",
-        "nan-weight", "inf-weight", "overflow-weight", "text-concept", "negative-concept", "fractional-concept",
-        "u32-overflow-concept", "too-few-cells", "too-many-cells", "upper-case-lang", "long-lang", "duplicate-column",
-        "header-only", "header-and-blank-lines", "empty-file", "blank-file", "word-too-long",
+        "empty-word",
+        "blank-word",
+        "no-lang-column",
+        "no-word-column",
+        "negative-weight",
+        "text-weight",
+        "nan-weight",
+        "inf-weight",
+        "overflow-weight",
+        "text-concept",
+        "negative-concept",
+        "fractional-concept",
+        "u32-overflow-concept",
+        "too-few-cells",
+        "too-many-cells",
+        "upper-case-lang",
+        "long-lang",
+        "duplicate-column",
+        "header-only",
+        "header-and-blank-lines",
+        "empty-file",
+        "blank-file",
+        "word-too-long",
     ],
-)  # fmt: skip
+)
 def test_validation_errors_name_file_line_and_reason(tmp_path: Path, content: str, line: int, needle: str) -> None:
     path = _write(tmp_path, content)
     reason = _assert_one_line(_load_error(path), path, line)

@@ -23,14 +23,13 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
+from _helpers import FIXTURES, LEXICON_LANGS, write_tsv
 from hypothesis import given
 from hypothesis import strategies as st
 
 import hyperword
-from hyperword import ConfigError, Lexicon, LexiconError
-from hyperword import cli_lexicon
+from hyperword import ConfigError, Lexicon, LexiconError, cli_lexicon
 from hyperword._hyperword import validate_word
-from hyperword.reader import open_corpus
 from hyperword.lexicon import (
     add_wordfreq_weights,
     build_wordfreq,
@@ -40,8 +39,7 @@ from hyperword.lexicon import (
     lexicon_info,
     word_scripts,
 )
-
-from _helpers import FIXTURES, LEXICON_LANGS, write_tsv
+from hyperword.reader import open_corpus
 
 TOOLS = FIXTURES / "lexicon_tools"
 wordfreq = pytest.importorskip("wordfreq")
@@ -64,8 +62,14 @@ def assert_nothing_written(directory: Path, before: set[str]) -> None:
 
 def test_import_csv_with_column_mapping(tmp_path: Path) -> None:
     out = tmp_path / "out.tsv"
-    mapping = {"word": "Lemma", "lang": "Language", "concept": "Meaning ID", "field": "Domain",
-               "pos": "Part of speech", "weight": "Freq"}  # fmt: skip
+    mapping = {
+        "word": "Lemma",
+        "lang": "Language",
+        "concept": "Meaning ID",
+        "field": "Domain",
+        "pos": "Part of speech",
+        "weight": "Freq",
+    }
     report = import_lexicon(TOOLS / "mapped.csv", out, columns=mapping)
     assert report.format == "csv"
     assert report.rows_read == 7 and report.rows_written == 6
@@ -113,19 +117,23 @@ def test_import_word_list(tmp_path: Path) -> None:
 
 
 def _table() -> pa.Table:
-    return pa.table({
-        "lemma": ["вода", "lumie\u0300re", "水", "ماء", None],
-        "language": pa.array(["ru", "fr", "zh", "ar", "en"]).dictionary_encode(),
-        "concept": pa.array([1, 2, None, 1, 9], pa.int64()),
-        "score": [2.5, 1.0, 3.0, None, 1.0],
-        "extra": [[1], [2], [3], [4], [5]],
-    })  # fmt: skip
+    return pa.table(
+        {
+            "lemma": ["вода", "lumie\u0300re", "水", "ماء", None],
+            "language": pa.array(["ru", "fr", "zh", "ar", "en"]).dictionary_encode(),
+            "concept": pa.array([1, 2, None, 1, 9], pa.int64()),
+            "score": [2.5, 1.0, 3.0, None, 1.0],
+            "extra": [[1], [2], [3], [4], [5]],
+        }
+    )
 
 
 @pytest.mark.parametrize("kind", ["parquet", "arrow", "arrow-stream", "feather"])
 def test_import_parquet_and_arrow_tables(tmp_path: Path, kind: str) -> None:
     table = _table()
-    src = tmp_path / {"parquet": "t.parquet", "arrow": "t.arrow", "arrow-stream": "t.arrow", "feather": "t.feather"}[kind]
+    src = (
+        tmp_path / {"parquet": "t.parquet", "arrow": "t.arrow", "arrow-stream": "t.arrow", "feather": "t.feather"}[kind]
+    )
     if kind == "parquet":
         pq.write_table(table, src)
     elif kind == "arrow":
@@ -159,13 +167,16 @@ def test_import_parquet_and_arrow_tables(tmp_path: Path, kind: str) -> None:
 
 
 def test_import_normalises_to_nfc_and_counts(tmp_path: Path) -> None:
-    src = write_tsv(tmp_path / "d.tsv", [
-        ("fr", "lumie\u0300re"),          # e + combining grave
-        ("vi", "Vie\u0302\u0323t"),       # stacked diacritics, not in canonical order
-        ("vi", "Vi\u1ec7t"),              # the same word, precomposed: a duplicate once normalised
-        ("ko", "\u1112\u1161\u11ab"),     # Hangul jamo -> one syllable
-        ("en", "plain"),
-    ])  # fmt: skip
+    src = write_tsv(
+        tmp_path / "d.tsv",
+        [
+            ("fr", "lumie\u0300re"),  # e + combining grave
+            ("vi", "Vie\u0302\u0323t"),  # stacked diacritics, not in canonical order
+            ("vi", "Vi\u1ec7t"),  # the same word, precomposed: a duplicate once normalised
+            ("ko", "\u1112\u1161\u11ab"),  # Hangul jamo -> one syllable
+            ("en", "plain"),
+        ],
+    )
     out = tmp_path / "out.tsv"
     report = import_lexicon(src, out)
     assert report.normalized == 3 and report.duplicates == 1
@@ -206,27 +217,48 @@ def test_scripts_survive_byte_exactly_to_sample(tmp_path: Path, fmt: str) -> Non
         if lang in ("ar", "he", "zh", "hi"):  # scripts without case: casing changes nothing
             assert hyperword.sample(50, lexicon=lex, langs=lang, words_per_phrase=2, seed=3, case="upper") == two
     scripts = check_lexicon(out).scripts
-    assert scripts == {"ar": {"Arabic": 3}, "he": {"Hebrew": 3}, "zh": {"Han": 3}, "hi": {"Devanagari": 3}, "vi": {"Latin": 3}}
+    assert scripts == {
+        "ar": {"Arabic": 3},
+        "he": {"Hebrew": 3},
+        "zh": {"Han": 3},
+        "hi": {"Devanagari": 3},
+        "vi": {"Latin": 3},
+    }
 
 
 def test_script_table() -> None:
     assert [char_script(c) for c in "aЖ水ا\u094dמ\u03001,ぁ한ⴰ"] == [
-        "Latin", "Cyrillic", "Han", "Arabic", "Devanagari", "Hebrew", "Inherited", "Common", "Common",
-        "Hiragana", "Hangul", "Tifinagh",
-    ]  # fmt: skip
+        "Latin",
+        "Cyrillic",
+        "Han",
+        "Arabic",
+        "Devanagari",
+        "Hebrew",
+        "Inherited",
+        "Common",
+        "Common",
+        "Hiragana",
+        "Hangul",
+        "Tifinagh",
+    ]
     assert word_scripts("e\u0301") == {"Latin"}
     assert word_scripts("42") == {"Common"}
     assert word_scripts("toyota車") == {"Latin", "Han"}
 
 
 def test_import_invalid_rows_fail_with_file_and_line_or_are_skipped(tmp_path: Path) -> None:
-    src = write_tsv(tmp_path / "bad.tsv", [("en", "ok"), ("en", "two words"), ("EN!", "x"), ("en", "a\u200bb"), ("en",)])
+    src = write_tsv(
+        tmp_path / "bad.tsv", [("en", "ok"), ("en", "two words"), ("EN!", "x"), ("en", "a\u200bb"), ("en",)]
+    )
     out = tmp_path / "out.tsv"
     out.write_text("previous content\n")
     with pytest.raises(LexiconError) as e:
         import_lexicon(src, out)
     lines = str(e.value).splitlines()  # every bad row, each with its line
-    assert lines[0] == f"{src}: 4 invalid rows, nothing written (--skip-invalid, skip_invalid=True, drops and counts them):"
+    assert (
+        lines[0]
+        == f"{src}: 4 invalid rows, nothing written (--skip-invalid, skip_invalid=True, drops and counts them):"
+    )
     assert lines[1] == f'  {src}:3: word "two words" contains whitespace (U+0020)'
     assert [x.split(": ", 1)[0] for x in lines[1:]] == [f"  {src}:{n}" for n in (3, 4, 5, 6)]
     assert out.read_text() == "previous content\n"  # untouched
@@ -290,20 +322,39 @@ BAD_INPUTS: list[tuple[str, str, Callable[[Path], Path], dict[str, Any], type[Ex
     ("header only", "h.tsv", _header_only, {}, LexiconError, r"h\.tsv: no words to import"),
     ("empty word list", "w.txt", _empty, {"lang": "ru"}, LexiconError, r"w\.txt: no words to import"),
     ("word list without lang", "w.txt", _header_only, {}, ConfigError, r"give its language with lang="),
-    ("mapping naming no column", "m.tsv", _header_only, {"columns": {"word": "lemma"}}, ConfigError,
-     r"names column 'lemma', which .*m\.tsv does not have; its columns: 'lang', 'word'"),
-    ("unknown target column", "m.tsv", _header_only, {"columns": {"gloss": "word"}}, ConfigError, "unknown target column 'gloss'"),
+    (
+        "mapping naming no column",
+        "m.tsv",
+        _header_only,
+        {"columns": {"word": "lemma"}},
+        ConfigError,
+        r"names column 'lemma', which .*m\.tsv does not have; its columns: 'lang', 'word'",
+    ),
+    (
+        "unknown target column",
+        "m.tsv",
+        _header_only,
+        {"columns": {"gloss": "word"}},
+        ConfigError,
+        "unknown target column 'gloss'",
+    ),
     ("unknown extension", "m.dat", _header_only, {}, ConfigError, r"cannot tell the format .* give fmt="),
     ("bad parquet", "p.parquet", _header_only, {}, LexiconError, r"p\.parquet: not a readable Parquet file"),
     ("bad arrow", "p.arrow", _header_only, {}, LexiconError, r"p\.arrow: not a readable Arrow IPC file"),
     ("bad lang", "w.txt", _header_only, {"lang": "Russian"}, ConfigError, "invalid language code 'Russian'"),
     ("bad delimiter", "m.csv", _header_only, {"delimiter": ";;"}, ConfigError, "one character"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("name,filename,make,kwargs,error,message", BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
 def test_import_bad_input_is_one_clear_error_and_writes_nothing(
-    tmp_path: Path, name: str, filename: str, make: Callable[[Path], Path], kwargs: dict[str, Any], error: type[Exception], message: str
+    tmp_path: Path,
+    name: str,
+    filename: str,
+    make: Callable[[Path], Path],
+    kwargs: dict[str, Any],
+    error: type[Exception],
+    message: str,
 ) -> None:
     src = make(tmp_path / filename)
     before = {p.name for p in tmp_path.iterdir()}
@@ -356,7 +407,12 @@ def test_wordfreq_alpha_one_favours_frequent_words(ru_wordfreq: tuple[Path, Any]
     for alpha in (1.0, 0.0):
         corpus = tmp_path / f"alpha{alpha}"
         hyperword.generate(corpus, 20_000, lexicon=lex, alpha=alpha, columns="words", threads=1)
-        drawn = Counter(w for batch in open_corpus(corpus).iter_batches() for words in batch.column("words").to_pylist() for w in words)
+        drawn = Counter(
+            w
+            for batch in open_corpus(corpus).iter_batches()
+            for words in batch.column("words").to_pylist()
+            for w in words
+        )
         shares[alpha] = sum(n for w, n in drawn.items() if w in top10) / sum(drawn.values())
     # the 10 most frequent of 3000 words: about 20% of running Russian text, 0.33% when drawn uniformly
     assert shares[1.0] > 0.15 and shares[0.0] < 0.02, shares
@@ -409,11 +465,15 @@ def test_wordfreq_build_zh(tmp_path: Path) -> None:
 def test_add_weights_to_a_small_lexicon(tmp_path: Path, lexicon_path: Path) -> None:
     out = tmp_path / "w.tsv"
     # the fixture has Welsh, which wordfreq lacks
-    with pytest.raises(ConfigError, match=r"no word list for 'cy' \(it would silently substitute 'en'\).*skip_missing_langs"):
+    with pytest.raises(
+        ConfigError, match=r"no word list for 'cy' \(it would silently substitute 'en'\).*skip_missing_langs"
+    ):
         add_wordfreq_weights(lexicon_path, out)
     assert not out.exists()
     src = tmp_path / "src.tsv"
-    src.write_text(lexicon_path.read_text(encoding="utf-8") + "en\tzzxqvw\t10\tnature\tnoun\t\tnonsense\n", encoding="utf-8")
+    src.write_text(
+        lexicon_path.read_text(encoding="utf-8") + "en\tzzxqvw\t10\tnature\tnoun\t\tnonsense\n", encoding="utf-8"
+    )
     report = add_wordfreq_weights(src, out, skip_missing_langs=True)
     assert report.replaced and report.rows == 64
     assert list(report.skipped_langs) == ["cy"]
@@ -426,7 +486,9 @@ def test_add_weights_to_a_small_lexicon(tmp_path: Path, lexicon_path: Path) -> N
     assert float(weights[("zh", "太阳")]) == wordfreq.word_frequency("太阳", "zh")  # jieba
     en = report.languages["en"]
     assert (en.words, en.found, en.floored) == (10, 9, 1)
-    smallest = min(float(weights[("en", w)]) for w in ("water", "fire", "sun", "tree", "sadness", "joy", "fear", "hand", "heart"))
+    smallest = min(
+        float(weights[("en", w)]) for w in ("water", "fire", "sun", "tree", "sadness", "joy", "fear", "hand", "heart")
+    )
     assert float(weights[("en", "zzxqvw")]) == pytest.approx(smallest / 10) == en.floor
     assert all(float(w) > 0 for (lang, _), w in weights.items() if lang != "cy")
     lex = Lexicon.load(out)
@@ -435,7 +497,11 @@ def test_add_weights_to_a_small_lexicon(tmp_path: Path, lexicon_path: Path) -> N
     plain = write_tsv(tmp_path / "plain.tsv", [("en", "water"), ("en", "zzxqvw")])
     report = add_wordfreq_weights(plain, out, floor=1e-7)
     assert not report.replaced
-    assert read_rows(out) == [["lang", "word", "weight"], ["en", "water", repr(wordfreq.word_frequency("water", "en"))], ["en", "zzxqvw", "1e-07"]]
+    assert read_rows(out) == [
+        ["lang", "word", "weight"],
+        ["en", "water", repr(wordfreq.word_frequency("water", "en"))],
+        ["en", "zzxqvw", "1e-07"],
+    ]
     with pytest.raises(ConfigError, match="floor must be a positive number"):
         add_wordfreq_weights(plain, out, floor=0)
 
@@ -476,7 +542,7 @@ PROBLEM_LINES = [
     b"en\twater\t1\tnature\t3\tduplicate of line 2: a warning only",  # 11
     b"en\tzero\xe2\x80\x8bwidth\t8\tnature\t1\tU+200B",  # 12
     b"en\twater\t9\tnature\tnan\tsame word, other concept; bad weight",  # 13
-    b"en\t" + "x".encode() * 1025 + b"\t10\tnature\t1\ttoo long",  # 14
+    b"en\t" + b"x" * 1025 + b"\t10\tnature\t1\ttoo long",  # 14
 ]
 
 
@@ -512,14 +578,22 @@ def test_check_reports_every_problem_with_its_line(tmp_path: Path) -> None:
     table = report.format_table()
     assert "NOT OK: 9 problem(s)" in table and "   8  invalid UTF-8 at byte 6 of the line" in table
     data = json.loads(report.to_json())
-    assert data["ok"] is False and len(data["problems"]) == 9 and data["problems"][0] == {"line": 3, "message": by_line[3][0]}
+    assert (
+        data["ok"] is False
+        and len(data["problems"]) == 9
+        and data["problems"][0] == {"line": 3, "message": by_line[3][0]}
+    )
 
 
 HEADER_PROBLEMS = [
     (b"", "empty file: no header row", 0),
     (b"\n  \n", "empty file: no header row", 0),
     (b"lang\tword\n", "the lexicon holds no words", 0),
-    (b"word\nwater\n", 'the header has no "lang" column (a plain word list needs its language: --lexicon-lang); found ["word"]', 1),
+    (
+        b"word\nwater\n",
+        'the header has no "lang" column (a plain word list needs its language: --lexicon-lang); found ["word"]',
+        1,
+    ),
     (b"\nlang\tlemma\nen\twater\n", 'the header has no "word" column; found ["lang", "lemma"]', 2),
     (b"lang\tword\tLang\nen\twater\ten\n", 'duplicate column "lang" in the header', 1),
     (b"\x00\x01binary", "binary data (a NUL byte): not a text lexicon", 1),
@@ -568,16 +642,48 @@ def test_check_missing_file(tmp_path: Path) -> None:
 
 
 _CELLS = st.sampled_from(
-    ["en", "ru", "EN", "yue", "zh-Hant", "e", "water", "вода", "水", "a b", "a\u200bb", "lumie\u0300re", "", " x ",
-     "1", "+2", "-1", "4294967296", "1.5", "inf", "nan", "1e3", ".5", "x", "\u3000", "a\x01"]
-)  # fmt: skip
+    [
+        "en",
+        "ru",
+        "EN",
+        "yue",
+        "zh-Hant",
+        "e",
+        "water",
+        "вода",
+        "水",
+        "a b",
+        "a\u200bb",
+        "lumie\u0300re",
+        "",
+        " x ",
+        "1",
+        "+2",
+        "-1",
+        "4294967296",
+        "1.5",
+        "inf",
+        "nan",
+        "1e3",
+        ".5",
+        "x",
+        "\u3000",
+        "a\x01",
+    ]
+)
 
 
 @given(
-    header=st.lists(st.sampled_from(["lang", "word", "concept", "weight", "field", "pos", "gloss", "LANG", " Word "]), min_size=1, max_size=5),
+    header=st.lists(
+        st.sampled_from(["lang", "word", "concept", "weight", "field", "pos", "gloss", "LANG", " Word "]),
+        min_size=1,
+        max_size=5,
+    ),
     rows=st.lists(st.lists(_CELLS, min_size=1, max_size=5), max_size=6),
 )
-def test_check_agrees_with_the_loader(tmp_path_factory: pytest.TempPathFactory, header: list[str], rows: list[list[str]]) -> None:
+def test_check_agrees_with_the_loader(
+    tmp_path_factory: pytest.TempPathFactory, header: list[str], rows: list[list[str]]
+) -> None:
     path = tmp_path_factory.mktemp("prop") / "p.tsv"
     path.write_text("\n".join(["\t".join(header)] + ["\t".join(r) for r in rows]) + "\n", encoding="utf-8")
     report = check_lexicon(path)
@@ -637,15 +743,28 @@ def cli(*argv: object) -> tuple[int, str, str]:
 def test_cli_import(tmp_path: Path) -> None:
     out = tmp_path / "out.tsv"
     code, stdout, stderr = cli(
-        "lexicon", "import", TOOLS / "mapped.csv", "--out", out, "--column", "word=Lemma", "--column", "lang=Language",
-        "--column", "concept=Meaning ID", "--column", "weight=Freq",
-    )  # fmt: skip
+        "lexicon",
+        "import",
+        TOOLS / "mapped.csv",
+        "--out",
+        out,
+        "--column",
+        "word=Lemma",
+        "--column",
+        "lang=Language",
+        "--column",
+        "concept=Meaning ID",
+        "--column",
+        "weight=Freq",
+    )
     assert (code, stderr) == (0, "")
     assert "rows written" in stdout and "duplicates dropped         1" in stdout
     assert read_rows(out)[0] == ["lang", "word", "concept", "weight"]
     code, stdout, _ = cli("lexicon", "import", FIXTURES / "words_ru.txt", "--out", out, "--lang", "ru", "--json")
     assert code == 0 and json.loads(stdout)["rows_written"] == 4
-    code, _, stderr = cli("lexicon", "import", TOOLS / "mapped.csv", "--out", tmp_path / "x.tsv", "--column", "word=lemma_x")
+    code, _, stderr = cli(
+        "lexicon", "import", TOOLS / "mapped.csv", "--out", tmp_path / "x.tsv", "--column", "word=lemma_x"
+    )
     assert code == 1 and stderr.startswith("hyperword: error: the column mapping word=lemma_x names column 'lemma_x'")
     assert stderr.count("\n") == 1 and not (tmp_path / "x.tsv").exists()
     src = write_tsv(tmp_path / "s.txt", [("вода",), ("два слова",)], header="свет")
@@ -656,27 +775,58 @@ def test_cli_import(tmp_path: Path) -> None:
     semi = tmp_path / "semi.csv"
     semi.write_text("lang;word\nen;water\n", encoding="utf-8")
     assert cli("lexicon", "import", semi, "--out", tmp_path / "y.tsv", "--delimiter", ";")[0] == 0
-    assert cli("lexicon", "import", write_tsv(tmp_path / "t.dat", [("en", "a")]), "--out", tmp_path / "z.tsv",
-               "--format", "csv", "--delimiter", "tab")[0] == 0  # fmt: skip
+    assert (
+        cli(
+            "lexicon",
+            "import",
+            write_tsv(tmp_path / "t.dat", [("en", "a")]),
+            "--out",
+            tmp_path / "z.tsv",
+            "--format",
+            "csv",
+            "--delimiter",
+            "tab",
+        )[0]
+        == 0
+    )
 
 
 def test_cli_build_and_add_weights(tmp_path: Path, lexicon_path: Path) -> None:
     out = tmp_path / "ru.tsv"
-    code, stdout, stderr = cli("lexicon", "build", "--source", "wordfreq", "--lang", "ru", "--top", "500", "--out", out, "--wordlist", "small")
+    code, stdout, stderr = cli(
+        "lexicon", "build", "--source", "wordfreq", "--lang", "ru", "--top", "500", "--out", out, "--wordlist", "small"
+    )
     assert (code, stderr) == (0, "") and "words                          500" in stdout
     assert len(read_rows(out)) == 501
     code, _, stderr = cli("lexicon", "build", "--source", "wordfreq", "--lang", "cy", "--out", tmp_path / "cy.tsv")
-    assert code == 1 and stderr == "hyperword: error: wordfreq has no word list for 'cy' (it would silently substitute 'en')\n"
+    assert (
+        code == 1
+        and stderr == "hyperword: error: wordfreq has no word list for 'cy' (it would silently substitute 'en')\n"
+    )
     assert not (tmp_path / "cy.tsv").exists()
     code, _, stderr = cli("lexicon", "build", "--source", "wordfreq", "--out", tmp_path / "x.tsv")
     assert code == 1 and "needs --lang" in stderr
     weighted = tmp_path / "w.tsv"
-    code, stdout, stderr = cli("lexicon", "build", "--source", "wordfreq", "--add-weights", lexicon_path, "--out", weighted)
+    code, stdout, stderr = cli(
+        "lexicon", "build", "--source", "wordfreq", "--add-weights", lexicon_path, "--out", weighted
+    )
     assert code == 1 and "--skip-missing-langs" in stderr and not weighted.exists()
-    code, stdout, stderr = cli("lexicon", "build", "--source", "wordfreq", "--add-weights", lexicon_path, "--out", weighted,
-                               "--skip-missing-langs", "--json")  # fmt: skip
+    code, stdout, stderr = cli(
+        "lexicon",
+        "build",
+        "--source",
+        "wordfreq",
+        "--add-weights",
+        lexicon_path,
+        "--out",
+        weighted,
+        "--skip-missing-langs",
+        "--json",
+    )
     assert code == 0 and json.loads(stdout)["skipped_langs"].keys() == {"cy"}
-    code, _, stderr = cli("lexicon", "build", "--source", "wordfreq", "--add-weights", lexicon_path, "--lang", "ru", "--out", weighted)
+    code, _, stderr = cli(
+        "lexicon", "build", "--source", "wordfreq", "--add-weights", lexicon_path, "--lang", "ru", "--out", weighted
+    )
     assert code == 1 and "--lang builds a new lexicon" in stderr
 
 
@@ -687,7 +837,7 @@ def test_cli_check_and_info(tmp_path: Path, lexicon_path: Path) -> None:
     code, stdout, stderr = cli("lexicon", "check", bad)
     assert code == 1
     assert stderr == f"hyperword: error: {bad}: 2 problems (see report)\n"
-    assert "   3  word \"two words\" contains whitespace" in stdout
+    assert '   3  word "two words" contains whitespace' in stdout
     code, stdout, _ = cli("lexicon", "check", bad, "--json")
     assert code == 1 and [p["line"] for p in json.loads(stdout)["problems"]] == [3, 4]
     code, stdout, _ = cli("lexicon", "check", FIXTURES / "words_ru.txt", "--lang", "ru")

@@ -14,12 +14,21 @@ from hyperword import LIMITS, ConfigError, LexiconError
 
 def test_limits_are_published() -> None:
     assert LIMITS == {
-        "max_word_bytes": 1024, "max_phrase_words": 1024, "max_joiner_bytes": 64, "max_shards": 1_000_000,
-        "max_words": 2**64 - 1, "max_batch_text_bytes": 256 << 20, "max_batch_words": 1 << 20, "max_lexicon_text_bytes": 2**32 - 1,
-    }  # fmt: skip
+        "max_word_bytes": 1024,
+        "max_phrase_words": 1024,
+        "max_joiner_bytes": 64,
+        "max_shards": 1_000_000,
+        "max_words": 2**64 - 1,
+        "max_batch_text_bytes": 256 << 20,
+        "max_batch_words": 1 << 20,
+        "max_lexicon_text_bytes": 2**32 - 1,
+    }
     # The longest phrase (longest words, longest joiner) fits a record batch many times over,
     # so Arrow's 32-bit string offsets can never overflow inside a batch.
-    longest = LIMITS["max_phrase_words"] * LIMITS["max_word_bytes"] + (LIMITS["max_phrase_words"] - 1) * LIMITS["max_joiner_bytes"]
+    longest = (
+        LIMITS["max_phrase_words"] * LIMITS["max_word_bytes"]
+        + (LIMITS["max_phrase_words"] - 1) * LIMITS["max_joiner_bytes"]
+    )
     assert longest * 100 < LIMITS["max_batch_text_bytes"] < 2**31
 
 

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import REPO, dir_bytes
 
 import hyperword
 from hyperword import ConfigError, OutputExistsError, RunStats
 from hyperword.ingest import ingest
 from hyperword.verify import verify
-
-from _helpers import REPO, dir_bytes
 
 NATURAL = REPO / "tests" / "fixtures" / "natural" / "en.txt"
 SMALL: dict[str, Any] = dict(kind="ngram", shard_words=2_000, batch_words=500, seed=4)
@@ -109,7 +108,9 @@ def test_byte_identical_across_threads_and_with_the_stream(tmp_path: Path, sourc
     reference = dir_bytes(tmp_path / "t1")
     assert len([name for name in reference if name.startswith("shard-")]) == 4
     assert dir_bytes(tmp_path / "t2") == reference
-    streamed = [t for b in hyperword.stream(8_000, ngram_n=2, source=source, **SMALL) for t in b.column("text").to_pylist()]
+    streamed = [
+        t for b in hyperword.stream(8_000, ngram_n=2, source=source, **SMALL) for t in b.column("text").to_pylist()
+    ]
     assert streamed == rows(hyperword.read_manifest(tmp_path / "t1"))
 
 
@@ -179,7 +180,9 @@ def _empty_corpus(tmp_path: Path, source: Path) -> Path:
         (None, {"lexicon": "lexicons/multisimlex.tsv"}, "draws no lexicon words"),
     ],
 )
-def test_bad_input_is_a_config_error_and_writes_nothing(tmp_path: Path, source: Path, make: str | None, kw: dict[str, Any], needle: str) -> None:
+def test_bad_input_is_a_config_error_and_writes_nothing(
+    tmp_path: Path, source: Path, make: str | None, kw: dict[str, Any], needle: str
+) -> None:
     src = source
     if make == "missing":
         src = tmp_path / "nowhere"
@@ -209,10 +212,24 @@ def test_order_and_source_are_required(tmp_path: Path, source: Path) -> None:
 
 def test_cli_generates_and_refuses_bad_input(tmp_path: Path, source: Path, run_cli: Any) -> None:
     out = tmp_path / "g"
-    rc, _, stderr = run_cli("generate", "--kind", "ngram", "--ngram-n", "2", "--source", source, "--words", "3000", "--out", out)
+    rc, _, stderr = run_cli(
+        "generate", "--kind", "ngram", "--ngram-n", "2", "--source", source, "--words", "3000", "--out", out
+    )
     assert rc == 0, stderr
     assert hyperword.read_manifest(out).kind == "ngram"
-    rc, stdout, stderr = run_cli("generate", "--kind", "ngram", "--ngram-n", "5", "--source", source, "--words", "3000", "--out", tmp_path / "bad")
+    rc, stdout, stderr = run_cli(
+        "generate",
+        "--kind",
+        "ngram",
+        "--ngram-n",
+        "5",
+        "--source",
+        source,
+        "--words",
+        "3000",
+        "--out",
+        tmp_path / "bad",
+    )
     assert rc == 2 and stdout == "" and "Traceback" not in stderr and not (tmp_path / "bad").exists()
     assert stderr.count("\n") == 1 and "1, 2 or 3" in stderr
     assert not (tmp_path / "bad").exists()

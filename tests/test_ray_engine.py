@@ -13,8 +13,8 @@ import pytest
 
 import hyperword
 from hyperword import OutputExistsError
-from hyperword.verify import verify
 from hyperword.cli import main
+from hyperword.verify import verify
 
 ray = pytest.importorskip("ray")
 
@@ -59,7 +59,9 @@ def test_resume_across_engines(cluster: None, tmp_path: Path) -> None:
     manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
     (d / "manifest.json").unlink()
     (d / ".hyperword").mkdir()
-    (d / ".hyperword" / "run.json").write_text(json.dumps({"fingerprint": manifest["fingerprint"]}, separators=(",", ":")))
+    (d / ".hyperword" / "run.json").write_text(
+        json.dumps({"fingerprint": manifest["fingerprint"]}, separators=(",", ":"))
+    )
     for s in manifest["shards"]:
         (d / ".hyperword" / f"{s['path']}.json").write_text(json.dumps(s, separators=(",", ":")))
     (d / "shard-00001.arrow").unlink()

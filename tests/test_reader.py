@@ -22,7 +22,9 @@ KINDS: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture(params=[*KINDS, "natural-arrow"])
-def corpus(request: pytest.FixtureRequest, tmp_path: Path, lexicon: hyperword.Lexicon) -> tuple[Path, hyperword.Manifest, str]:
+def corpus(
+    request: pytest.FixtureRequest, tmp_path: Path, lexicon: hyperword.Lexicon
+) -> tuple[Path, hyperword.Manifest, str]:
     out = tmp_path / request.param
     if request.param == "natural-arrow":
         text = tmp_path / "natural.txt"
@@ -52,7 +54,9 @@ def test_common_tools_open_the_directory(corpus: tuple[Path, hyperword.Manifest,
     assert sorted(by_dataset.to_table().column("text").to_pylist()) == sorted(expected)
 
     builder = "parquet" if fmt == "parquet" else "arrow"
-    hf = datasets.load_dataset(builder, data_files=f"{out}/shard-*.{ext}", split="train", cache_dir=str(tmp_path / "hf"))
+    hf = datasets.load_dataset(
+        builder, data_files=f"{out}/shard-*.{ext}", split="train", cache_dir=str(tmp_path / "hf")
+    )
     assert hf.num_rows == m.rows and hf["text"] == expected
 
     scan = pl.scan_parquet if fmt == "parquet" else pl.scan_ipc

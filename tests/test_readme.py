@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _helpers import REPO
 
 from hyperword.config import parse_count
-
-from _helpers import REPO
 
 SCALE = float(os.environ.get("HYPERWORD_README_SCALE", "1e-4"))
 _FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
@@ -79,10 +78,16 @@ def scale(code: str) -> str:
         return f"{m.group(1)} {_scaled(parse_count(m.group(2)), _FLOORS[m.group(1)])}"
 
     code = re.sub(r"(--words|--max-sentences|--top|--shard-words)[ =](\S+)", flag, code)
-    code = re.sub(r"\b\d{1,3}(?:_\d{3})+\b", lambda m: str(_scaled(int(m.group(0).replace("_", "")), _FLOORS["--words"])), code)
-    code = re.sub(r'"(\d+(?:\.\d+)?[kKMGB]|\d+e\d+)"', lambda m: f'"{_scaled(parse_count(m.group(1)), _FLOORS["--words"])}"', code)
+    code = re.sub(
+        r"\b\d{1,3}(?:_\d{3})+\b", lambda m: str(_scaled(int(m.group(0).replace("_", "")), _FLOORS["--words"])), code
+    )
+    code = re.sub(
+        r'"(\d+(?:\.\d+)?[kKMGB]|\d+e\d+)"', lambda m: f'"{_scaled(parse_count(m.group(1)), _FLOORS["--words"])}"', code
+    )
     if SCALE < 1:
-        code = re.sub(r"--vocab-size (\d+)", lambda m: f"--vocab-size {min(int(m.group(1)), _SMALL['--vocab-size'])}", code)
+        code = re.sub(
+            r"--vocab-size (\d+)", lambda m: f"--vocab-size {min(int(m.group(1)), _SMALL['--vocab-size'])}", code
+        )
         for name in ("seq_len", "batch_size"):
             code = re.sub(rf"\b{name}=(\d+)", lambda m, name=name: f"{name}={min(int(m.group(1)), _SMALL[name])}", code)
         code = re.sub(r"--preset (cpu|gpu)", "--preset smoke", code)
@@ -101,7 +106,10 @@ def test_blocks_are_found_and_marked_skips_are_explained() -> None:
 def test_scale_shrinks_counts_and_sizes() -> None:
     if SCALE != 1e-4:
         pytest.skip("checks the default scale")
-    assert scale("hyperword generate --words 1e9 --out c/ --shard-words 10M") == "hyperword generate --words 100000 --out c/ --shard-words 1000"
+    assert (
+        scale("hyperword generate --words 1e9 --out c/ --shard-words 10M")
+        == "hyperword generate --words 100000 --out c/ --shard-words 1000"
+    )
     assert scale('generate("c/", "100M", x=2)  # or 100_000_000') == 'generate("c/", "10000", x=2)  # or 10000'
     assert scale("--vocab-size 8000 --max-sentences 1M") == "--vocab-size 1500 --max-sentences 2000"
     assert scale("TokenDataset(d, seq_len=512, batch_size=64)") == "TokenDataset(d, seq_len=16, batch_size=4)"
@@ -110,7 +118,9 @@ def test_scale_shrinks_counts_and_sizes() -> None:
 def test_readme_runs_in_order(tmp_path: Path) -> None:
     for name in ("examples", "lexicons"):
         (tmp_path / name).symlink_to(REPO / name, target_is_directory=True)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONUTF8="1")
+    env = dict(
+        os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONUTF8="1"
+    )
     env.pop("HYPERWORD_README_SCALE", None)
     for block in readme_blocks((REPO / "README.md").read_text(encoding="utf-8")):
         if block.skip is not None:
@@ -118,4 +128,6 @@ def test_readme_runs_in_order(tmp_path: Path) -> None:
         code = scale(block.code)
         argv = ["bash", "-euo", "pipefail", "-c", code] if block.lang == "sh" else [sys.executable, "-c", code]
         proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-        assert proc.returncode == 0, f"README.md:{block.line} ({block.lang}) failed:\n{code}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+        assert proc.returncode == 0, (
+            f"README.md:{block.line} ({block.lang}) failed:\n{code}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+        )

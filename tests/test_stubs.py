@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from _helpers import REPO
 
 import hyperword
 from hyperword import _hyperword
-
-from _helpers import REPO
 
 PACKAGE = Path(hyperword.__file__).resolve().parent
 
@@ -24,9 +23,14 @@ needs_mypy = pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason
 
 def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *args], cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, *args],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env=dict(os.environ, PYTHONUTF8="1"),
-    )  # fmt: skip
+    )
 
 
 def test_package_is_marked_typed() -> None:
@@ -58,6 +62,14 @@ def test_stubtest_passes() -> None:
 
 @needs_mypy
 def test_mypy_strict_passes_on_the_package(tmp_path: Path) -> None:
-    proc = _run("-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache"), "--config-file", str(REPO / "pyproject.toml"), str(PACKAGE))
+    proc = _run(
+        "-m",
+        "mypy",
+        "--cache-dir",
+        str(tmp_path / "mypy-cache"),
+        "--config-file",
+        str(REPO / "pyproject.toml"),
+        str(PACKAGE),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Success" in proc.stdout

@@ -24,9 +24,18 @@ spm = pytest.importorskip("sentencepiece")
 NATURAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "natural" / "en.txt"
 LANGS = "en,ru,ar,es"
 FUSED = [
-    "водагрустьплавностьсвет", "водаsadnesssuavidadlumière", "مرحباكتابشمس", "水火山川", "暖炉分析井井有条",
-    "cafe\u0301naïvee\u0301te\u0301", "עבריתمرحباвода", "a b  c ", " leading", "x\u0301\u0302y", "",
-]  # fmt: skip
+    "водагрустьплавностьсвет",
+    "водаsadnesssuavidadlumière",
+    "مرحباكتابشمس",
+    "水火山川",
+    "暖炉分析井井有条",
+    "cafe\u0301naïvee\u0301te\u0301",
+    "עבריתمرحباвода",
+    "a b  c ",
+    " leading",
+    "x\u0301\u0302y",
+    "",
+]
 
 
 def cli(*argv: str) -> int:
@@ -94,7 +103,11 @@ def test_train_writes_everything_and_weights_shape_the_sample(trained: Path, cor
 
 
 def test_max_sentences_respected_and_counts_in_meta(corpora: dict[str, Path], tmp_path: Path) -> None:
-    r = train_tokenizer([str(corpora["mnemo"])], tmp_path / "t", options=TrainOptions(vocab_size=400, max_sentences=1234, model_type="bpe"))
+    r = train_tokenizer(
+        [str(corpora["mnemo"])],
+        tmp_path / "t",
+        options=TrainOptions(vocab_size=400, max_sentences=1234, model_type="bpe"),
+    )
     assert r.sampled == 1234 and meta(tmp_path / "t")["sampled"] == 1234
 
 
@@ -104,7 +117,11 @@ def test_deterministic_byte_identical(corpora: dict[str, Path], tmp_path: Path) 
     b = train_tokenizer([f"{corpora['mnemo']}:2", str(corpora["mnemo2"])], tmp_path / "b", options=opts)
     assert (tmp_path / "a" / "tokenizer.model").read_bytes() == (tmp_path / "b" / "tokenizer.model").read_bytes()
     assert a.model_sha256 == b.model_sha256
-    c = train_tokenizer([f"{corpora['mnemo']}:2", str(corpora["mnemo2"])], tmp_path / "c", options=TrainOptions(vocab_size=500, max_sentences=1500, seed=10))
+    c = train_tokenizer(
+        [f"{corpora['mnemo']}:2", str(corpora["mnemo2"])],
+        tmp_path / "c",
+        options=TrainOptions(vocab_size=500, max_sentences=1500, seed=10),
+    )
     assert c.sampled == a.sampled  # same quotas, other rows
     assert c.model_sha256 != a.model_sha256
 
@@ -114,8 +131,11 @@ def test_long_rows_counted_and_skipped(corpora: dict[str, Path], tmp_path: Path)
     limit = 40
     expected = sum(len(t.encode("utf-8")) > limit for t in texts)
     assert 0 < expected < len(texts)
-    r = train_tokenizer([str(corpora["mnemo2"])], tmp_path / "t",
-                        options=TrainOptions(vocab_size=400, max_sentences=len(texts), max_sentence_length=limit))  # fmt: skip
+    r = train_tokenizer(
+        [str(corpora["mnemo2"])],
+        tmp_path / "t",
+        options=TrainOptions(vocab_size=400, max_sentences=len(texts), max_sentence_length=limit),
+    )
     assert r.sampled == len(texts)
     assert r.skipped_long == expected and meta(tmp_path / "t")["skipped_long"] == expected
     assert r.fed == len(texts) - expected
@@ -127,12 +147,23 @@ def test_exact_decode_round_trip(trained: Path) -> None:
         assert sp.decode(sp.encode(s)) == s
 
 
-@pytest.mark.parametrize(("model_type", "dummy"), [("unigram", True), ("unigram", False), ("bpe", True), ("bpe", False)])
+@pytest.mark.parametrize(
+    ("model_type", "dummy"), [("unigram", True), ("unigram", False), ("bpe", True), ("bpe", False)]
+)
 def test_hf_tokenizer_identical_ids(corpora: dict[str, Path], tmp_path: Path, model_type: str, dummy: bool) -> None:
     transformers = pytest.importorskip("transformers")
     out = tmp_path / "t"
-    train_tokenizer([str(corpora["mnemo"])], out, options=TrainOptions(
-        vocab_size=500, max_sentences=1500, model_type=model_type, add_dummy_prefix=dummy, user_defined_symbols=("вода", "sad")))  # fmt: skip
+    train_tokenizer(
+        [str(corpora["mnemo"])],
+        out,
+        options=TrainOptions(
+            vocab_size=500,
+            max_sentences=1500,
+            model_type=model_type,
+            add_dummy_prefix=dummy,
+            user_defined_symbols=("вода", "sad"),
+        ),
+    )
     sp = spm.SentencePieceProcessor(model_file=str(out / "tokenizer.model"))
     hf = transformers.AutoTokenizer.from_pretrained(str(out))
     for s in FUSED + hyperword.sample(150, langs=LANGS, seed=6) + ["вода sad водаsad", "hello world"]:
@@ -143,7 +174,12 @@ def test_hf_tokenizer_identical_ids(corpora: dict[str, Path], tmp_path: Path, mo
 
 def test_report_numbers_sane(trained: Path, corpora: dict[str, Path], tmp_path: Path) -> None:
     specs = [f"{corpora['mnemo']}:mix"] + ([f"{corpora['natural']}:en"] if "natural" in corpora else [])
-    r = tokenizer_report(trained, specs, lexicon=Path(hyperword.__file__).resolve().parents[2] / "lexicons" / "multisimlex.tsv", max_rows=500)
+    r = tokenizer_report(
+        trained,
+        specs,
+        lexicon=Path(hyperword.__file__).resolve().parents[2] / "lexicons" / "multisimlex.tsv",
+        max_rows=500,
+    )
     d = r.to_dict()
     mix = d["corpora"][0]
     assert mix["name"] == "mix" and mix["rows"] == 500 and mix["words_source"] == "words column"
@@ -167,7 +203,11 @@ def test_boundary_alignment_one_when_words_are_symbols(tmp_path: Path) -> None:
     words = ["вода", "грусть", "свет", "plavnost", "sol", "luna"]
     lex.write_text("lang\tword\n" + "".join(f"ru\t{w}\n" for w in words), encoding="utf-8")
     hyperword.generate(tmp_path / "c", 3000, lexicon=lex, columns="text,words,langs", seed=3)
-    train_tokenizer([str(tmp_path / "c")], tmp_path / "t", options=TrainOptions(vocab_size=len(words) + 4, byte_fallback=False, user_defined_symbols=tuple(words)))
+    train_tokenizer(
+        [str(tmp_path / "c")],
+        tmp_path / "t",
+        options=TrainOptions(vocab_size=len(words) + 4, byte_fallback=False, user_defined_symbols=tuple(words)),
+    )
     r = tokenizer_report(tmp_path / "t", [str(tmp_path / "c")], lexicon=lex).to_dict()
     assert r["corpora"][0]["boundary_alignment"] == 1.0
     assert r["lexicon"]["single_piece_share_inside"] == 1.0 and r["lexicon"]["mean_pieces_inside"] == 1.0
@@ -175,29 +215,83 @@ def test_boundary_alignment_one_when_words_are_symbols(tmp_path: Path) -> None:
 
 def test_cli_train_and_report(corpora: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "t"
-    assert cli("train", "--corpus", f"{corpora['mnemo']}:2", "--corpus", str(corpora["mnemo2"]), "--vocab-size", "400",
-               "--model-type", "bpe", "--out", str(out), "--max-sentences", "1k", "--no-split-by-unicode-script") == 0  # fmt: skip
+    assert (
+        cli(
+            "train",
+            "--corpus",
+            f"{corpora['mnemo']}:2",
+            "--corpus",
+            str(corpora["mnemo2"]),
+            "--vocab-size",
+            "400",
+            "--model-type",
+            "bpe",
+            "--out",
+            str(out),
+            "--max-sentences",
+            "1k",
+            "--no-split-by-unicode-script",
+        )
+        == 0
+    )
     assert "sampled" in capsys.readouterr().out
     assert meta(out)["options"]["split_by_unicode_script"] is False
-    assert cli("report", "--tokenizer", str(out), "--corpus", f"{corpora['mnemo']}:mix", "--max-rows", "200", "--json", str(tmp_path / "r.json")) == 0
+    assert (
+        cli(
+            "report",
+            "--tokenizer",
+            str(out),
+            "--corpus",
+            f"{corpora['mnemo']}:mix",
+            "--max-rows",
+            "200",
+            "--json",
+            str(tmp_path / "r.json"),
+        )
+        == 0
+    )
     assert "tok/word" in capsys.readouterr().out
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["corpora"][0]["rows"] == 200
     assert cli("train", "--corpus", str(corpora["mnemo"]), "--vocab-size", "400", "--out", str(out)) == 1
     assert "not empty" in capsys.readouterr().err
-    assert cli("train", "--corpus", str(corpora["mnemo"]), "--vocab-size", "500", "--max-sentences", "800", "--out", str(out), "--force") == 0
+    assert (
+        cli(
+            "train",
+            "--corpus",
+            str(corpora["mnemo"]),
+            "--vocab-size",
+            "500",
+            "--max-sentences",
+            "800",
+            "--out",
+            str(out),
+            "--force",
+        )
+        == 0
+    )
     assert meta(out)["options"]["vocab_size"] == 500
 
 
 @pytest.mark.parametrize(
     ("case", "message"),
-    [("missing", "no such directory"), ("not_corpus", "not a hyperword corpus"), ("weight_zero", "positive number"),
-     ("weight_text", "not a number"), ("vocab", "sentencepiece could not train"), ("out_exists", "not empty")],
-)  # fmt: skip
+    [
+        ("missing", "no such directory"),
+        ("not_corpus", "not a hyperword corpus"),
+        ("weight_zero", "positive number"),
+        ("weight_text", "not a number"),
+        ("vocab", "sentencepiece could not train"),
+        ("out_exists", "not empty"),
+    ],
+)
 def test_bad_train_input(corpora: dict[str, Path], tmp_path: Path, case: str, message: str) -> None:
     (tmp_path / "plain").mkdir()
     out = tmp_path / "out"
-    spec = {"missing": str(tmp_path / "nope"), "not_corpus": str(tmp_path / "plain"), "weight_zero": f"{corpora['mnemo']}:0",
-            "weight_text": f"{corpora['mnemo']}:abc"}.get(case, str(corpora["mnemo"]))  # fmt: skip
+    spec = {
+        "missing": str(tmp_path / "nope"),
+        "not_corpus": str(tmp_path / "plain"),
+        "weight_zero": f"{corpora['mnemo']}:0",
+        "weight_text": f"{corpora['mnemo']}:abc",
+    }.get(case, str(corpora["mnemo"]))
     if case == "out_exists":
         out.mkdir()
         (out / "keep").write_text("x")
@@ -224,7 +318,18 @@ def test_bad_report_input(trained: Path, corpora: dict[str, Path], tmp_path: Pat
         tokenizer_report(bad, [str(corpora["mnemo"])])
     with pytest.raises(ConfigError, match="not a hyperword corpus"):
         tokenizer_report(trained, [str(trained)])
-    assert cli("report", "--tokenizer", str(tmp_path / "nope"), "--corpus", str(corpora["mnemo"]), "--json", str(tmp_path / "r.json")) == 2
+    assert (
+        cli(
+            "report",
+            "--tokenizer",
+            str(tmp_path / "nope"),
+            "--corpus",
+            str(corpora["mnemo"]),
+            "--json",
+            str(tmp_path / "r.json"),
+        )
+        == 2
+    )
     assert not (tmp_path / "r.json").exists()
 
 

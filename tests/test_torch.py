@@ -274,7 +274,9 @@ def test_default_names_weights_and_epoch(data: Data) -> None:
     assert ds.weights["a"] == pytest.approx(wa / (wa + wb)) and ds.batches_per_epoch == (wa + wb) // B
     one = TokenDataset(str(data.b), seq_len=L, batch_size=B, rank=1, world_size=3)
     assert one.names == ["b"] and one.batches_per_epoch == (one.corpora[0].windows(L) // 3) // B
-    assert one.remainder() == {"b": {"tail_tokens": (one.corpora[0].tokens - 1) % L, "dropped_windows": one.corpora[0].windows(L) % 3}}
+    assert one.remainder() == {
+        "b": {"tail_tokens": (one.corpora[0].tokens - 1) % L, "dropped_windows": one.corpora[0].windows(L) % 3}
+    }
 
 
 def test_single_corpus_serves_a_permutation_per_epoch_and_rolls_over(data: Data) -> None:
@@ -317,8 +319,16 @@ def test_mixture_tracks_fixed_weights_within_one_window(data: Data) -> None:
 
 
 def test_zero_weight_corpus_is_never_served_even_if_too_short(data: Data, tmp_path: Path) -> None:
-    tiny = write_token_dir(tmp_path / "tiny", [random_documents(50, vocab_size=700, eos_id=2)], vocab_size=700, eos_id=2, tokenizer_sha256=TokenCorpus.open(data.a).tokenizer_sha256)
-    ds = TokenDataset({"a": data.a, "tiny": tiny}, seq_len=L, batch_size=B, weights={"a": 1.0, "tiny": 0.0}, max_batches=30)
+    tiny = write_token_dir(
+        tmp_path / "tiny",
+        [random_documents(50, vocab_size=700, eos_id=2)],
+        vocab_size=700,
+        eos_id=2,
+        tokenizer_sha256=TokenCorpus.open(data.a).tokenizer_sha256,
+    )
+    ds = TokenDataset(
+        {"a": data.a, "tiny": tiny}, seq_len=L, batch_size=B, weights={"a": 1.0, "tiny": 0.0}, max_batches=30
+    )
     assert {c for c, _ in rows(ds)} == {0}
     with pytest.raises(ConfigError, match=r"seq_len 64 is larger than corpus 'tiny' \(50 tokens.*default weights"):
         TokenDataset({"a": data.a, "tiny": tiny}, seq_len=L, batch_size=B)
@@ -367,15 +377,26 @@ def test_configuration_errors_are_loud(data: Data, tmp_path: Path) -> None:
     bad("corpus names must be unique", corpora=[data.a, data.a])
     bad("no corpora given", corpora=[])
     bad(r"seq_len 200000 is larger than corpus 'a' \(\d+ tokens", seq_len=200_000)
-    bad("corpus 'b' has 723 windows of 64, 241 per rank over 3 ranks: fewer than batch_size 300", batch_size=300, rank=0, world_size=3, weights={"b": 1})
+    bad(
+        "corpus 'b' has 723 windows of 64, 241 per rank over 3 ranks: fewer than batch_size 300",
+        batch_size=300,
+        rank=0,
+        world_size=3,
+        weights={"b": 1},
+    )
     tok = json.loads((data.b / "manifest.json").read_text(encoding="utf-8"))["tokenizer"]
     other = _copy(data.b, tmp_path / "other-tok", tokenizer={**tok, "sha256": "f" * 64})
-    bad(r"different tokenizers: 'a' \(.*\) with sha256 [0-9a-f]{12}…, 'other-tok' \(.*\) with sha256 ffffffffffff", corpora=[data.a, other])
+    bad(
+        r"different tokenizers: 'a' \(.*\) with sha256 [0-9a-f]{12}…, 'other-tok' \(.*\) with sha256 ffffffffffff",
+        corpora=[data.a, other],
+    )
     ds = TokenDataset(data.a, seq_len=L, batch_size=1000)
     TokenLoader(ds, num_workers=2)  # 2195 windows >= 2 x 1000
     with pytest.raises(ConfigError, match="fewer than batch_size 1000 x 3 workers = 3000"):
         TokenLoader(ds, num_workers=3)
-    TokenLoader(TokenDataset(data.ab, seq_len=L, batch_size=500, weights={"a": 1, "b": 0}), num_workers=4)  # b (723) is never served
+    TokenLoader(
+        TokenDataset(data.ab, seq_len=L, batch_size=500, weights={"a": 1, "b": 0}), num_workers=4
+    )  # b (723) is never served
     with pytest.raises(ConfigError, match="corpus 'b' has 723 windows per rank, fewer than batch_size 500 x 2 workers"):
         TokenLoader(TokenDataset(data.ab, seq_len=L, batch_size=500, weights={"a": 1, "b": 1}), num_workers=2)
     with pytest.raises(ConfigError, match="prefetch_factor needs num_workers"):
@@ -391,7 +412,9 @@ def test_ranks_are_disjoint_equal_and_cover_all_but_the_remainder(data: Data, wo
     per_rank = n // world
     epochs: list[list[int]] = []
     for rank in range(world):
-        ds = TokenDataset(data.a, seq_len=L, batch_size=B, seed=5, rank=rank, world_size=world, max_batches=per_rank // B + 1)
+        ds = TokenDataset(
+            data.a, seq_len=L, batch_size=B, seed=5, rank=rank, world_size=world, max_batches=per_rank // B + 1
+        )
         assert ds.batches_per_epoch == per_rank // B
         epochs.append([w for _, w in rows(ds)][:per_rank])
     assert all(len(e) == per_rank for e in epochs)
@@ -403,7 +426,10 @@ def test_ranks_are_disjoint_equal_and_cover_all_but_the_remainder(data: Data, wo
 
 
 def test_rank_defaults_to_torch_distributed(data: Data, tmp_path: Path) -> None:
-    assert (TokenDataset(data.a, seq_len=L, batch_size=B).rank, TokenDataset(data.a, seq_len=L, batch_size=B).world_size) == (0, 1)
+    assert (
+        TokenDataset(data.a, seq_len=L, batch_size=B).rank,
+        TokenDataset(data.a, seq_len=L, batch_size=B).world_size,
+    ) == (0, 1)
     dist = torch.distributed
     if not dist.is_available():
         pytest.skip("torch.distributed is not available")
@@ -435,10 +461,17 @@ def reference(data: Data) -> list[dict[str, Any]]:
 
 def test_any_number_of_workers_yields_the_same_batches(data: Data, reference: list[dict[str, Any]]) -> None:
     for workers in (0, 1, 2):
-        loader = TokenLoader(mixed(data, max_batches=23), num_workers=workers, multiprocessing_context=FORK if workers else None, timeout=60)
+        loader = TokenLoader(
+            mixed(data, max_batches=23),
+            num_workers=workers,
+            multiprocessing_context=FORK if workers else None,
+            timeout=60,
+        )
         assert_same(take(loader, 100), reference[:23])
         assert loader.batches == 23 and sum(loader.served_tokens.values()) == 23 * B * L
-    direct = DataLoader(mixed(data, max_batches=9), batch_size=None, num_workers=2, multiprocessing_context=FORK, timeout=60)
+    direct = DataLoader(
+        mixed(data, max_batches=9), batch_size=None, num_workers=2, multiprocessing_context=FORK, timeout=60
+    )
     assert_same(take(direct, 100), reference[:9])
 
 
@@ -492,7 +525,9 @@ def test_resume_with_a_schedule_and_two_workers(data: Data) -> None:
     whole = take(TokenLoader(make()), 45)
     got, states = _resume_chain(make, [5, 6, 17, 33, 45], [2, 2, 0])
     assert_same(got, whole)
-    assert states[-1]["served_tokens"] == {n: sum(int((b["corpus"] == i).sum()) for b in whole) * L for i, n in enumerate("ab")}
+    assert states[-1]["served_tokens"] == {
+        n: sum(int((b["corpus"] == i).sum()) for b in whole) * L for i, n in enumerate("ab")
+    }
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -503,7 +538,9 @@ def test_resume_at_any_step(data: Data, reference: list[dict[str, Any]], stop: i
     second = TokenLoader(mixed(data))
     second.load_state_dict(first.state_dict())
     assert_same(take(second, more), reference[stop : stop + more])
-    assert second.served_tokens == {n: sum(int((b["corpus"] == i).sum()) for b in reference[: stop + more]) * L for i, n in enumerate("ab")}
+    assert second.served_tokens == {
+        n: sum(int((b["corpus"] == i).sum()) for b in reference[: stop + more]) * L for i, n in enumerate("ab")
+    }
 
 
 def test_resume_refuses_another_configuration(data: Data) -> None:
@@ -525,8 +562,13 @@ def test_resume_refuses_another_configuration(data: Data) -> None:
         TokenLoader(mixed(data)).load_state_dict({**state, "version": 2})
     ramp30 = TokenLoader(mixed(data, weights=None, schedule=functools.partial(ramp, total=30)))
     take(ramp30, 2)
-    with pytest.raises(ConfigError, match=r"schedule: saved 'partial\(test_torch.ramp, total=30\)', now 'partial\(test_torch.ramp, total=31\)'"):
-        TokenLoader(mixed(data, weights=None, schedule=functools.partial(ramp, total=31))).load_state_dict(ramp30.state_dict())
+    with pytest.raises(
+        ConfigError,
+        match=r"schedule: saved 'partial\(test_torch.ramp, total=30\)', now 'partial\(test_torch.ramp, total=31\)'",
+    ):
+        TokenLoader(mixed(data, weights=None, schedule=functools.partial(ramp, total=31))).load_state_dict(
+            ramp30.state_dict()
+        )
     same = TokenLoader(mixed(data, max_batches=100))  # max_batches and workers are not part of it
     same.load_state_dict(state)
     assert same.batches == 4
@@ -581,13 +623,25 @@ class RustInWorker(IterableDataset[dict[str, Any]]):
     def __iter__(self) -> Any:
         info = get_worker_info()
         assert info is not None
-        m = hyperword.generate(self.out / f"worker{info.id}", 20_000, langs="en,ru", shard_words=5_000, seed=7, threads=2)
-        yield {"worker": info.id, "rows": sum(s.rows for s in m.shards), "sha": [s.sha256 for s in m.shards], "sample": hyperword.sample(3, langs="ru", seed=1), "forked": _hyperword._is_forked()}
+        m = hyperword.generate(
+            self.out / f"worker{info.id}", 20_000, langs="en,ru", shard_words=5_000, seed=7, threads=2
+        )
+        yield {
+            "worker": info.id,
+            "rows": sum(s.rows for s in m.shards),
+            "sha": [s.sha256 for s in m.shards],
+            "sample": hyperword.sample(3, langs="ru", seed=1),
+            "forked": _hyperword._is_forked(),
+        }
 
 
 def test_rust_thread_pools_work_in_forked_dataloader_workers(tmp_path: Path) -> None:
-    parent = hyperword.generate(tmp_path / "parent", 20_000, langs="en,ru", shard_words=5_000, seed=7, threads=2)  # pool used before fork
-    loader = DataLoader(RustInWorker(tmp_path), batch_size=None, num_workers=2, multiprocessing_context=FORK, timeout=60)
+    parent = hyperword.generate(
+        tmp_path / "parent", 20_000, langs="en,ru", shard_words=5_000, seed=7, threads=2
+    )  # pool used before fork
+    loader = DataLoader(
+        RustInWorker(tmp_path), batch_size=None, num_workers=2, multiprocessing_context=FORK, timeout=60
+    )
     got = sorted(list(loader), key=lambda r: r["worker"])
     assert [r["worker"] for r in got] == [0, 1]
     for r in got:
@@ -597,7 +651,9 @@ def test_rust_thread_pools_work_in_forked_dataloader_workers(tmp_path: Path) -> 
     assert _hyperword._is_forked() is False
 
 
-def test_token_loader_with_forked_workers_after_rust_work(data: Data, reference: list[dict[str, Any]], tmp_path: Path) -> None:
+def test_token_loader_with_forked_workers_after_rust_work(
+    data: Data, reference: list[dict[str, Any]], tmp_path: Path
+) -> None:
     hyperword.generate(tmp_path / "warm", 5_000, langs="en", seed=1, threads=2)
     loader = TokenLoader(mixed(data, max_batches=10), num_workers=2, multiprocessing_context=FORK, timeout=60)
     assert_same(take(loader, 10), reference[:10])

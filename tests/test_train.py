@@ -15,7 +15,18 @@ pytest.importorskip("peft")
 from test_train_data import Data, data  # noqa: E402,F401  (the session's token directories)
 
 from hyperword import ConfigError  # noqa: E402
-from hyperword.train import ARMS, PRESETS, build_arm, get_preset, load_plan, parameter_count, plan_from_dict, prepare_run, resolve_plan, with_bridge  # noqa: E402
+from hyperword.train import (  # noqa: E402
+    ARMS,
+    PRESETS,
+    build_arm,
+    get_preset,
+    load_plan,
+    parameter_count,
+    plan_from_dict,
+    prepare_run,
+    resolve_plan,
+    with_bridge,
+)
 from hyperword.train.__main__ import main as cli_main  # noqa: E402
 from hyperword.train.data import lm_loss  # noqa: E402
 from hyperword.train.model import DOCUMENTED_VOCAB, SIZES, build_model, get_size, reinit_embedding_rows, size_of  # noqa: E402
@@ -55,7 +66,9 @@ def test_the_loss_uses_the_already_shifted_targets() -> None:
     x = torch.randint(0, 300, (2, 17), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         ours = lm_loss(model, x)
-        manual = torch.nn.functional.cross_entropy(model(input_ids=x[:, :-1]).logits.reshape(-1, 300), x[:, 1:].reshape(-1))
+        manual = torch.nn.functional.cross_entropy(
+            model(input_ids=x[:, :-1]).logits.reshape(-1, 300), x[:, 1:].reshape(-1)
+        )
         hf = model(input_ids=x, labels=x).loss  # transformers shifts labels itself: same positions
         summed = lm_loss(model, x, reduction="sum")
     assert torch.allclose(ours, manual) and torch.allclose(ours, hf, atol=1e-5)
@@ -74,7 +87,10 @@ def test_reinitialising_embedding_rows_touches_exactly_the_masked_rows() -> None
     again = build_model("tiny", 50, seed=0)
     reinit_embedding_rows(again, mask, seed=[1, 2])
     assert torch.equal(again.model.embed_tokens.weight, after)  # seeded
-    assert reinit_embedding_rows(again, None, seed=5) == 50 and not (again.model.embed_tokens.weight == after).any(dim=1).all()
+    assert (
+        reinit_embedding_rows(again, None, seed=5) == 50
+        and not (again.model.embed_tokens.weight == after).any(dim=1).all()
+    )
 
 
 # --- schedule --------------------------------------------------------------------------------
@@ -124,7 +140,13 @@ def test_plans_load_from_yaml_and_json_with_fractions_rounded_to_steps(tmp_path:
     assert [s.tokens for s in plan.stages] == [512 * 2, 512 * 8]  # round(2.5) = 2, the rest to the last
     assert plan.total_tokens == 5120 and plan.roles == ["mnemo", "natural", "unfused"] and plan.adapters == ["lang"]
     lang = plan.stages[1]
-    assert lang.trains == "lora:lang" and lang.view == "lang" and lang.owner == "lang" and lang.lora is not None and lang.lora.r == 4
+    assert (
+        lang.trains == "lora:lang"
+        and lang.view == "lang"
+        and lang.owner == "lang"
+        and lang.lora is not None
+        and lang.lora.r == 4
+    )
     assert lang.lr == 2e-3 and lang.warmup == 0.05  # YAML 1.1 reads 2e-3 as text; it counts as a number
     assert lang.train_tokens == "new" and plan.stages[0].train_tokens == "none"
     (tmp_path / "p.json").write_text(json.dumps(plan.to_dict()), encoding="utf-8")
@@ -137,23 +159,49 @@ def test_plans_load_from_yaml_and_json_with_fractions_rounded_to_steps(tmp_path:
 @pytest.mark.parametrize(
     "stages, total, message",
     [
-        ([{"mixture": {"a": 1}, "tokens": 100}, {"mixture": {"b": 1}, "tokens": 100}], 300, "do not add up: 100 \\+ 100 = 200"),
-        ([{"mixture": {"a": 1}, "fraction": 0.5}, {"mixture": {"b": 1}, "fraction": 0.4}], 300, "fractions .* sum to 0.9"),
-        ([{"mixture": {"a": 1}, "fraction": 0.5}, {"mixture": {"b": 1}, "tokens": 100}], 300, "'tokens' or every stage as 'fraction'"),
+        (
+            [{"mixture": {"a": 1}, "tokens": 100}, {"mixture": {"b": 1}, "tokens": 100}],
+            300,
+            "do not add up: 100 \\+ 100 = 200",
+        ),
+        (
+            [{"mixture": {"a": 1}, "fraction": 0.5}, {"mixture": {"b": 1}, "fraction": 0.4}],
+            300,
+            "fractions .* sum to 0.9",
+        ),
+        (
+            [{"mixture": {"a": 1}, "fraction": 0.5}, {"mixture": {"b": 1}, "tokens": 100}],
+            300,
+            "'tokens' or every stage as 'fraction'",
+        ),
         ([{"mixture": {"a": 1}, "fraction": 1.0}], None, "need total_tokens"),
         ([{"mixture": {}, "tokens": 10}], None, "non-empty mapping"),
         ([{"mixture": {"a": -1}, "tokens": 10}], None, "finite number >= 0"),
         ([{"mixture": {"a": 1}, "tokens": 10, "epochs": 2}], None, "unknown keys \\['epochs'\\]"),
-        ([{"mixture": {"a": 1}, "tokens": 10, "train": "lora:x", "embeddings": "reset"}], None, "embeddings must be 'keep'"),
+        (
+            [{"mixture": {"a": 1}, "tokens": 10, "train": "lora:x", "embeddings": "reset"}],
+            None,
+            "embeddings must be 'keep'",
+        ),
         ([{"mixture": {"a": 1}, "tokens": 10, "embeddings": "shuffle"}], None, "keep, reset, reinit-new"),
         ([{"mixture": {"a": 1}, "tokens": 10, "adapter": "mnemo"}], None, "not trained by an earlier stage"),
-        ([{"name": "s", "mixture": {"a": 1}, "tokens": 5}, {"name": "s", "mixture": {"a": 1}, "tokens": 5}], None, "names repeat"),
+        (
+            [{"name": "s", "mixture": {"a": 1}, "tokens": 5}, {"name": "s", "mixture": {"a": 1}, "tokens": 5}],
+            None,
+            "names repeat",
+        ),
         ([{"mixture": {"a": 1}, "tokens": 10, "train": "partial"}], None, "train must be"),
-        ([{"mixture": {"a": 1}, "tokens": 10, "train_tokens": "new"}], None, "is for a stage that trains a LoRA adapter"),
+        (
+            [{"mixture": {"a": 1}, "tokens": 10, "train_tokens": "new"}],
+            None,
+            "is for a stage that trains a LoRA adapter",
+        ),
         ([{"mixture": {"a": 1}, "tokens": 10, "train": "lora:x", "train_tokens": "some"}], None, "none, new, all"),
     ],
 )
-def test_bad_plans_are_refused_with_the_reason(stages: list[dict[str, object]], total: int | None, message: str) -> None:
+def test_bad_plans_are_refused_with_the_reason(
+    stages: list[dict[str, object]], total: int | None, message: str
+) -> None:
     data = {"name": "bad", "stages": stages, **({"total_tokens": total} if total is not None else {})}
     with pytest.raises(ConfigError, match=message):
         plan_from_dict(data)
@@ -169,9 +217,13 @@ def test_plan_files_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid JSON"):
         load_plan(tmp_path / "p.json")
     (tmp_path / "q.json").write_text(json.dumps({"stages": [{"mixture": {"a": 1}, "tokens": 1000}]}), encoding="utf-8")
-    with pytest.raises(ConfigError, match="1000 = 1000, but the plan's total is 16384"):  # the preset's budget, unless the file names one
+    with pytest.raises(
+        ConfigError, match="1000 = 1000, but the plan's total is 16384"
+    ):  # the preset's budget, unless the file names one
         resolve_plan(tmp_path / "q.json", PRESETS["smoke"])
-    (tmp_path / "q.json").write_text(json.dumps({"total_tokens": 1000, "stages": [{"mixture": {"a": 1}, "tokens": 1000}]}), encoding="utf-8")
+    (tmp_path / "q.json").write_text(
+        json.dumps({"total_tokens": 1000, "stages": [{"mixture": {"a": 1}, "tokens": 1000}]}), encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="budget 1000 is not a multiple of the 512 tokens"):
         resolve_plan(tmp_path / "q.json", PRESETS["smoke"])
 
@@ -181,11 +233,27 @@ def test_every_arm_has_the_same_total_and_natural_text_the_same_budget() -> None
     step, steps = 512, 33  # an odd number of steps: the split must still agree across arms
     plans = {a: build_arm(a, total_tokens=step * steps, step_tokens=step) for a in ARMS}
     assert set(ARMS) == {
-        "mnemo-first", "joint", "natural-only", "natural-first", "mnemo-first-lora", "mnemo-adapter", "unfused-first", "random-first",
-        "shuffled-first", "unigram-first", "dyck-first", "ngram-first", "unfused-first-lora", "random-lora",
-    }  # fmt: skip
+        "mnemo-first",
+        "joint",
+        "natural-only",
+        "natural-first",
+        "mnemo-first-lora",
+        "mnemo-adapter",
+        "unfused-first",
+        "random-first",
+        "shuffled-first",
+        "unigram-first",
+        "dyck-first",
+        "ngram-first",
+        "unfused-first-lora",
+        "random-lora",
+    }
     assert {p.total_tokens for p in plans.values()} == {step * steps}
-    natural = {a: sum(s.tokens for s in p.stages if "natural" in s.mixture and len(s.mixture) == 1) for a, p in plans.items() if len(p.stages) == 2}
+    natural = {
+        a: sum(s.tokens for s in p.stages if "natural" in s.mixture and len(s.mixture) == 1)
+        for a, p in plans.items()
+        if len(p.stages) == 2
+    }
     assert set(natural.values()) == {17 * step}  # round(0.5 * 33) = 16 mnemo-side steps, 17 natural everywhere
     assert [s.roles for s in plans["mnemo-first"].stages] == [["mnemo"], ["natural"]]
     assert [s.roles for s in plans["natural-first"].stages] == [["natural"], ["mnemo"]]
@@ -196,16 +264,25 @@ def test_every_arm_has_the_same_total_and_natural_text_the_same_budget() -> None
     assert [s.train_tokens for s in plans["mnemo-first-lora"].stages] == ["none", "new"]
     assert build_arm("mnemo-first-lora", total_tokens=100, lora_tokens="none").stages[1].train_tokens == "none"
     assert all(s.train_tokens == "none" for a in ARMS if not a.endswith("lora") for s in plans[a].stages)
-    assert [(s.roles, s.trains, s.train_tokens) for s in plans["unfused-first-lora"].stages] == [(["unfused"], "full", "none"), (["natural"], "lora:lang", "new")]
-    assert [(s.roles, s.trains, s.train_tokens, s.tokens) for s in plans["random-lora"].stages] == [(["natural"], "lora:lang", "new", step * steps)]
+    assert [(s.roles, s.trains, s.train_tokens) for s in plans["unfused-first-lora"].stages] == [
+        (["unfused"], "full", "none"),
+        (["natural"], "lora:lang", "new"),
+    ]
+    assert [(s.roles, s.trains, s.train_tokens, s.tokens) for s in plans["random-lora"].stages] == [
+        (["natural"], "lora:lang", "new", step * steps)
+    ]
     assert [s.roles for s in plans["shuffled-first"].stages] == [["shuffled"], ["natural"]]
-    assert [s.roles for s in plans["dyck-first"].stages] == [["dyck"], ["natural"]] and [s.roles for s in plans["ngram-first"].stages] == [["ngram"], ["natural"]]
+    assert [s.roles for s in plans["dyck-first"].stages] == [["dyck"], ["natural"]] and [
+        s.roles for s in plans["ngram-first"].stages
+    ] == [["ngram"], ["natural"]]
     assert all(s.stream is None for p in plans.values() for s in p.stages)  # matched plans train as they always did
     assert [(s.trains, s.view) for s in plans["mnemo-adapter"].stages] == [("lora:mnemo", "mnemo"), ("full", "mnemo")]
     assert all(s.trains == "full" for a in ("mnemo-first", "joint", "natural-first") for s in plans[a].stages)
     f = build_arm("mnemo-first", total_tokens=100 * step, step_tokens=step, mnemo_fraction=0.3)
     assert [s.tokens for s in f.stages] == [30 * step, 70 * step]
-    assert build_arm("joint", total_tokens=100, mnemo_fraction=0.3).stages[0].mixture == pytest.approx({"mnemo": 0.3, "natural": 0.7})
+    assert build_arm("joint", total_tokens=100, mnemo_fraction=0.3).stages[0].mixture == pytest.approx(
+        {"mnemo": 0.3, "natural": 0.7}
+    )
     assert build_arm("mnemo-first", total_tokens=100, embeddings="reinit-new").stages[1].embeddings == "reinit-new"
 
 
@@ -224,7 +301,9 @@ def test_additive_arms_share_the_natural_stage_and_add_the_pre_stage() -> None:
         pre = plan.total_tokens - n
         assert pre == (0 if arm in ("natural-only", "random-lora") else 4 * step), arm
     assert [s.name for s in plans["natural-first"].stages] == ["natural", "mnemo"]
-    assert build_additive("mnemo-first", natural_tokens=n, fraction=0.001, step_tokens=step).stages[0].tokens == step  # at least a step
+    assert (
+        build_additive("mnemo-first", natural_tokens=n, fraction=0.001, step_tokens=step).stages[0].tokens == step
+    )  # at least a step
     assert build_additive("mnemo-first", natural_tokens=n, fraction=4, step_tokens=step).stages[0].tokens == 4 * n
     for bad in (0, -1, 4.5, True):
         with pytest.raises(ConfigError, match=r"fraction must be in \(0, 4\]"):
@@ -239,12 +318,16 @@ def test_stages_sharing_a_stream_read_the_same_batches_wherever_they_stand(data:
 
     only = build_additive("natural-only", natural_tokens=4096, fraction=1.0, step_tokens=512)
     after = build_additive("mnemo-first", natural_tokens=4096, fraction=0.5, step_tokens=512)
+
     def first(plan: object, index: int, seed: int = 0) -> list[torch.Tensor]:
         loader = stage_loader(plan.stages[index], index, data.corpora, seq_len=32, batch_size=4, seed=seed, batches=3)  # type: ignore[attr-defined]
         return [b["tokens"] for b in loader]
+
     a, b = first(only, 0), first(after, 1)
     assert all(torch.equal(x, y) for x, y in zip(a, b)) and len(a) == 3
-    matched = build_arm("mnemo-first", total_tokens=8192, step_tokens=512)  # no stream: seeded by the stage index, as before
+    matched = build_arm(
+        "mnemo-first", total_tokens=8192, step_tokens=512
+    )  # no stream: seeded by the stage index, as before
     assert not all(torch.equal(x, y) for x, y in zip(a, first(matched, 1)))
     assert not all(torch.equal(x, y) for x, y in zip(a, first(only, 0, seed=1)))
 
@@ -260,7 +343,9 @@ def test_twin_controls_keep_the_documents_and_the_unigram_counts(data: Data, tmp
     def arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
         m = read_token_manifest(path)
         toks = np.concatenate([np.load(path / s.tokens_path) for s in m.shards]).astype(np.int64)
-        ends = np.concatenate([np.load(path / s.docs_path) + sum(x.tokens for x in m.shards[: s.index]) for s in m.shards])
+        ends = np.concatenate(
+            [np.load(path / s.docs_path) + sum(x.tokens for x in m.shards[: s.index]) for s in m.shards]
+        )
         return toks, ends
 
     src, src_ends = arrays(like.path)
@@ -278,7 +363,9 @@ def test_twin_controls_keep_the_documents_and_the_unigram_counts(data: Data, tmp
             assert set(np.unique(body)) <= set(np.unique(np.delete(src, src_ends - 1)))
         again = twin(role, like, tmp_path / f"{role}-again", seed=3, tokenizer=data.tokenizer)
         assert np.array_equal(arrays(again.path)[0], toks)  # a pure function of (corpus, seed)
-        assert not np.array_equal(arrays(twin(role, like, tmp_path / f"{role}-1", seed=4, tokenizer=data.tokenizer).path)[0], toks)
+        assert not np.array_equal(
+            arrays(twin(role, like, tmp_path / f"{role}-1", seed=4, tokenizer=data.tokenizer).path)[0], toks
+        )
     with pytest.raises(ConfigError, match="no twin corpus"):
         twin("mirror", like, tmp_path / "m", seed=0)
 
@@ -288,14 +375,18 @@ def test_warm_up_stable_decay_and_constant_schedules() -> None:
     lrs = [wsd.lr(i, 50) for i in range(50)]
     assert lrs[:5] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
     assert lrs[5:40] == pytest.approx([1.0] * 35)  # stable until the last 10 steps
-    assert lrs[40:] == pytest.approx([1.0 - 0.9 * k / 10 for k in range(1, 11)])  # linear down to min_ratio at the last step
+    assert lrs[40:] == pytest.approx(
+        [1.0 - 0.9 * k / 10 for k in range(1, 11)]
+    )  # linear down to min_ratio at the last step
     const = LRSchedule(peak=2.0, warmup=0.1, shape="constant")
     assert [const.lr(i, 20) for i in range(20)] == pytest.approx([1.0, 2.0] + [2.0] * 18)
     with pytest.raises(ConfigError, match="unknown learning-rate schedule 'linear'"):
         LRSchedule(peak=1.0, shape="linear")
     with pytest.raises(ConfigError, match="unknown learning-rate schedule"):
         PRESETS["smoke"].replace(schedule="linear")
-    plan = plan_from_dict({"stages": [{"mixture": {"natural": 1}, "tokens": 512, "schedule": "wsd", "stream": "natural"}]})
+    plan = plan_from_dict(
+        {"stages": [{"mixture": {"natural": 1}, "tokens": 512, "schedule": "wsd", "stream": "natural"}]}
+    )
     assert plan.stages[0].schedule == "wsd" and plan.stages[0].stream == "natural"
     from hyperword.train.trainer import stage_schedule
 
@@ -310,9 +401,14 @@ def test_warm_up_stable_decay_and_constant_schedules() -> None:
 
 def test_bridge_corpora_join_any_stage() -> None:
     plan = build_arm("mnemo-first", total_tokens=1000, bridge=0.2)
-    assert [s.mixture for s in plan.stages] == [pytest.approx({"mnemo": 0.8, "bridge": 0.2}), pytest.approx({"natural": 0.8, "bridge": 0.2})]
+    assert [s.mixture for s in plan.stages] == [
+        pytest.approx({"mnemo": 0.8, "bridge": 0.2}),
+        pytest.approx({"natural": 0.8, "bridge": 0.2}),
+    ]
     one = with_bridge(build_arm("natural-first", total_tokens=1000), 0.1, stages=["mnemo"])
-    assert one.stages[0].mixture == {"natural": 1.0} and one.stages[1].mixture == pytest.approx({"mnemo": 0.9, "bridge": 0.1})
+    assert one.stages[0].mixture == {"natural": 1.0} and one.stages[1].mixture == pytest.approx(
+        {"mnemo": 0.9, "bridge": 0.1}
+    )
     with pytest.raises(ConfigError, match="no stage 'x'"):
         with_bridge(plan, 0.1, stages=["x"])
 
@@ -357,7 +453,14 @@ def test_presets_fix_everything_and_the_cpu_preset_fits_the_experiment() -> None
 
 # --- bad input, before any training ----------------------------------------------------------
 def _prepare(data: Data, out: Path, **kw: object) -> object:
-    args: dict[str, object] = {"plan": "mnemo-first", "corpora": data.corpora, "validation": data.validation, "preset": "smoke", "seed": 0, "out_dir": out}
+    args: dict[str, object] = {
+        "plan": "mnemo-first",
+        "corpora": data.corpora,
+        "validation": data.validation,
+        "preset": "smoke",
+        "seed": 0,
+        "out_dir": out,
+    }
     args.update(kw)
     return prepare_run(**args)  # type: ignore[arg-type]
 
@@ -368,7 +471,10 @@ def _prepare(data: Data, out: Path, **kw: object) -> object:
         ({"plan": "mnemo-last"}, "unknown arm 'mnemo-last'"),
         ({"preset": "laptop"}, "unknown preset 'laptop'"),
         ({"seed": -1}, "seed must be a non-negative integer"),
-        ({"plan": "unfused-first", "corpora": "natural-only"}, "stage 'unfused' draws from corpus 'unfused', which is not given"),
+        (
+            {"plan": "unfused-first", "corpora": "natural-only"},
+            "stage 'unfused' draws from corpus 'unfused', which is not given",
+        ),
         ({"plan": "random-first", "corpora": "natural-only"}, "'random' \\(or 'mnemo', to make a random twin of it\\)"),
         ({"validation": "other-tokenizer"}, "different tokenizers"),
         ({"tokenizer": "other"}, "is not the one the token shards were made with"),
@@ -376,7 +482,9 @@ def _prepare(data: Data, out: Path, **kw: object) -> object:
         ({"preset": "huge-batches"}, "stage 'mnemo': corpus 'mnemo' has .* fewer than batch_size 4096"),
     ],
 )
-def test_bad_input_is_a_clear_error_before_anything_is_written(data: Data, tmp_path: Path, kw: dict[str, object], message: str) -> None:
+def test_bad_input_is_a_clear_error_before_anything_is_written(
+    data: Data, tmp_path: Path, kw: dict[str, object], message: str
+) -> None:
     if kw.get("corpora") == "natural-only":
         kw["corpora"] = {"natural": data.corpora["natural"]}
     if kw.get("corpora") == "not-a-token-dir":
@@ -402,12 +510,18 @@ def test_a_checked_run_knows_its_corpora_and_the_random_twin_is_made_up_front(da
     assert _prepare(data, tmp_path / "out2", plan="random-first", seed=1).fingerprint != setup.fingerprint  # type: ignore[attr-defined]
 
 
-def test_the_command_line_lists_arms_and_reports_bad_input_in_one_line(capsys: pytest.CaptureFixture[str], data: Data, tmp_path: Path) -> None:
+def test_the_command_line_lists_arms_and_reports_bad_input_in_one_line(
+    capsys: pytest.CaptureFixture[str], data: Data, tmp_path: Path
+) -> None:
     assert cli_main(["--list"]) == 0
     out = capsys.readouterr().out
     assert all(arm in out for arm in ARMS) and all(p in out for p in PRESETS)
-    code = cli_main(["--plan", "mnemo-last", "--out", str(tmp_path / "o"), "--corpus", f"mnemo={data.corpora['mnemo']}"])
+    code = cli_main(
+        ["--plan", "mnemo-last", "--out", str(tmp_path / "o"), "--corpus", f"mnemo={data.corpora['mnemo']}"]
+    )
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "unknown arm 'mnemo-last'" in err
-    assert cli_main(["--plan", "joint", "--out", str(tmp_path / "o"), "--corpus", "mnemo=a", "--corpus", "mnemo=b"]) == 1
+    assert (
+        cli_main(["--plan", "joint", "--out", str(tmp_path / "o"), "--corpus", "mnemo=a", "--corpus", "mnemo=b"]) == 1
+    )
     assert "given twice" in capsys.readouterr().err

@@ -69,7 +69,9 @@ def build_data(base: Path) -> Data:
     sources = [str(raw / "mnemo"), str(raw / "unfused"), str(raw / "natural" / "train")]
     train_tokenizer(sources, tok, options=TrainOptions(vocab_size=600, max_sentences=4_000, seed=5))
     other_tok = base / "other-tokenizer"
-    train_tokenizer([str(raw / "natural" / "train")], other_tok, options=TrainOptions(vocab_size=400, max_sentences=2_000, seed=5))
+    train_tokenizer(
+        [str(raw / "natural" / "train")], other_tok, options=TrainOptions(vocab_size=400, max_sentences=2_000, seed=5)
+    )
     tokens = base / "tokens"
     corpora = {}
     for role, src in (("mnemo", raw / "mnemo"), ("unfused", raw / "unfused"), ("natural", raw / "natural" / "train")):
@@ -79,7 +81,13 @@ def build_data(base: Path) -> Data:
     hyperword.generate(raw / "mnemo-val", 3_000, langs="en,ru", seed=9)
     encode(tok, raw / "mnemo-val", tokens / "mnemo-val", threads=1)
     encode(other_tok, raw / "natural" / "validation", tokens / "natural-val-other", threads=1)
-    data = Data(corpora, {"natural": tokens / "natural-val", "mnemo": tokens / "mnemo-val"}, tok, tokens / "natural-val-other", other_tok)
+    data = Data(
+        corpora,
+        {"natural": tokens / "natural-val", "mnemo": tokens / "mnemo-val"},
+        tok,
+        tokens / "natural-val-other",
+        other_tok,
+    )
     _BUILT[str(base)] = data
     return data
 
@@ -98,7 +106,14 @@ def _take(loader: Any, n: int) -> list[dict[str, torch.Tensor]]:
 
 
 def test_batches_are_shifted_token_windows_with_corpus_indices(data: Data) -> None:
-    ds = TokenDataset(dict(data.corpora), seq_len=32, batch_size=4, seed=0, weights={"mnemo": 1, "unfused": 1, "natural": 2}, max_batches=5)
+    ds = TokenDataset(
+        dict(data.corpora),
+        seq_len=32,
+        batch_size=4,
+        seed=0,
+        weights={"mnemo": 1, "unfused": 1, "natural": 2},
+        max_batches=5,
+    )
     batches = _take(TokenLoader(ds, num_workers=0), 10)
     assert len(batches) == 5  # max_batches ends the stream
     vocab = read_token_manifest(data.corpora["mnemo"]).tokenizer["vocab_size"]
@@ -110,7 +125,13 @@ def test_batches_are_shifted_token_windows_with_corpus_indices(data: Data) -> No
 
 
 def test_served_tokens_count_target_tokens_per_corpus_exactly(data: Data) -> None:
-    ds = TokenDataset({"mnemo": data.corpora["mnemo"], "natural": data.corpora["natural"]}, seq_len=16, batch_size=8, seed=3, max_batches=12)
+    ds = TokenDataset(
+        {"mnemo": data.corpora["mnemo"], "natural": data.corpora["natural"]},
+        seq_len=16,
+        batch_size=8,
+        seed=3,
+        max_batches=12,
+    )
     loader = TokenLoader(ds, num_workers=0)
     counts = {"mnemo": 0, "natural": 0}
     for b in loader:
@@ -122,7 +143,10 @@ def test_served_tokens_count_target_tokens_per_corpus_exactly(data: Data) -> Non
 
 def test_loader_state_resumes_the_exact_stream(data: Data) -> None:
     def loader() -> Any:
-        return TokenLoader(TokenDataset({"mnemo": data.corpora["mnemo"]}, seq_len=16, batch_size=4, seed=7, max_batches=8), num_workers=0)
+        return TokenLoader(
+            TokenDataset({"mnemo": data.corpora["mnemo"]}, seq_len=16, batch_size=4, seed=7, max_batches=8),
+            num_workers=0,
+        )
 
     whole = [b["tokens"] for b in loader()]
     first = loader()
@@ -133,7 +157,12 @@ def test_loader_state_resumes_the_exact_stream(data: Data) -> None:
     tail = [b["tokens"] for b in second]
     assert len(head) + len(tail) == len(whole) == 8
     assert all(torch.equal(a, b) for a, b in zip(head + tail, whole))
-    other = [b["tokens"] for b in TokenLoader(TokenDataset({"mnemo": data.corpora["mnemo"]}, seq_len=16, batch_size=4, seed=8, max_batches=8))]
+    other = [
+        b["tokens"]
+        for b in TokenLoader(
+            TokenDataset({"mnemo": data.corpora["mnemo"]}, seq_len=16, batch_size=4, seed=8, max_batches=8)
+        )
+    ]
     assert not all(torch.equal(a, b) for a, b in zip(other, whole))  # the seed matters
 
 

@@ -28,8 +28,8 @@ from _helpers import REPO  # noqa: E402
 from test_train_data import Data, data  # noqa: E402,F401  (the session's token directories)
 
 from hyperword import ConfigError  # noqa: E402
-from hyperword.train import PRESETS, RunResult, load_model, prepare_run, read_run, run_plan  # noqa: E402
 from hyperword.torch import TokenCorpus  # noqa: E402
+from hyperword.train import PRESETS, RunResult, load_model, prepare_run, read_run, run_plan  # noqa: E402
 from hyperword.train.checkpoint import read_trainer_state  # noqa: E402
 from hyperword.train.distributed import World  # noqa: E402
 from hyperword.train.trace import TRACE_ENV  # noqa: E402
@@ -40,17 +40,47 @@ PLAN = "mnemo-first-lora"  # a full stage (8 global steps), then a LoRA stage (8
 WORLD = 2
 
 
-def torchrun(data: Data, out: Path, *args: str, trace: Path | None = None, corpus: dict[str, Path] | None = None) -> subprocess.CompletedProcess[str]:
+def torchrun(
+    data: Data, out: Path, *args: str, trace: Path | None = None, corpus: dict[str, Path] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``python -m torch.distributed.run --standalone --nproc_per_node=2 -m hyperword.train ...``."""
     corpora = corpus if corpus is not None else {r: data.corpora[r] for r in ("mnemo", "natural")}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={WORLD}", "-m", "hyperword.train"]
-    cmd += ["--plan", PLAN, "--preset", "smoke", "--seed", "0", "--out", str(out), "--no-progress", "--threads", "1", "--device", "cpu"]
-    cmd += [f"--corpus={r}={p}" for r, p in corpora.items()] + [f"--val={n}={p}" for n, p in data.validation.items()] + list(args)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={WORLD}",
+        "-m",
+        "hyperword.train",
+    ]
+    cmd += [
+        "--plan",
+        PLAN,
+        "--preset",
+        "smoke",
+        "--seed",
+        "0",
+        "--out",
+        str(out),
+        "--no-progress",
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
+    ]
+    cmd += (
+        [f"--corpus={r}={p}" for r, p in corpora.items()]
+        + [f"--val={n}={p}" for n, p in data.validation.items()]
+        + list(args)
+    )
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
     env.pop(TRACE_ENV, None)
     if trace is not None:
         env[TRACE_ENV] = str(trace)
-    return subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300, cwd=REPO, env=env)
+    return subprocess.run(
+        cmd, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300, cwd=REPO, env=env
+    )
 
 
 def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
@@ -110,18 +140,24 @@ def test_gradients_are_synchronised_so_every_rank_holds_the_same_model(runs: dic
 
 
 @pytest.mark.slow
-def test_two_processes_train_like_one_process_with_the_same_global_batch(runs: dict[str, Any], data: Data, tmp_path: Path) -> None:
+def test_two_processes_train_like_one_process_with_the_same_global_batch(
+    runs: dict[str, Any], data: Data, tmp_path: Path
+) -> None:
     """Rank r's batch j holds windows 16j + r, 16j + r + 2, ... of the epoch's order: both ranks
     together hold exactly the 16 windows a single process with batch 16 takes. Averaged
     gradients (and averaged losses) then make the same run, up to float reduction order."""
     corpora = {r: data.corpora[r] for r in ("mnemo", "natural")}
-    one = run_plan(PLAN, corpora, data.validation, PRESETS["smoke"].replace(batch_size=16), 0, tmp_path / "one", progress=False)
+    one = run_plan(
+        PLAN, corpora, data.validation, PRESETS["smoke"].replace(batch_size=16), 0, tmp_path / "one", progress=False
+    )
     two = read_run(runs["base"] / "whole")
     assert two is not None and one.world_size == 1
     assert one.served_tokens == two.served_tokens and [p.tokens for p in one.curve] == [p.tokens for p in two.curve]
     for p, q in zip(one.curve, two.curve):
         assert p.eval == pytest.approx(q.eval, rel=1e-4, abs=1e-4)
-        assert (p.train_loss is None) == (q.train_loss is None) and (p.train_loss is None or p.train_loss == pytest.approx(q.train_loss, rel=1e-4))
+        assert (p.train_loss is None) == (q.train_loss is None) and (
+            p.train_loss is None or p.train_loss == pytest.approx(q.train_loss, rel=1e-4)
+        )
     assert one.final_eval == pytest.approx(two.final_eval, rel=1e-4, abs=1e-4)
 
 
@@ -131,17 +167,25 @@ def test_a_stopped_and_resumed_two_process_run_reproduces_the_uninterrupted_one(
     whole, resumed = read_run(base / "whole"), read_run(base / "resumed")
     assert isinstance(whole, RunResult) and isinstance(resumed, RunResult) and resumed.finished
     assert resumed.curve == whole.curve  # every float, bit for bit
-    assert resumed.stages == whole.stages and resumed.views == whole.views and resumed.served_tokens == whole.served_tokens
+    assert (
+        resumed.stages == whole.stages and resumed.views == whole.views and resumed.served_tokens == whole.served_tokens
+    )
     a, b = load_model(base / "whole" / "final"), load_model(base / "resumed" / "final")
-    assert a.state_dict().keys() == b.state_dict().keys() and all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+    assert a.state_dict().keys() == b.state_dict().keys() and all(
+        torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict()
+    )
     for r in range(WORLD):  # each rank went on with exactly the batches it would have had
         assert events(base / "trace-resumed", r, "batch") == events(base / "trace-whole", r, "batch")
-    for (partial, state), (step, in_stage) in zip(runs["stopped"], ((5, 5), (11, 3))):  # the LoRA stage starts at step 8
+    for (partial, state), (step, in_stage) in zip(
+        runs["stopped"], ((5, 5), (11, 3))
+    ):  # the LoRA stage starts at step 8
         assert partial is not None and not partial.finished and partial.steps == step and partial.world_size == WORLD
         assert state["world_size"] == WORLD and state["progress"]["step"] == step
         assert [s["identity"]["rank"] for s in state["loader"]] == [0, 1]  # each rank's loader, by rank
         assert [s["identity"]["world_size"] for s in state["loader"]] == [WORLD, WORLD] and len(state["rng"]) == WORLD
-        assert sum(sum(s["served_tokens"].values()) for s in state["loader"]) == in_stage * 1024  # the stage's steps, both ranks
+        assert (
+            sum(sum(s["served_tokens"].values()) for s in state["loader"]) == in_stage * 1024
+        )  # the stage's steps, both ranks
     assert not (base / "resumed" / "checkpoint").exists()
 
 
@@ -180,7 +224,26 @@ def test_the_budget_is_global_and_must_be_whole_steps_over_all_processes(data: D
     two = prepare_run("natural-only", corpora, val, "smoke", 0, tmp_path / "a", world=World(1, 2))
     assert (one.step_tokens, two.step_tokens) == (512, 1024) and one.plan == two.plan  # the same global budget
     assert "world_size" not in one.identity and two.identity["world_size"] == 2 and one.fingerprint != two.fingerprint
-    with pytest.raises(ConfigError, match=r"total_tokens 1536 is not a positive multiple of the 1024 tokens of an optimizer step \(512 tokens on each of 2 processes\)"):
-        prepare_run("natural-only", corpora, val, PRESETS["smoke"].replace(tokens=1536, eval_every=512, checkpoint_every=512), 0, tmp_path / "b", world=World(0, 2))
+    with pytest.raises(
+        ConfigError,
+        match=r"total_tokens 1536 is not a positive multiple of the 1024 tokens of an optimizer step \(512 tokens on each of 2 processes\)",
+    ):
+        prepare_run(
+            "natural-only",
+            corpora,
+            val,
+            PRESETS["smoke"].replace(tokens=1536, eval_every=512, checkpoint_every=512),
+            0,
+            tmp_path / "b",
+            world=World(0, 2),
+        )
     with pytest.raises(ConfigError, match=r"eval_every \(1536\) is not a multiple of the 1024 tokens"):
-        prepare_run("natural-only", corpora, val, PRESETS["smoke"].replace(eval_every=1536), 0, tmp_path / "c", world=World(0, 2))
+        prepare_run(
+            "natural-only",
+            corpora,
+            val,
+            PRESETS["smoke"].replace(eval_every=1536),
+            0,
+            tmp_path / "c",
+            world=World(0, 2),
+        )

@@ -19,8 +19,8 @@ from hyperword.train.adapters import (  # noqa: E402
     adapter_names,
     adapter_tokens,
     adapter_view,
-    add_adapter,
     adapters_enabled,
+    add_adapter,
     base_state_dict,
     owner_of,
     parameters_of,
@@ -76,7 +76,9 @@ def two_adapters(request: pytest.FixtureRequest) -> PeftModel:
     second form owning the embedding rows of :data:`LANG_TOKENS`), both trained-looking;
     ``mnemo`` active."""
     model = add_adapter(build_model("tiny", VOCAB, seed=0), "mnemo", LoraSpec(r=4, alpha=8), seed=1)
-    model = add_adapter(model, "lang", LoraSpec(r=2, alpha=4, targets=("q_proj", "v_proj")), seed=2, tokens=request.param)
+    model = add_adapter(
+        model, "lang", LoraSpec(r=2, alpha=4, targets=("q_proj", "v_proj")), seed=2, tokens=request.param
+    )
     perturb_lora(model, "mnemo", 3)
     perturb_lora(model, "lang", 4)
     perturb_tokens(model, "lang", 5)
@@ -95,7 +97,9 @@ def test_owners_come_from_parameter_names() -> None:
     assert owner_of("base_model.model.model.embed_tokens.token_adapter.base_layer.weight") == BASE
 
 
-def test_each_stage_optimizer_holds_exactly_its_parameters_by_name_whatever_set_adapter_did(two_adapters: PeftModel) -> None:
+def test_each_stage_optimizer_holds_exactly_its_parameters_by_name_whatever_set_adapter_did(
+    two_adapters: PeftModel,
+) -> None:
     model = two_adapters
     model.set_adapter("lang")  # peft switches requires_grad on for 'lang' (and off for 'mnemo')
     by_grad = {n for n, p in model.named_parameters() if p.requires_grad}
@@ -110,7 +114,10 @@ def test_each_stage_optimizer_holds_exactly_its_parameters_by_name_whatever_set_
     }
     assert len(expected["mnemo"]) == 2 * 7 * 4  # A and B of 7 layers in each of 4 blocks
     assert len(own_rows) == (1 if adapter_tokens(model, "lang") else 0)  # tied: one set of rows for input and output
-    unwrapped = {n.replace("base_model.model.", "").replace(".token_adapter.base_layer", "").replace(".base_layer", "") for n in expected[BASE]}
+    unwrapped = {
+        n.replace("base_model.model.", "").replace(".token_adapter.base_layer", "").replace(".base_layer", "")
+        for n in expected[BASE]
+    }
     assert unwrapped == plain
     for owner, names in expected.items():
         named = parameters_of(model, [owner])
@@ -124,7 +131,9 @@ def test_each_stage_optimizer_holds_exactly_its_parameters_by_name_whatever_set_
         assert {n for n, p in model.named_parameters() if p.requires_grad} == names
 
 
-def test_disabling_adapters_in_a_block_restores_the_previous_state_also_after_an_exception(two_adapters: PeftModel) -> None:
+def test_disabling_adapters_in_a_block_restores_the_previous_state_also_after_an_exception(
+    two_adapters: PeftModel,
+) -> None:
     model = two_adapters
     x = tokens()
     set_trainable(model, ["lang"])  # a state set_adapter would not produce: 'mnemo' active, 'lang' trainable
@@ -205,8 +214,14 @@ def test_a_new_adapter_starts_as_a_no_op_and_leaves_the_active_adapter_active() 
         assert torch.equal(logits(model, x), reference)  # LoRA's B starts at zero
     model = add_adapter(model, "lang", LoraSpec(), seed=2)
     assert model.active_adapter == "mnemo" and adapter_names(model) == ["mnemo", "lang"]
-    a = {n: p.detach().clone() for n, p in add_adapter(build_model("tiny", VOCAB, seed=0), "x", LoraSpec(), seed=7).named_parameters()}
-    b = {n: p.detach().clone() for n, p in add_adapter(build_model("tiny", VOCAB, seed=0), "x", LoraSpec(), seed=7).named_parameters()}
+    a = {
+        n: p.detach().clone()
+        for n, p in add_adapter(build_model("tiny", VOCAB, seed=0), "x", LoraSpec(), seed=7).named_parameters()
+    }
+    b = {
+        n: p.detach().clone()
+        for n, p in add_adapter(build_model("tiny", VOCAB, seed=0), "x", LoraSpec(), seed=7).named_parameters()
+    }
     assert a.keys() == b.keys() and all(torch.equal(a[n], b[n]) for n in a)  # seeded
     with pytest.raises(ConfigError, match="exists already"):
         add_adapter(model, "lang", LoraSpec(), seed=3)
@@ -235,7 +250,9 @@ def test_models_with_adapters_save_and_load_with_peft(two_adapters: PeftModel, t
 
 
 @pytest.mark.parametrize("first_owns_rows", [True, False])
-def test_adapters_with_and_without_own_rows_save_and_load_in_either_order(tmp_path: Path, first_owns_rows: bool) -> None:
+def test_adapters_with_and_without_own_rows_save_and_load_in_either_order(
+    tmp_path: Path, first_owns_rows: bool
+) -> None:
     """peft alone raises KeyError saving or loading the adapter without rows here."""
     rows = [[1, 2, 3], None] if first_owns_rows else [None, [1, 2, 3]]
     model = add_adapter(build_model("tiny", VOCAB, seed=0), "mnemo", LoraSpec(r=2, alpha=4), seed=1, tokens=rows[0])

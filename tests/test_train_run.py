@@ -15,15 +15,15 @@ pytest.importorskip("peft")
 from test_train_data import NATURAL_TEXT, Data, data  # noqa: E402,F401  (the session's token directories)
 
 from hyperword import ConfigError  # noqa: E402
+from hyperword.cli import main as hw_main  # noqa: E402
 from hyperword.encode import read_token_manifest  # noqa: E402
 from hyperword.train import PRESETS, RunResult, adapter_view, load_model, read_run, run_plan  # noqa: E402
-from hyperword.cli import main as hw_main  # noqa: E402
 from hyperword.train.__main__ import main as cli_main  # noqa: E402
-from hyperword.train.arms import build_arm  # noqa: E402
-from hyperword.verify import verify  # noqa: E402
 from hyperword.train.adapters import adapter_tokens, base_state_dict, owner_of  # noqa: E402
+from hyperword.train.arms import build_arm  # noqa: E402
 from hyperword.train.checkpoint import read_trainer_state  # noqa: E402
 from hyperword.train.corpora import describe, random_twin, special_ids  # noqa: E402
+from hyperword.verify import verify  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -65,7 +65,9 @@ def test_a_stopped_and_resumed_run_reproduces_the_uninterrupted_run_exactly(lora
     assert [(p.finished, p.steps) for p in parts] == [(False, 11), (False, 16), (False, 21), (True, 32)]
     resumed = parts[-1]
     assert resumed.curve == whole.curve  # every float, bit for bit
-    assert resumed.stages == whole.stages and resumed.views == whole.views and resumed.served_tokens == whole.served_tokens
+    assert (
+        resumed.stages == whole.stages and resumed.views == whole.views and resumed.served_tokens == whole.served_tokens
+    )
     assert resumed.fingerprint == whole.fingerprint
     a, b = load_model(base / "whole" / "final"), load_model(base / "resumed" / "final")
     assert state_dicts_equal(a.state_dict(), b.state_dict())
@@ -82,12 +84,18 @@ PINNED = {
     True: (
         [None, 5.560533672571182, 4.816934734582901, 5.715690791606903, 5.315533369779587],
         [5.188734203577042, 5.515612080693245],
-        {"base": {"natural": 6.249755859375, "mnemo": 4.726667642593384}, "lang": {"natural": 5.414816617965698, "mnemo": 5.212252140045166}},
+        {
+            "base": {"natural": 6.249755859375, "mnemo": 4.726667642593384},
+            "lang": {"natural": 5.414816617965698, "mnemo": 5.212252140045166},
+        },
     ),
     False: (
         [None, 5.497630923986435, 4.723810315132141, 4.626271069049835, 4.322349637746811],
         [5.110720619559288, 4.474310353398323],
-        {"base": {"natural": 5.1410558223724365, "mnemo": 4.6911492347717285}, "lang": {"natural": 4.331719875335693, "mnemo": 4.941103219985962}},
+        {
+            "base": {"natural": 5.1410558223724365, "mnemo": 4.6911492347717285},
+            "lang": {"natural": 4.331719875335693, "mnemo": 4.941103219985962},
+        },
     ),
 }
 
@@ -105,10 +113,14 @@ def test_the_lora_stage_optimizer_held_the_adapter_alone(lora_runs: dict[str, ob
     names = lora_runs["optimizer_names"]
     assert isinstance(names, list) and len(names) == 2 * 7 * 4 + 1  # LoRA's A and B, and the adapter's embedding rows
     assert {owner_of(n) for n in names} == {"lang"}
-    assert [n for n in names if ".lora_" not in n] == ["base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta.lang"]
+    assert [n for n in names if ".lora_" not in n] == [
+        "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta.lang"
+    ]
 
 
-def test_the_lang_adapter_owns_and_trains_the_rows_of_the_ids_the_mnemo_stage_never_saw(lora_runs: dict[str, object]) -> None:
+def test_the_lang_adapter_owns_and_trains_the_rows_of_the_ids_the_mnemo_stage_never_saw(
+    lora_runs: dict[str, object],
+) -> None:
     """Else natural text's own ids would keep random rows under a frozen embedding matrix."""
     seen, whole, base = lora_runs["seen"], lora_runs["whole"], lora_runs["base"]
     assert isinstance(seen, torch.Tensor) and isinstance(whole, RunResult) and isinstance(base, Path)
@@ -119,7 +131,9 @@ def test_the_lang_adapter_owns_and_trains_the_rows_of_the_ids_the_mnemo_stage_ne
     assert [s.token_rows for s in whole.stages] == [0, len(unseen)]
     after_mnemo = load_model(base / "whole" / "stages" / "1-mnemo")
     start = after_mnemo.get_input_embeddings().weight[unseen]
-    rows = dict(final.named_parameters())["base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta.lang"]
+    rows = dict(final.named_parameters())[
+        "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta.lang"
+    ]
     assert rows.shape == start.shape and not torch.allclose(rows, start, atol=1e-4)  # trained, from the base rows
     x = torch.tensor([unseen[:16]])
     final.eval()
@@ -132,13 +146,17 @@ def test_the_lang_adapter_owns_and_trains_the_rows_of_the_ids_the_mnemo_stage_ne
         assert torch.equal(off, after_mnemo(input_ids=x).logits) and not torch.allclose(on, off, atol=1e-4)
 
 
-def test_the_curve_sits_at_fixed_token_counts_and_tokens_are_accounted_exactly(lora_runs: dict[str, object], data: Data) -> None:
+def test_the_curve_sits_at_fixed_token_counts_and_tokens_are_accounted_exactly(
+    lora_runs: dict[str, object], data: Data
+) -> None:
     whole, base = lora_runs["whole"], lora_runs["base"]
     assert isinstance(whole, RunResult) and isinstance(base, Path)
     assert [p.tokens for p in whole.curve] == [0, 4096, 8192, 12288, 16384]
     assert [p.step for p in whole.curve] == [0, 8, 16, 24, 32]
     assert [(p.stage, p.view) for p in whole.curve] == [("mnemo", "base")] * 3 + [("natural", "lang")] * 2
-    assert whole.curve[0].train_loss is None and all(p.train_loss is not None and p.train_loss > 0 for p in whole.curve[1:])
+    assert whole.curve[0].train_loss is None and all(
+        p.train_loss is not None and p.train_loss > 0 for p in whole.curve[1:]
+    )
     assert all(set(p.eval) == {"natural", "mnemo"} for p in whole.curve)
     assert whole.curve[0].eval["natural"] == pytest.approx(np.log(600), abs=0.5)  # an untrained model is near uniform
     assert whole.curve[-1].eval["natural"] < whole.curve[0].eval["natural"] - 0.3  # and it learns
@@ -147,7 +165,9 @@ def test_the_curve_sits_at_fixed_token_counts_and_tokens_are_accounted_exactly(l
         ("mnemo", "full", {"mnemo": 8192}),
         ("natural", "lora:lang", {"natural": 8192}),
     ]
-    assert whole.final_view == "lang" and set(whole.views) == {"base", "lang"} and whole.final_eval == whole.views["lang"]
+    assert (
+        whole.final_view == "lang" and set(whole.views) == {"base", "lang"} and whole.final_eval == whole.views["lang"]
+    )
     assert whole.views["base"] == whole.stages[0].eval["base"]  # the LoRA stage left the base model as stage 1 made it
     assert whole.model == {"size": "tiny", "parameters": whole.model["parameters"], "vocab_size": 600}
     assert whole.tokenizer_sha256 == read_token_manifest(data.corpora["mnemo"]).tokenizer["sha256"]
@@ -170,7 +190,9 @@ def test_a_lora_stage_leaves_the_base_weights_bit_identical(lora_runs: dict[str,
 
 def test_a_lora_stage_may_own_every_embedding_row_or_none(data: Data, tmp_path: Path) -> None:
     for rows, expected in (("all", 600), ("none", 0)):
-        plan = build_arm("mnemo-first-lora", total_tokens=PRESET.tokens, step_tokens=PRESET.step_tokens, lora_tokens=rows)
+        plan = build_arm(
+            "mnemo-first-lora", total_tokens=PRESET.tokens, step_tokens=PRESET.step_tokens, lora_tokens=rows
+        )
         result = run(data, plan, tmp_path / rows)
         assert [s.token_rows for s in result.stages] == [0, expected]
         assert result.views["base"] == result.stages[0].eval["base"]  # the base model stays as stage 1 left it
@@ -201,11 +223,17 @@ def test_the_mnemo_adapter_arm_reports_natural_loss_with_the_adapter_on_and_off(
 
 def test_runs_are_seeded_and_deterministic_on_cpu(data: Data, tmp_path: Path) -> None:
     short = PRESET.replace(tokens=4096)
-    a, b, c = (run(data, "joint", tmp_path / name, preset=short, seed=seed) for name, seed in (("a", 0), ("b", 0), ("c", 1)))
+    a, b, c = (
+        run(data, "joint", tmp_path / name, preset=short, seed=seed) for name, seed in (("a", 0), ("b", 0), ("c", 1))
+    )
     assert a.curve == b.curve and a.views == b.views and a.served_tokens == b.served_tokens
     assert c.curve != a.curve and c.fingerprint != a.fingerprint
-    assert sum(a.served_tokens.values()) == 4096 and min(a.served_tokens.values()) > 0  # both corpora in the one joint stage
-    assert state_dicts_equal(load_model(tmp_path / "a" / "final").state_dict(), load_model(tmp_path / "b" / "final").state_dict())
+    assert (
+        sum(a.served_tokens.values()) == 4096 and min(a.served_tokens.values()) > 0
+    )  # both corpora in the one joint stage
+    assert state_dicts_equal(
+        load_model(tmp_path / "a" / "final").state_dict(), load_model(tmp_path / "b" / "final").state_dict()
+    )
 
 
 EMBEDDING_PLAN = """
@@ -228,7 +256,15 @@ def test_embeddings_carry_over_as_configured(data: Data, tmp_path: Path, mode: s
     (tmp_path / "plan.yaml").write_text(EMBEDDING_PLAN.format(mode=mode), encoding="utf-8")
     corpora = {**data.corpora, "bridge": data.corpora["unfused"]}
     kw: dict[str, object] = {"preset": PRESET.replace(tokens=8192)}
-    run_plan(tmp_path / "plan.yaml", corpora, data.validation, out_dir=tmp_path / "run", progress=False, stop_after_steps=8, **kw)  # type: ignore[arg-type]
+    run_plan(
+        tmp_path / "plan.yaml",
+        corpora,
+        data.validation,
+        out_dir=tmp_path / "run",
+        progress=False,
+        stop_after_steps=8,
+        **kw,
+    )  # type: ignore[arg-type]
     seen = read_trainer_state(tmp_path / "run" / "checkpoint")["progress"]["seen"]
     result = run_plan(tmp_path / "plan.yaml", corpora, data.validation, out_dir=tmp_path / "run", progress=False, **kw)  # type: ignore[arg-type]
     assert result.finished and result.stages[0].served_tokens.keys() == {"mnemo", "bridge"}
@@ -254,11 +290,17 @@ def test_the_random_control_is_a_seeded_twin_of_the_mnemo_corpus(data: Data, tmp
     special = special_ids(mnemo)
     assert special and mnemo.eos_id in special
     src, dst = read_token_manifest(data.corpora["mnemo"]), read_token_manifest(tmp_path / "r")
-    assert (twin.tokens, twin.documents, twin.tokenizer_sha256) == (mnemo.tokens, mnemo.documents, mnemo.tokenizer_sha256)
+    assert (twin.tokens, twin.documents, twin.tokenizer_sha256) == (
+        mnemo.tokens,
+        mnemo.documents,
+        mnemo.tokenizer_sha256,
+    )
     tokens = np.concatenate([np.load(p) for p in dst.tokens_paths()])
     for s, d in zip(src.docs_paths(), dst.docs_paths()):
         assert np.array_equal(np.load(s), np.load(d))  # the same document lengths
-    ends = np.concatenate([np.load(p) + off for p, off in zip(dst.docs_paths(), np.cumsum([0] + [s.tokens for s in dst.shards[:-1]]))])
+    ends = np.concatenate(
+        [np.load(p) + off for p, off in zip(dst.docs_paths(), np.cumsum([0] + [s.tokens for s in dst.shards[:-1]]))]
+    )
     assert np.all(tokens[ends - 1] == mnemo.eos_id) and np.count_nonzero(tokens == mnemo.eos_id) == len(ends)
     body = np.delete(tokens, ends - 1)
     assert not np.isin(body, special).any()
@@ -267,7 +309,9 @@ def test_the_random_control_is_a_seeded_twin_of_the_mnemo_corpus(data: Data, tmp
     assert counts.max() < 3 * counts[counts > 0].mean()  # ...about equally often
     again = random_twin(mnemo, tmp_path / "r2", seed=4)
     other = random_twin(mnemo, tmp_path / "r3", seed=5)
-    assert again.fingerprint == twin.fingerprint and np.array_equal(np.load(read_token_manifest(tmp_path / "r2").tokens_paths()[0]), np.load(dst.tokens_paths()[0]))
+    assert again.fingerprint == twin.fingerprint and np.array_equal(
+        np.load(read_token_manifest(tmp_path / "r2").tokens_paths()[0]), np.load(dst.tokens_paths()[0])
+    )
     assert other.fingerprint != twin.fingerprint
     report = verify(tmp_path / "r")  # the twin is a token directory like any other: it checks out
     assert report.ok and report.kind == "hyperword-tokens", report
@@ -289,7 +333,9 @@ def test_a_checkpoint_of_another_model_size_or_run_is_refused(data: Data, tmp_pa
 def test_stopping_at_the_last_step_still_finishes_the_run(data: Data, tmp_path: Path) -> None:
     short = PRESET.replace(tokens=2048)  # 4 steps
     result = run(data, "natural-only", tmp_path / "run", preset=short, stop_after_steps=4)
-    assert result.finished and result.steps == 4 and result.final_eval and (tmp_path / "run" / "final" / "model").is_dir()
+    assert (
+        result.finished and result.steps == 4 and result.final_eval and (tmp_path / "run" / "final" / "model").is_dir()
+    )
     again = run(data, "natural-only", tmp_path / "run", preset=short, stop_after_steps=2)  # nothing left to stop
     assert again == result
 
@@ -303,12 +349,31 @@ def test_gradient_accumulation_trains_like_one_big_batch(data: Data, tmp_path: P
     b = run(data, "natural-only", tmp_path / "b", preset=PRESET.replace(batch_size=8, grad_accum=1, **short))
     for p, q in zip(a.curve, b.curve):
         assert p.tokens == q.tokens and p.eval == pytest.approx(q.eval, rel=1e-4, abs=1e-4)
-        assert (p.train_loss is None) == (q.train_loss is None) and (p.train_loss is None or p.train_loss == pytest.approx(q.train_loss, rel=1e-4))
+        assert (p.train_loss is None) == (q.train_loss is None) and (
+            p.train_loss is None or p.train_loss == pytest.approx(q.train_loss, rel=1e-4)
+        )
 
 
 def test_the_command_line_runs_a_plan(capsys: pytest.CaptureFixture[str], data: Data, tmp_path: Path) -> None:
-    args = ["--plan", "natural-only", "--preset", "smoke", "--seed", "3", "--out", str(tmp_path / "o"), "--no-progress", "--threads", "1"]
-    args += [f"--corpus=natural={data.corpora['natural']}", f"--val=natural={data.validation['natural']}", "--stop-after-steps", "2"]
+    args = [
+        "--plan",
+        "natural-only",
+        "--preset",
+        "smoke",
+        "--seed",
+        "3",
+        "--out",
+        str(tmp_path / "o"),
+        "--no-progress",
+        "--threads",
+        "1",
+    ]
+    args += [
+        f"--corpus=natural={data.corpora['natural']}",
+        f"--val=natural={data.validation['natural']}",
+        "--stop-after-steps",
+        "2",
+    ]
     assert cli_main(args) == 0
     assert "stopped after 2 steps" in capsys.readouterr().out
     recorded = read_run(tmp_path / "o")

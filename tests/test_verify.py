@@ -43,7 +43,9 @@ def test_intact_directories_pass(dirs: tuple[Path, Path, Path], capsys: pytest.C
     assert capsys.readouterr().out.count("ok ") == 3
 
 
-def test_corpus_damage_is_named_file_by_file(dirs: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_corpus_damage_is_named_file_by_file(
+    dirs: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = damaged(dirs[0], tmp_path)
     shards = sorted(d.glob("shard-*.arrow"))
     with open(shards[0], "r+b") as f:
@@ -66,7 +68,9 @@ def test_corpus_damage_is_named_file_by_file(dirs: tuple[Path, Path, Path], tmp_
     assert all(name in err for name in reasons)
 
 
-def test_a_shard_whose_checksum_matches_but_pyarrow_cannot_read_is_caught(dirs: tuple[Path, Path, Path], tmp_path: Path) -> None:
+def test_a_shard_whose_checksum_matches_but_pyarrow_cannot_read_is_caught(
+    dirs: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     for src in dirs[:2]:
         d = damaged(src, tmp_path / src.name)
         m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))

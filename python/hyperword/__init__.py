@@ -1,25 +1,23 @@
 """hyperword: multilingual lexicon words fused into mnemophrases, at Rust speed.
 
-    >>> import hyperword
-    >>> hyperword.sample(2, langs="ru", seed=1)            # doctest: +SKIP
-    ['водагрустьплавностьсвет', ...]
-    >>> m = hyperword.generate("corpus/", 10_000_000)     # doctest: +SKIP
-    >>> for batch in hyperword.stream(1_000_000): ...     # doctest: +SKIP
+>>> import hyperword
+>>> hyperword.sample(2, langs="ru", seed=1)            # doctest: +SKIP
+['водагрустьплавностьсвет', ...]
+>>> m = hyperword.generate("corpus/", 10_000_000)     # doctest: +SKIP
+>>> for batch in hyperword.stream(1_000_000): ...     # doctest: +SKIP
 """
 
 from hyperword import _fork  # noqa: F401  (registers the fork hook)
-from hyperword._hyperword import (
+from hyperword._hyperword import LIMITS, Lexicon, __version__
+from hyperword.errors import (
     ArrowWriteError,
     ConfigError,
     CorruptCorpusError,
     HyperwordError,
-    LIMITS,
     InternalError,
-    Lexicon,
     LexiconError,
     OutputExistsError,
     OutputLockedError,
-    __version__,
 )
 from hyperword.config import parse_count
 from hyperword.corpus import generate, sample, stream
@@ -54,7 +52,19 @@ __all__ = [
 # after a plain ``import hyperword``); none is imported eagerly, so the package stays light
 # (``hyperword.torch`` and ``hyperword.train`` pull in torch).
 _SUBMODULES = frozenset(
-    {"encode", "experiment", "ingest", "lexicon", "ray_engine", "reader", "shards", "tokenizer", "torch", "train", "verify"}
+    {
+        "encode",
+        "experiment",
+        "ingest",
+        "lexicon",
+        "ray_engine",
+        "reader",
+        "shards",
+        "tokenizer",
+        "torch",
+        "train",
+        "verify",
+    }
 )
 
 

@@ -33,19 +33,44 @@ def _positive(text: str) -> int:
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the ``encode`` command to the ``hyperword`` subparsers."""
     p = sub.add_parser("encode", help="tokenize a corpus into token shards (tokens-*.npy, docs-*.npy, manifest.json)")
-    p.add_argument("--tokenizer", required=True, metavar="DIR", help="a tokenizer directory (from `hyperword tokenizer train`)")
-    p.add_argument("--corpus", required=True, metavar="DIR", help="a complete corpus directory (any kind; its text column is encoded)")
-    p.add_argument("--out", required=True, metavar="DIR", help="the token directory to write (resumed when it holds this run's shards)")
     p.add_argument(
-        "--mode", default="exact", choices=MODES,
+        "--tokenizer", required=True, metavar="DIR", help="a tokenizer directory (from `hyperword tokenizer train`)"
+    )
+    p.add_argument(
+        "--corpus",
+        required=True,
+        metavar="DIR",
+        help="a complete corpus directory (any kind; its text column is encoded)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="the token directory to write (resumed when it holds this run's shards)",
+    )
+    p.add_argument(
+        "--mode",
+        default="exact",
+        choices=MODES,
         help="exact: sentencepiece on every text; aligned (mnemophrase corpora): per-word token ids concatenated, "
         "so word boundaries are token boundaries (agreement with exact is reported)",
-    )  # fmt: skip
-    p.add_argument("--dtype", choices=DTYPES, help="token dtype (default: uint16 when the vocabulary fits, else uint32)")
-    p.add_argument("--lexicon", metavar="FILE", help="aligned: the lexicon the corpus was generated from (default: the shipped one)")
+    )
+    p.add_argument(
+        "--dtype", choices=DTYPES, help="token dtype (default: uint16 when the vocabulary fits, else uint32)"
+    )
+    p.add_argument(
+        "--lexicon",
+        metavar="FILE",
+        help="aligned: the lexicon the corpus was generated from (default: the shipped one)",
+    )
     p.add_argument("--threads", type=_positive, metavar="N", help="worker processes (default: the usable cores)")
     p.add_argument("--force", action="store_true", help="overwrite token shards of another tokenizer, corpus or mode")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="show progress: a bar on a terminal, a line every 30 s in a log (default: on a terminal only)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress: a bar on a terminal, a line every 30 s in a log (default: on a terminal only)",
+    )
     p.set_defaults(func=_cmd_encode)
 
 
@@ -53,9 +78,16 @@ def _cmd_encode(a: argparse.Namespace) -> None:
     start = time.perf_counter()
     with progress("encode", unit="shard", show=a.progress) as shown:
         m = encode(
-            a.tokenizer, a.corpus, a.out, mode=a.mode, threads=a.threads, force=a.force, dtype=a.dtype, lexicon=a.lexicon,
+            a.tokenizer,
+            a.corpus,
+            a.out,
+            mode=a.mode,
+            threads=a.threads,
+            force=a.force,
+            dtype=a.dtype,
+            lexicon=a.lexicon,
             progress=shown.update_to if shown.mode != "off" else None,
-        )  # fmt: skip
+        )
     elapsed = max(time.perf_counter() - start, 1e-9)
     run = m.run
     head = f"wrote {m.directory}: {m.documents} documents, {m.tokens} tokens ({m.dtype})"
@@ -63,7 +95,11 @@ def _cmd_encode(a: argparse.Namespace) -> None:
         print(f"{head}; all {run.reused_shards} shards already encoded and verified, nothing to do")
         _print_agreement(m.raw.get("aligned_agreement"))
         return
-    kept = f", {run.reused_shards} shards kept from an earlier run (counted in the rate)" if run and run.reused_shards else ""
+    kept = (
+        f", {run.reused_shards} shards kept from an earlier run (counted in the rate)"
+        if run and run.reused_shards
+        else ""
+    )
     print(f"{head}, {m.tokens / elapsed:,.0f} tokens/s over {elapsed:.2f} s{kept}")
     _print_agreement(m.raw.get("aligned_agreement"))
 

@@ -18,27 +18,87 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the ``experiment`` command to the ``hyperword`` subparsers."""
     from hyperword.experiment.runner import DEFAULT_ARMS, DEFAULT_LADDER
 
-    p = sub.add_parser("experiment", help="run curriculum arms x seeds on one tokenizer; write results.json, results.md, loss_curves.png")
+    p = sub.add_parser(
+        "experiment",
+        help="run curriculum arms x seeds on one tokenizer; write results.json, results.md, loss_curves.png",
+    )
     p.add_argument(
-        "--arms", default=",".join(DEFAULT_ARMS),
+        "--arms",
+        default=",".join(DEFAULT_ARMS),
         help=f"comma-separated built-in arms, ARM@FRACTION for one fraction only, or .json/.yaml plan files (default {','.join(DEFAULT_ARMS)})",
-    )  # fmt: skip
+    )
     p.add_argument("--seeds", type=int, default=3, metavar="K", help="seeds 0..K-1 per arm (default 3)")
     p.add_argument("--preset", default="cpu", help="smoke | cpu | gpu (model size, budget, batch, evaluation)")
-    p.add_argument("--out", required=True, metavar="DIR", help="experiment directory (reused and resumed when run again)")
-    p.add_argument("--natural", nargs="+", metavar="PATH", help="natural text files or directories of *.txt (default: ../shared/data/natural/{en,ru}.txt)")
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="experiment directory (reused and resumed when run again)"
+    )
+    p.add_argument(
+        "--natural",
+        nargs="+",
+        metavar="PATH",
+        help="natural text files or directories of *.txt (default: ../shared/data/natural/{en,ru}.txt)",
+    )
     p.add_argument("--langs", default="en,ru", help="languages of the mnemophrases (default en,ru)")
     g = p.add_argument_group("protocol")
-    g.add_argument("--protocol", default="additive", help="additive (a pre-stage added before the same natural stage; default) | matched (one total carved)")
-    g.add_argument("--pre-fractions", metavar="F,...", help="pre-stage sizes: additive, fractions of N in (0, 4] (default 0.125); matched, of the total in (0, 1)")
-    g.add_argument("--natural-budget", type=_count, metavar="N", help="natural tokens N (default: half the preset's budget under additive; the budget under matched)")
-    g.add_argument("--ladder", default=",".join(f"{x:g}" for x in DEFAULT_LADDER), metavar="M,...", help="natural-only budgets as multiples of N, 1 among them (default 0.5,0.75,1,1.25,1.5)")
-    g.add_argument("--mnemo-fraction", type=float, default=0.5, help="matched protocol: share of the budget in the pre-stage, when --pre-fractions is not given (default 0.5)")
-    g.add_argument("--eval-text", action="append", default=[], metavar="NAME=FILE", help="also score FILE (one document per line, never trained on) as NAME; repeatable")
-    g.add_argument("--optimizer-state", default="reset", help="reset (a fresh AdamW each stage; default) | keep (the pre-stage's moments carried into the natural stage)")
-    g.add_argument("--dyck-k", type=int, default=64, metavar="K", help="bracket types of the dyck-first arm's k-shuffle Dyck corpus (default 64)")
-    g.add_argument("--ngram-n", type=int, default=3, metavar="N", help="order of the ngram-first arm's n-gram model of the natural text (1-3, default 3)")
-    g.add_argument("--tokenizer-data", default="mixed", help="mixed (natural, mnemo and unfused text; default) | natural (natural text alone)")
+    g.add_argument(
+        "--protocol",
+        default="additive",
+        help="additive (a pre-stage added before the same natural stage; default) | matched (one total carved)",
+    )
+    g.add_argument(
+        "--pre-fractions",
+        metavar="F,...",
+        help="pre-stage sizes: additive, fractions of N in (0, 4] (default 0.125); matched, of the total in (0, 1)",
+    )
+    g.add_argument(
+        "--natural-budget",
+        type=_count,
+        metavar="N",
+        help="natural tokens N (default: half the preset's budget under additive; the budget under matched)",
+    )
+    g.add_argument(
+        "--ladder",
+        default=",".join(f"{x:g}" for x in DEFAULT_LADDER),
+        metavar="M,...",
+        help="natural-only budgets as multiples of N, 1 among them (default 0.5,0.75,1,1.25,1.5)",
+    )
+    g.add_argument(
+        "--mnemo-fraction",
+        type=float,
+        default=0.5,
+        help="matched protocol: share of the budget in the pre-stage, when --pre-fractions is not given (default 0.5)",
+    )
+    g.add_argument(
+        "--eval-text",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="also score FILE (one document per line, never trained on) as NAME; repeatable",
+    )
+    g.add_argument(
+        "--optimizer-state",
+        default="reset",
+        help="reset (a fresh AdamW each stage; default) | keep (the pre-stage's moments carried into the natural stage)",
+    )
+    g.add_argument(
+        "--dyck-k",
+        type=int,
+        default=64,
+        metavar="K",
+        help="bracket types of the dyck-first arm's k-shuffle Dyck corpus (default 64)",
+    )
+    g.add_argument(
+        "--ngram-n",
+        type=int,
+        default=3,
+        metavar="N",
+        help="order of the ngram-first arm's n-gram model of the natural text (1-3, default 3)",
+    )
+    g.add_argument(
+        "--tokenizer-data",
+        default="mixed",
+        help="mixed (natural, mnemo and unfused text; default) | natural (natural text alone)",
+    )
     r = p.add_argument_group("run settings (on top of the preset)")
     r.add_argument("--size", help="model size: tiny | small | base")
     r.add_argument("--seq-len", type=int, metavar="L")
@@ -47,7 +107,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     r.add_argument("--warmup", type=float, metavar="W", help="warm-up as a fraction of each stage")
     r.add_argument("--schedule", help="cosine (default) | wsd | constant")
     r.add_argument("--eval-every", type=_count, metavar="T", help="periodic evaluation every T tokens")
-    p.add_argument("--bridge", type=float, default=0.0, metavar="W", help="add bridge rows to every stage with weight W (default 0: none)")
+    p.add_argument(
+        "--bridge",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="add bridge rows to every stage with weight W (default 0: none)",
+    )
     p.add_argument("--vocab-size", type=int, help="tokenizer vocabulary (default: 1000 smoke, 4000 cpu, 32000 gpu)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -108,14 +174,37 @@ def _experiment(a: argparse.Namespace) -> Any:
     if not natural:
         raise ConfigError("no natural text: pass --natural FILE_OR_DIR (../shared/data/natural/ was not found)")
     overrides = {
-        k: v for k, v in {"size": a.size, "seq_len": a.seq_len, "batch_size": a.batch_size, "lr": a.lr, "warmup": a.warmup,
-                          "schedule": a.schedule, "eval_every": a.eval_every}.items() if v is not None
-    }  # fmt: skip
+        k: v
+        for k, v in {
+            "size": a.size,
+            "seq_len": a.seq_len,
+            "batch_size": a.batch_size,
+            "lr": a.lr,
+            "warmup": a.warmup,
+            "schedule": a.schedule,
+            "eval_every": a.eval_every,
+        }.items()
+        if v is not None
+    }
     return Experiment(
-        arms=tuple(x.strip() for x in a.arms.split(",") if x.strip()), seeds=a.seeds, preset=a.preset, out=Path(a.out),
-        natural=natural, langs=tuple(x.strip() for x in a.langs.split(",") if x.strip()), mnemo_fraction=a.mnemo_fraction,
-        bridge=a.bridge, vocab_size=a.vocab_size, device=a.device, protocol=a.protocol,
-        fractions=_numbers("--pre-fractions", a.pre_fractions) if a.pre_fractions else None, natural_budget=a.natural_budget,
-        ladder=_numbers("--ladder", a.ladder), eval_texts=_eval_texts(a.eval_text), tokenizer_data=a.tokenizer_data, overrides=overrides,
-        dyck_k=a.dyck_k, ngram_n=a.ngram_n, optimizer_state=a.optimizer_state,
-    )  # fmt: skip
+        arms=tuple(x.strip() for x in a.arms.split(",") if x.strip()),
+        seeds=a.seeds,
+        preset=a.preset,
+        out=Path(a.out),
+        natural=natural,
+        langs=tuple(x.strip() for x in a.langs.split(",") if x.strip()),
+        mnemo_fraction=a.mnemo_fraction,
+        bridge=a.bridge,
+        vocab_size=a.vocab_size,
+        device=a.device,
+        protocol=a.protocol,
+        fractions=_numbers("--pre-fractions", a.pre_fractions) if a.pre_fractions else None,
+        natural_budget=a.natural_budget,
+        ladder=_numbers("--ladder", a.ladder),
+        eval_texts=_eval_texts(a.eval_text),
+        tokenizer_data=a.tokenizer_data,
+        overrides=overrides,
+        dyck_k=a.dyck_k,
+        ngram_n=a.ngram_n,
+        optimizer_state=a.optimizer_state,
+    )

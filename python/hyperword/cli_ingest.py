@@ -10,8 +10,8 @@ import argparse
 import time
 from typing import Any
 
-from hyperword._hyperword import HyperwordError
 from hyperword.config import parse_count
+from hyperword.errors import HyperwordError
 from hyperword.ingest import DEFAULT_SHARD_DOCS, INPUT_FORMATS, ingest_all
 from hyperword.manifest import Manifest
 from hyperword.progress import progress
@@ -30,7 +30,9 @@ def _fraction(text: str) -> float:
     except ValueError:
         value = float("nan")
     if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"invalid fraction {text!r}: expected a number strictly between 0 and 1, e.g. 0.01")
+        raise argparse.ArgumentTypeError(
+            f"invalid fraction {text!r}: expected a number strictly between 0 and 1, e.g. 0.01"
+        )
     return value
 
 
@@ -46,22 +48,46 @@ def register(sub: Any) -> None:
     p.add_argument("sources", nargs="+", metavar="SRC", help="input files or directories")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     inp = p.add_argument_group("input")
-    inp.add_argument("--input-format", choices=INPUT_FORMATS, help="kind of every input (default: from each file's extension)")
-    inp.add_argument("--doc-per", choices=["line", "file"], help="text input: one document per line (default) or per file")
+    inp.add_argument(
+        "--input-format", choices=INPUT_FORMATS, help="kind of every input (default: from each file's extension)"
+    )
+    inp.add_argument(
+        "--doc-per", choices=["line", "file"], help="text input: one document per line (default) or per file"
+    )
     inp.add_argument("--field", metavar="NAME", help="JSONL: the key holding the text (default text)")
     inp.add_argument("--lang-field", metavar="NAME", help="JSONL: the key holding each document's language")
     inp.add_argument("--column", metavar="NAME", help="Parquet/Arrow/dataset: the text column (default text)")
     inp.add_argument("--lang-column", metavar="NAME", help="Parquet/Arrow/dataset: the language column")
     inp.add_argument("--hf-split", metavar="NAME", help="the split of a saved DatasetDict (default train)")
-    inp.add_argument("--lang", metavar="L", help="language of every document (fills in nulls of --lang-field/--lang-column)")
+    inp.add_argument(
+        "--lang", metavar="L", help="language of every document (fills in nulls of --lang-field/--lang-column)"
+    )
     out = p.add_argument_group("output")
-    out.add_argument("--shard-docs", type=_count, default=DEFAULT_SHARD_DOCS, metavar="N", help="documents per shard (default 100k)")
-    out.add_argument("--split", type=_fraction, metavar="FRACTION", help="hold out this fraction (by document hash) in DIR/validation, the rest in DIR/train")
+    out.add_argument(
+        "--shard-docs", type=_count, default=DEFAULT_SHARD_DOCS, metavar="N", help="documents per shard (default 100k)"
+    )
+    out.add_argument(
+        "--split",
+        type=_fraction,
+        metavar="FRACTION",
+        help="hold out this fraction (by document hash) in DIR/validation, the rest in DIR/train",
+    )
     out.add_argument("--compression", choices=["zstd", "lz4", "none"], default="zstd")
-    out.add_argument("--compression-level", type=int, metavar="L", help="zstd level 1-22, or -1..-7 for the fast levels (default 1)")
+    out.add_argument(
+        "--compression-level", type=int, metavar="L", help="zstd level 1-22, or -1..-7 for the fast levels (default 1)"
+    )
     out.add_argument("--format", choices=["arrow", "parquet"], default="arrow")
-    out.add_argument("--force", action="store_true", help="replace a corpus of another configuration or input (or write into a non-empty directory)")
-    out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="show progress: a bar on a terminal, a line every 30 s in a log (default: on a terminal only)")
+    out.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a corpus of another configuration or input (or write into a non-empty directory)",
+    )
+    out.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress: a bar on a terminal, a line every 30 s in a log (default: on a terminal only)",
+    )
     p.set_defaults(func=run)
 
 
@@ -71,7 +97,9 @@ def _summary(name: str, m: Manifest, seconds: float) -> list[str]:
         lines.append(f"{name} already holds this corpus, complete and verified: nothing to do (--force rewrites it)")
     elif m.run is not None and m.run.reused_shards:
         lines.append(f"resumed {name}: kept {m.run.reused_shards} verified shard(s), wrote {m.run.generated_shards}")
-    lines.append(f"{m.rows:,} documents, {m.words:,} words in {len(m.shards)} shard(s), {m.file_bytes / 1e6:,.1f} MB on disk: {name}")
+    lines.append(
+        f"{m.rows:,} documents, {m.words:,} words in {len(m.shards)} shard(s), {m.file_bytes / 1e6:,.1f} MB on disk: {name}"
+    )
     return lines
 
 
@@ -80,11 +108,24 @@ def run(a: argparse.Namespace) -> None:
     start = time.perf_counter()
     with progress("ingest", unit="doc", show=a.progress) as shown:
         manifests = ingest_all(
-            a.sources, a.out, input_format=a.input_format, doc_per=a.doc_per, field=a.field, lang_field=a.lang_field,
-            column=a.column, lang_column=a.lang_column, hf_split=a.hf_split, lang=a.lang, shard_docs=a.shard_docs,
-            split=a.split, format=a.format, compression=a.compression, compression_level=a.compression_level,
-            force=a.force, progress=shown.update_to if shown.mode != "off" else None,
-        )  # fmt: skip
+            a.sources,
+            a.out,
+            input_format=a.input_format,
+            doc_per=a.doc_per,
+            field=a.field,
+            lang_field=a.lang_field,
+            column=a.column,
+            lang_column=a.lang_column,
+            hf_split=a.hf_split,
+            lang=a.lang,
+            shard_docs=a.shard_docs,
+            split=a.split,
+            format=a.format,
+            compression=a.compression,
+            compression_level=a.compression_level,
+            force=a.force,
+            progress=shown.update_to if shown.mode != "off" else None,
+        )
     seconds = time.perf_counter() - start
     for side, m in manifests.items():
         name = a.out if side == "all" else f"{str(a.out).rstrip('/')}/{side}"

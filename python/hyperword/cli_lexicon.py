@@ -18,8 +18,8 @@ import argparse
 import sys
 from typing import Any
 
-from hyperword._hyperword import ConfigError, HyperwordError
 from hyperword.config import parse_count
+from hyperword.errors import ConfigError, HyperwordError
 from hyperword.lexicon import (
     FORMATS,
     WORDLISTS,
@@ -60,13 +60,28 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     imp.add_argument("--out", required=True, metavar="FILE.tsv", help="the lexicon to write (atomically)")
     imp.add_argument("--lang", metavar="L", help="language of a word list, or of a table without a lang column")
     imp.add_argument(
-        "--column", action="append", type=_mapping, default=[], metavar="TARGET=SOURCE",
+        "--column",
+        action="append",
+        type=_mapping,
+        default=[],
+        metavar="TARGET=SOURCE",
         help="take lexicon column TARGET (lang, word, concept, field, pos, weight) from source column SOURCE; repeatable",
-    )  # fmt: skip
+    )
     imp.add_argument("--format", choices=FORMATS, help="input format (default: from the extension)")
-    imp.add_argument("--delimiter", metavar="D", help="cell delimiter of a tsv/csv source (one character, or tab, comma, ...)")
-    imp.add_argument("--skip-invalid", action="store_true", help="drop and count invalid rows instead of failing (without it, every invalid row is listed with its line and nothing is written)")
-    imp.add_argument("--no-normalize", dest="normalize", action="store_false", help="reject words not in NFC instead of normalising them")
+    imp.add_argument(
+        "--delimiter", metavar="D", help="cell delimiter of a tsv/csv source (one character, or tab, comma, ...)"
+    )
+    imp.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="drop and count invalid rows instead of failing (without it, every invalid row is listed with its line and nothing is written)",
+    )
+    imp.add_argument(
+        "--no-normalize",
+        dest="normalize",
+        action="store_false",
+        help="reject words not in NFC instead of normalising them",
+    )
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
     imp.set_defaults(func=_cmd_import)
 
@@ -74,10 +89,26 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     bld.add_argument("--source", required=True, choices=["wordfreq"], help="where the words and frequencies come from")
     bld.add_argument("--lang", metavar="L", help="the language of the lexicon to build")
     bld.add_argument("--top", type=_count, metavar="N", help="how many of the most frequent words (default 50000)")
-    bld.add_argument("--min-zipf", type=float, metavar="Z", help="stop at words below this Zipf frequency (3 = once per million words)")
-    bld.add_argument("--add-weights", metavar="SRC.tsv", help="instead: add (or replace) frequency weights on this lexicon")
-    bld.add_argument("--floor", type=float, metavar="W", help="with --add-weights: weight of words wordfreq lacks (default: per language, its smallest frequency / 10)")
-    bld.add_argument("--skip-missing-langs", action="store_true", help="with --add-weights: leave languages wordfreq lacks unweighted instead of failing")
+    bld.add_argument(
+        "--min-zipf",
+        type=float,
+        metavar="Z",
+        help="stop at words below this Zipf frequency (3 = once per million words)",
+    )
+    bld.add_argument(
+        "--add-weights", metavar="SRC.tsv", help="instead: add (or replace) frequency weights on this lexicon"
+    )
+    bld.add_argument(
+        "--floor",
+        type=float,
+        metavar="W",
+        help="with --add-weights: weight of words wordfreq lacks (default: per language, its smallest frequency / 10)",
+    )
+    bld.add_argument(
+        "--skip-missing-langs",
+        action="store_true",
+        help="with --add-weights: leave languages wordfreq lacks unweighted instead of failing",
+    )
     bld.add_argument("--wordlist", choices=WORDLISTS, default="best", help="wordfreq word list (default best)")
     bld.add_argument("--out", required=True, metavar="FILE.tsv", help="the lexicon to write (atomically)")
     bld.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -110,9 +141,15 @@ def _cmd_import(a: argparse.Namespace) -> None:
     if delimiter is not None:
         delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
     report = import_lexicon(
-        a.src, a.out, lang=a.lang, columns=columns or None, fmt=a.format, delimiter=delimiter,
-        normalize=a.normalize, skip_invalid=a.skip_invalid,
-    )  # fmt: skip
+        a.src,
+        a.out,
+        lang=a.lang,
+        columns=columns or None,
+        fmt=a.format,
+        delimiter=delimiter,
+        normalize=a.normalize,
+        skip_invalid=a.skip_invalid,
+    )
     _print(report, a.json)
 
 

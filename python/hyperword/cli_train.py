@@ -32,19 +32,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The trainer's flags (``hyperword train`` and ``python -m hyperword.train`` alike)."""
     parser.add_argument("--plan", help="a built-in arm (see --list) or a .json/.yaml plan file")
     parser.add_argument("--preset", default="cpu", help="smoke, cpu or gpu (default: cpu)")
-    parser.add_argument("--corpus", action="append", type=_pair, default=[], metavar="ROLE=DIR", help="a corpus role's token directory (repeatable)")
-    parser.add_argument("--val", action="append", type=_pair, default=[], metavar="NAME=DIR", help="a validation token directory (repeatable)")
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="ROLE=DIR",
+        help="a corpus role's token directory (repeatable)",
+    )
+    parser.add_argument(
+        "--val",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="NAME=DIR",
+        help="a validation token directory (repeatable)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="the run's directory (checkpoints, models, run.json)")
-    parser.add_argument("--mnemo-fraction", type=float, default=0.5, help="share of the budget on the mnemo side of built-in arms (default 0.5)")
-    parser.add_argument("--bridge", type=float, default=0.0, help="weight of the 'bridge' corpus added to every stage (default 0)")
+    parser.add_argument(
+        "--mnemo-fraction",
+        type=float,
+        default=0.5,
+        help="share of the budget on the mnemo side of built-in arms (default 0.5)",
+    )
+    parser.add_argument(
+        "--bridge", type=float, default=0.0, help="weight of the 'bridge' corpus added to every stage (default 0)"
+    )
     parser.add_argument("--tokenizer", help="the tokenizer directory, checked against the token directories")
-    parser.add_argument("--device", help="cpu or cuda (default: cuda when available; under torchrun each rank uses cuda:LOCAL_RANK)")
+    parser.add_argument(
+        "--device", help="cpu or cuda (default: cuda when available; under torchrun each rank uses cuda:LOCAL_RANK)"
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads (per process)")
     parser.add_argument(
-        "--compile", action=argparse.BooleanOptionalAction, default=None,
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="torch.compile the training step (default: on with CUDA, off on the CPU; a failure to compile warns and trains eagerly)",
-    )  # fmt: skip
+    )
     parser.add_argument("--stop-after-steps", type=int, help="stop (checkpointed) after this many optimizer steps")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--list", action="store_true", help="print the built-in arms and presets, then exit")
@@ -52,7 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the ``train`` command to the ``hyperword`` subparsers."""
-    p = sub.add_parser("train", help="train a small model on token directories following a plan (torchrun: python -m hyperword.train)")
+    p = sub.add_parser(
+        "train", help="train a small model on token directories following a plan (torchrun: python -m hyperword.train)"
+    )
     add_arguments(p)
     p.set_defaults(func=run)
 
@@ -66,7 +93,9 @@ def _list() -> None:
         print(f"  {arm:18} {ARM_DESCRIPTIONS[arm]}")
     print("presets:")
     for p in PRESETS.values():
-        print(f"  {p.name:6} {p.size:5} model, seq_len {p.seq_len}, batch {p.batch_size}x{p.grad_accum}, {p.tokens:,} tokens, lr {p.lr:g}")
+        print(
+            f"  {p.name:6} {p.size:5} model, seq_len {p.seq_len}, batch {p.batch_size}x{p.grad_accum}, {p.tokens:,} tokens, lr {p.lr:g}"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,10 +124,20 @@ def run(args: argparse.Namespace) -> int:
 
         with launched(args.device) as (world, device):  # torch.distributed under torchrun
             result = run_plan(
-                args.plan, dict(args.corpus), dict(args.val), args.preset, args.seed, args.out, mnemo_fraction=args.mnemo_fraction,
-                bridge=args.bridge, tokenizer=args.tokenizer, device=device, progress=not args.no_progress and world.main,
-                stop_after_steps=args.stop_after_steps, compile=args.compile,
-            )  # fmt: skip
+                args.plan,
+                dict(args.corpus),
+                dict(args.val),
+                args.preset,
+                args.seed,
+                args.out,
+                mnemo_fraction=args.mnemo_fraction,
+                bridge=args.bridge,
+                tokenizer=args.tokenizer,
+                device=device,
+                progress=not args.no_progress and world.main,
+                stop_after_steps=args.stop_after_steps,
+                compile=args.compile,
+            )
     except PeerFailed:
         return 1  # rank 0 reports the error
     except (HyperwordError, OSError) as e:
@@ -109,7 +148,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     state = "finished" if result.finished else f"stopped after {result.steps} steps (run again to resume)"
     procs = f" over {result.world_size} processes" if result.world_size > 1 else ""
-    print(f"{result.name} seed {result.seed}: {state}; {result.tokens:,} tokens{procs} at {result.tokens_per_second:,.0f} tokens/s")
+    print(
+        f"{result.name} seed {result.seed}: {state}; {result.tokens:,} tokens{procs} at {result.tokens_per_second:,.0f} tokens/s"
+    )
     for view, losses in result.views.items():
         print(f"  {view:10} " + "  ".join(f"{name} {loss:.4f}" for name, loss in losses.items()))
     print(f"  {result.out_dir}/run.json")

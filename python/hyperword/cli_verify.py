@@ -18,14 +18,18 @@ __all__ = ["register"]
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the ``verify`` command to the ``hyperword`` subparsers."""
-    p = sub.add_parser("verify", help="check corpus or token directories against their manifests (sizes, sha256, counts, readability)")
-    p.add_argument("dirs", nargs="+", metavar="DIR", help="corpus or token-shard directories (a split corpus: both sides)")
+    p = sub.add_parser(
+        "verify", help="check corpus or token directories against their manifests (sizes, sha256, counts, readability)"
+    )
+    p.add_argument(
+        "dirs", nargs="+", metavar="DIR", help="corpus or token-shard directories (a split corpus: both sides)"
+    )
     p.set_defaults(func=_cmd_verify)
 
 
 def _cmd_verify(a: argparse.Namespace) -> int:
     bad = 0
-    for d in [side for d in a.dirs for side in (split_sides(d) or [d])]:  # a split corpus: both sides
+    for d in [side for given in a.dirs for side in (split_sides(given) or [given])]:  # a split corpus: both sides
         report = verify(d)
         for problem in report.problems:
             print(problem, file=sys.stderr)

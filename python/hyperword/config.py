@@ -8,17 +8,18 @@ language weights, ``"10M"`` or ``"1e9"`` to a word count.
 from __future__ import annotations
 
 import functools
-from decimal import Decimal, localcontext
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from decimal import Decimal, localcontext
+from typing import Any
 
-from hyperword._hyperword import ConfigError, Lexicon
+from hyperword._hyperword import Lexicon
+from hyperword.errors import ConfigError
 
-PhraseLength = Union[int, tuple[int, int], str]
-Langs = Union[str, Sequence[str], Mapping[str, float], None]
-LexiconArg = Union[str, "os.PathLike[str]", Lexicon, None]
+PhraseLength = int | tuple[int, int] | str
+Langs = str | Sequence[str] | Mapping[str, float] | None
+LexiconArg = str | os.PathLike[str] | Lexicon | None
 
 DEFAULT_TEMPLATE = "{source} = {target}"
 # Corpus kinds the generator writes (``natural`` corpora come from ``hyperword ingest``).
@@ -156,7 +157,11 @@ def fusion_config(
         mode = bridge or "segment"
         if mode == "translate" and pivot is None:
             pivot = "en"
-        config["bridge"] = {"mode": mode, "pivot": pivot, "template": DEFAULT_TEMPLATE if template is None else template}
+        config["bridge"] = {
+            "mode": mode,
+            "pivot": pivot,
+            "template": DEFAULT_TEMPLATE if template is None else template,
+        }
     elif kind not in KINDS:
         raise ConfigError(f"unknown corpus kind {kind!r}: expected {', '.join(KINDS)}")
     elif (bridge, pivot, template) != (None, None, None):
@@ -191,10 +196,14 @@ def kind_config(
         if _given(dyck):
             raise ConfigError("dyck_k, p_open and max_depth describe Dyck corpora (kind='dyck', --kind dyck)")
         if ngram_n is None or source is None:
-            raise ConfigError("an n-gram corpus needs its order and its source corpus: ngram_n=1|2|3 and source=DIR (--ngram-n, --source)")
+            raise ConfigError(
+                "an n-gram corpus needs its order and its source corpus: ngram_n=1|2|3 and source=DIR (--ngram-n, --source)"
+            )
         return {"ngram": {name: value for name, value in {**ngram, "seq_len": seq_len}.items() if value is not None}}
     if _given({**dyck, **ngram, "seq_len": seq_len}):
-        raise ConfigError(f"dyck_k, p_open, max_depth, seq_len, ngram_n and source describe the dyck and ngram kinds, not {kind}")
+        raise ConfigError(
+            f"dyck_k, p_open, max_depth, seq_len, ngram_n and source describe the dyck and ngram kinds, not {kind}"
+        )
     return {}
 
 

@@ -46,9 +46,9 @@ import pyarrow as pa
 from hyperword import _hyperword
 from hyperword.config import (
     Langs,
-    default_columns,
     LexiconArg,
     PhraseLength,
+    default_columns,
     fusion_config,
     kind_config,
     parse_columns,
@@ -84,7 +84,9 @@ def _corpus_config(
     kind_options: dict[str, Any] | None = None,
 ) -> str:
     # Counts may be written as the CLI takes them ("10M", "2.5k", "1e9"), parsed exactly.
-    words, shard_words, batch_words = (parse_count(v) if isinstance(v, str) else v for v in (words, shard_words, batch_words))
+    words, shard_words, batch_words = (
+        parse_count(v) if isinstance(v, str) else v for v in (words, shard_words, batch_words)
+    )
     for name, value in (("words", words), ("shard_words", shard_words), ("batch_words", batch_words)):
         _check_whole(name, value, minimum=1)
     _check_whole("seed", seed, minimum=0)
@@ -96,7 +98,9 @@ def _corpus_config(
         "format": format,
         "compression": compression,
         "compression_level": compression_level,
-        "columns": parse_columns(columns) if columns is not None else default_columns("bridge" if "bridge" in fusion else "mnemo"),
+        "columns": parse_columns(columns)
+        if columns is not None
+        else default_columns("bridge" if "bridge" in fusion else "mnemo"),
         "fusion": fusion,
         **(kind_options or {}),
     }
@@ -117,12 +121,16 @@ def without_pivot(fusion: dict[str, Any], lex: _hyperword.Lexicon) -> dict[str, 
     the configuration the remaining languages name, recorded as such in the manifest."""
     bridge = fusion.get("bridge")
     if not bridge or bridge.get("mode") != "translate":
-        raise _hyperword.ConfigError("exclude_pivot (--exclude-pivot) applies to translate bridges (kind='bridge', bridge='translate')")
+        raise _hyperword.ConfigError(
+            "exclude_pivot (--exclude-pivot) applies to translate bridges (kind='bridge', bridge='translate')"
+        )
     pivot = bridge["pivot"]
     langs = fusion["langs"] or [{"lang": lang, "weight": 1.0} for lang in lex.langs]
     kept = [entry for entry in langs if entry["lang"] != pivot]
     if not kept:
-        raise _hyperword.ConfigError(f"exclude_pivot leaves no language to translate into {pivot}: name others with langs (--langs)")
+        raise _hyperword.ConfigError(
+            f"exclude_pivot leaves no language to translate into {pivot}: name others with langs (--langs)"
+        )
     return {**fusion, "langs": kept}
 
 
@@ -187,23 +195,46 @@ def generate(
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable (it is called with the words written so far), got {progress!r}")
     kind_options = _kind_options(
-        kind, lexicon, lexicon_lang, dyck_k=dyck_k, p_open=p_open, max_depth=max_depth, seq_len=seq_len, ngram_n=ngram_n, source=source
+        kind,
+        lexicon,
+        lexicon_lang,
+        dyck_k=dyck_k,
+        p_open=p_open,
+        max_depth=max_depth,
+        seq_len=seq_len,
+        ngram_n=ngram_n,
+        source=source,
     )
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
-        words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
-        alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
-        pivot=pivot, template=template,
-    )  # fmt: skip
+        words_per_phrase=words_per_phrase,
+        phrase_dist=phrase_dist,
+        langs=langs,
+        mix=mix,
+        alpha=alpha,
+        coherence=coherence,
+        joiner=joiner,
+        case=case,
+        kind=kind,
+        bridge=bridge,
+        pivot=pivot,
+        template=template,
+    )
     if exclude_pivot:
         fusion = without_pivot(fusion, lex)
-    config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, compression, compression_level, format, kind_options)
+    config = _corpus_config(
+        words, seed, shard_words, batch_words, columns, fusion, compression, compression_level, format, kind_options
+    )
     if engine == "ray":
         from hyperword.ray_engine import generate_ray
 
-        text, generated, reused = generate_ray(out, lex, config, lexicon_lang=lexicon_lang, force=force, address=address, progress=progress)
+        text, generated, reused = generate_ray(
+            out, lex, config, lexicon_lang=lexicon_lang, force=force, address=address, progress=progress
+        )
     elif engine == "local":
-        text, generated, reused = _hyperword.generate(os.fspath(out), lex, config, threads=threads, force=force, progress=progress)
+        text, generated, reused = _hyperword.generate(
+            os.fspath(out), lex, config, threads=threads, force=force, progress=progress
+        )
     else:
         raise _hyperword.ConfigError(f"unknown engine {engine!r}: expected local or ray")
     manifest = Manifest.from_dict(json.loads(text), os.fspath(out))
@@ -247,14 +278,31 @@ def stream(
     Options are validated before this returns.
     """
     kind_options = _kind_options(
-        kind, lexicon, lexicon_lang, dyck_k=dyck_k, p_open=p_open, max_depth=max_depth, seq_len=seq_len, ngram_n=ngram_n, source=source
+        kind,
+        lexicon,
+        lexicon_lang,
+        dyck_k=dyck_k,
+        p_open=p_open,
+        max_depth=max_depth,
+        seq_len=seq_len,
+        ngram_n=ngram_n,
+        source=source,
     )
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
-        words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
-        alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
-        pivot=pivot, template=template,
-    )  # fmt: skip
+        words_per_phrase=words_per_phrase,
+        phrase_dist=phrase_dist,
+        langs=langs,
+        mix=mix,
+        alpha=alpha,
+        coherence=coherence,
+        joiner=joiner,
+        case=case,
+        kind=kind,
+        bridge=bridge,
+        pivot=pivot,
+        template=template,
+    )
     if exclude_pivot:
         fusion = without_pivot(fusion, lex)
     config = _corpus_config(words, seed, shard_words, batch_words, columns, fusion, kind_options=kind_options)
@@ -291,17 +339,36 @@ def sample(
     corpus with these options."""
     _check_whole("n", n, minimum=0)
     if n > MAX_SAMPLE:
-        raise _hyperword.ConfigError(f"sample returns at most {MAX_SAMPLE} phrases, got n={n}: stream() yields any number")
+        raise _hyperword.ConfigError(
+            f"sample returns at most {MAX_SAMPLE} phrases, got n={n}: stream() yields any number"
+        )
     _check_whole("seed", seed, minimum=0)
     kind_options = _kind_options(
-        kind, lexicon, lexicon_lang, dyck_k=dyck_k, p_open=p_open, max_depth=max_depth, seq_len=seq_len, ngram_n=ngram_n, source=source
+        kind,
+        lexicon,
+        lexicon_lang,
+        dyck_k=dyck_k,
+        p_open=p_open,
+        max_depth=max_depth,
+        seq_len=seq_len,
+        ngram_n=ngram_n,
+        source=source,
     )
     lex = resolve_lexicon(lexicon, lexicon_lang)
     fusion = fusion_config(
-        words_per_phrase=words_per_phrase, phrase_dist=phrase_dist, langs=langs, mix=mix,
-        alpha=alpha, coherence=coherence, joiner=joiner, case=case, kind=kind, bridge=bridge,
-        pivot=pivot, template=template,
-    )  # fmt: skip
+        words_per_phrase=words_per_phrase,
+        phrase_dist=phrase_dist,
+        langs=langs,
+        mix=mix,
+        alpha=alpha,
+        coherence=coherence,
+        joiner=joiner,
+        case=case,
+        kind=kind,
+        bridge=bridge,
+        pivot=pivot,
+        template=template,
+    )
     if exclude_pivot:
         fusion = without_pivot(fusion, lex)
     if kind_options:  # Dyck sequences, n-gram documents: the first rows of the stream

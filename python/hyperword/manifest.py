@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyperword._hyperword import CorruptCorpusError, check_entry_path
+from hyperword._hyperword import check_entry_path
+from hyperword.errors import CorruptCorpusError
 
 MANIFEST_FILE = "manifest.json"
 

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 __all__ = ["EVERY_SECONDS", "Progress", "progress"]
 

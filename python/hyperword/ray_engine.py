@@ -24,7 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hyperword._hyperword import ConfigError, CorruptCorpusError, Lexicon, OutputExistsError, corpus_manifest, write_shard
+from hyperword._hyperword import Lexicon, corpus_manifest, write_shard
+from hyperword.errors import ConfigError, CorruptCorpusError, OutputExistsError
 from hyperword.manifest import MANIFEST_FILE
 
 __all__ = ["generate_ray"]
@@ -116,16 +117,22 @@ def _existing(fs: Any, root: str, fingerprint: str, force: bool) -> tuple[str | 
         return None, {}
     if manifest is not None:
         if json.loads(manifest).get("fingerprint") != fingerprint:
-            raise OutputExistsError(f"{root} already holds a complete corpus with a different configuration or lexicon; pass --force (force=True) to overwrite it")
+            raise OutputExistsError(
+                f"{root} already holds a complete corpus with a different configuration or lexicon; pass --force (force=True) to overwrite it"
+            )
         return manifest.decode("utf-8"), {}
     run = _read(fs, f"{root}/{STATE_DIR}/run.json")
     if run is None:
         infos = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True))
         if any(i.type != pafs.FileType.NotFound for i in infos):
-            raise OutputExistsError(f"{root} is not empty and holds no hyperword corpus; choose another directory or pass --force (force=True)")
+            raise OutputExistsError(
+                f"{root} is not empty and holds no hyperword corpus; choose another directory or pass --force (force=True)"
+            )
         return None, {}
     if json.loads(run).get("fingerprint") != fingerprint:
-        raise OutputExistsError(f"{root} already holds an unfinished corpus with a different configuration or lexicon; pass --force (force=True) to overwrite it")
+        raise OutputExistsError(
+            f"{root} already holds an unfinished corpus with a different configuration or lexicon; pass --force (force=True) to overwrite it"
+        )
     records: dict[int, dict[str, Any]] = {}
     for info in fs.get_file_info(pafs.FileSelector(f"{root}/{STATE_DIR}")):
         if info.base_name.startswith("shard-") and info.base_name.endswith(".json"):
@@ -179,7 +186,9 @@ def generate_ray(
                 record = json.loads(ray.get(ref))
                 pending.pop(ref)
                 done[record["index"]] = record
-                _write(fs, f"{root}/{STATE_DIR}/{record['path']}.json", json.dumps(record, separators=(",", ":")).encode())
+                _write(
+                    fs, f"{root}/{STATE_DIR}/{record['path']}.json", json.dumps(record, separators=(",", ":")).encode()
+                )
                 words += record["words"]
                 if progress is not None:
                     progress(words)

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.manifest import MANIFEST_FILE, Manifest, read_manifest
 
 #: The two corpora ``hyperword ingest --split`` writes under its output directory.

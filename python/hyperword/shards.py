@@ -26,25 +26,17 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from hyperword._hyperword import (
-    ConfigError,
-    CorruptCorpusError,
-    OutputExistsError,
-    OutputLock,
-    __version__,
-    check_entry_path,
-    check_unlocked,
-    lock_output,
-)
+from hyperword._hyperword import OutputLock, __version__, check_entry_path, check_unlocked, lock_output
+from hyperword.errors import ConfigError, CorruptCorpusError, OutputExistsError
 from hyperword.manifest import MANIFEST_FILE, Manifest, RunStats, ShardInfo, read_manifest
 
 STATE_DIR = ".hyperword"
@@ -188,9 +180,15 @@ class ShardOptions:
             raise ConfigError(f"unknown compression {self.compression!r}: expected one of {', '.join(COMPRESSIONS)}")
         level = self.compression_level
         if level is not None and (
-            isinstance(level, bool) or not isinstance(level, int) or self.compression != "zstd" or not -7 <= level <= 22 or level == 0
+            isinstance(level, bool)
+            or not isinstance(level, int)
+            or self.compression != "zstd"
+            or not -7 <= level <= 22
+            or level == 0
         ):
-            raise ConfigError(f"compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels")
+            raise ConfigError(
+                f"compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels"
+            )
 
     @property
     def zstd_level(self) -> int:
@@ -323,7 +321,9 @@ class DirectoryRun(Generic[M, R]):
     """Writing (resuming, or confirming) one output directory of a :class:`Layout`: the
     refusal, resume and state rules of ``rust/core/src/corpus.rs``, for Python writers."""
 
-    def __init__(self, layout: Layout[M, R], directory: Path, fp: str, force: bool, complete: M | None, known: dict[int, R]) -> None:
+    def __init__(
+        self, layout: Layout[M, R], directory: Path, fp: str, force: bool, complete: M | None, known: dict[int, R]
+    ) -> None:
         self.layout = layout
         self.directory = directory
         self.fingerprint = fp
@@ -517,7 +517,9 @@ class CorpusRun(DirectoryRun[Manifest, ShardInfo]):
         """Record a shard just written (renamed into place): durable, and kept by a rerun."""
         self.add(info)
 
-    def write_shard(self, index: int, schema: pa.Schema, options: ShardOptions, batches: Iterable[tuple[pa.RecordBatch, int, int]]) -> ShardInfo:
+    def write_shard(
+        self, index: int, schema: pa.Schema, options: ShardOptions, batches: Iterable[tuple[pa.RecordBatch, int, int]]
+    ) -> ShardInfo:
         """Write shard ``index`` from ``(batch, words, text_bytes)`` triples and record it."""
         with self.open_shard(index, schema, options) as w:
             for batch, words, text_bytes in batches:
@@ -534,7 +536,9 @@ class CorpusRun(DirectoryRun[Manifest, ShardInfo]):
         shards = self.shards
         if [s.index for s in shards] != list(range(len(shards))):
             raise CorruptCorpusError(f"{self.directory}: shards {[s.index for s in shards]} are not consecutive")
-        data = build_manifest(kind=kind, fingerprint=self.fingerprint, config=config, shards=shards, extra=extra, seed=seed)
+        data = build_manifest(
+            kind=kind, fingerprint=self.fingerprint, config=config, shards=shards, extra=extra, seed=seed
+        )
         write_atomic(self.directory / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
         self.end()
         m = Manifest.from_dict(data, self.directory)
@@ -545,7 +549,9 @@ class CorpusRun(DirectoryRun[Manifest, ShardInfo]):
         (a run state left beside it by a run killed while finishing is removed)."""
         assert self.complete is not None
         self.settle()
-        return dataclasses.replace(self.complete, run=RunStats(generated_shards=0, reused_shards=len(self.complete.shards)))
+        return dataclasses.replace(
+            self.complete, run=RunStats(generated_shards=0, reused_shards=len(self.complete.shards))
+        )
 
 
 def build_manifest(

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from hyperword._hyperword import CorruptCorpusError, check_entry_path
+from hyperword._hyperword import check_entry_path
+from hyperword.errors import CorruptCorpusError
 from hyperword.manifest import MANIFEST_FILE, Manifest
 from hyperword.shards import file_digest
 
@@ -167,7 +168,9 @@ def verify(directory: str | os.PathLike[str]) -> Report:
         totals = manifest.get("totals", {})
         for k in ("documents", "tokens"):
             if k in totals and totals[k] != sum(s[k] for s in shards):
-                report.add(d / MANIFEST_FILE, f"totals.{k} is {totals[k]}, the shards sum to {sum(s[k] for s in shards)}")
+                report.add(
+                    d / MANIFEST_FILE, f"totals.{k} is {totals[k]}, the shards sum to {sum(s[k] for s in shards)}"
+                )
     else:
         report.add(d / MANIFEST_FILE, f"unknown format {kind!r}")
         return report
@@ -175,7 +178,11 @@ def verify(directory: str | os.PathLike[str]) -> Report:
         if p.name == STATE_DIR:
             report.add(p, "run state of an unfinished run is present")
     for p in extra_files(d, listed):
-        report.add(p, "extra file: not listed in the manifest" + (" (a leftover temporary file)" if p.name.startswith(".") else ""))
+        report.add(
+            p,
+            "extra file: not listed in the manifest"
+            + (" (a leftover temporary file)" if p.name.startswith(".") else ""),
+        )
     return report
 
 

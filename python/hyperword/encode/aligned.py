@@ -23,8 +23,9 @@ import numpy as np
 import sentencepiece as spm
 from sentencepiece import sentencepiece_model_pb2 as sp_pb2
 
-from hyperword._hyperword import ConfigError, CorruptCorpusError, Lexicon, aligned_words, sample
+from hyperword._hyperword import Lexicon, aligned_words, sample
 from hyperword.encode.source import Source
+from hyperword.errors import ConfigError, CorruptCorpusError
 
 __all__ = ["AGREEMENT_DOCUMENTS", "TokenTable", "agreement", "corpus_lexicon", "token_table"]
 
@@ -73,12 +74,18 @@ def corpus_lexicon(source: Source, lexicon: str | os.PathLike[str] | Lexicon | N
     content hash and by re-drawing the corpus's first phrases."""
     m = source.corpus.manifest
     if m.kind != "mnemo":
-        raise ConfigError(f"corpus {str(source.path)!r} is a {m.kind} corpus; mode aligned needs a mnemophrase corpus (use --mode exact)")
+        raise ConfigError(
+            f"corpus {str(source.path)!r} is a {m.kind} corpus; mode aligned needs a mnemophrase corpus (use --mode exact)"
+        )
     if m.lexicon is None or m.seed is None:
         raise CorruptCorpusError(f"corpus {str(source.path)!r}: its manifest records no lexicon or seed")
     lex = lexicon if isinstance(lexicon, Lexicon) else Lexicon.default() if lexicon is None else Lexicon.load(lexicon)
     if lex.sha256 != m.lexicon["sha256"]:
-        hint = "pass the lexicon it was generated from with --lexicon" if lexicon is None else "it is not the lexicon the corpus was generated from"
+        hint = (
+            "pass the lexicon it was generated from with --lexicon"
+            if lexicon is None
+            else "it is not the lexicon the corpus was generated from"
+        )
         raise ConfigError(
             f"corpus {str(source.path)!r} was generated from lexicon {m.lexicon.get('source', '?')!r} "
             f"(sha256 {m.lexicon['sha256'][:12]}...), not {lex.source!r} (sha256 {lex.sha256[:12]}...): {hint}"
@@ -87,7 +94,9 @@ def corpus_lexicon(source: Source, lexicon: str | os.PathLike[str] | Lexicon | N
         want = sample(lex, json.dumps(m.config["fusion"]), int(m.seed), CHECK_PHRASES)
         got = source.corpus.head(CHECK_PHRASES).column("text").to_pylist()
         if want[: len(got)] != got:
-            raise CorruptCorpusError(f"corpus {str(source.path)!r}: its texts are not what its configuration and seed draw (edited shards?)")
+            raise CorruptCorpusError(
+                f"corpus {str(source.path)!r}: its texts are not what its configuration and seed draw (edited shards?)"
+            )
     return lex
 
 
@@ -95,7 +104,9 @@ def words_and_joiner(lex: Lexicon, config: dict[str, Any]) -> tuple[list[str], s
     return aligned_words(lex, json.dumps(config))
 
 
-def agreement(directory: Path, source: Source, model: bytes, eos: int, documents: int = AGREEMENT_DOCUMENTS) -> dict[str, Any]:
+def agreement(
+    directory: Path, source: Source, model: bytes, eos: int, documents: int = AGREEMENT_DOCUMENTS
+) -> dict[str, Any]:
     """Compare the first ``documents`` aligned documents of shard 0 with exact encoding."""
     if not source.shards:
         return {"documents": 0, "identical": 0, "share": None, "tokens_aligned": 0, "tokens_exact": 0}

@@ -9,10 +9,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyperword._hyperword import CorruptCorpusError, check_entry_path
+from hyperword._hyperword import check_entry_path
+from hyperword.errors import CorruptCorpusError
 from hyperword.manifest import MANIFEST_FILE, RunStats
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "KIND", "TokenManifest", "TokenShard", "docs_file_name", "read_token_manifest", "tokens_file_name"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "KIND",
+    "TokenManifest",
+    "TokenShard",
+    "docs_file_name",
+    "read_token_manifest",
+    "tokens_file_name",
+]
 
 FORMAT = "hyperword-tokens"
 FORMAT_VERSION = 1

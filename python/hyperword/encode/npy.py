@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from hyperword._hyperword import ConfigError, InternalError
+from hyperword.errors import ConfigError, InternalError
 from hyperword.shards import file_digest, naming
 
 __all__ = ["NpyWriter", "dtype_for_vocab", "header_bytes"]

@@ -18,14 +18,24 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from hyperword._hyperword import ConfigError, CorruptCorpusError, Lexicon, __version__, encode_aligned
+from hyperword._hyperword import Lexicon, __version__, encode_aligned
 from hyperword.encode.aligned import agreement, corpus_lexicon, token_table, words_and_joiner
-from hyperword.encode.manifest import DTYPE_RULE, FORMAT, FORMAT_VERSION, KIND, TokenManifest, TokenShard, docs_file_name, tokens_file_name
+from hyperword.encode.manifest import (
+    DTYPE_RULE,
+    FORMAT,
+    FORMAT_VERSION,
+    KIND,
+    TokenManifest,
+    TokenShard,
+    docs_file_name,
+    tokens_file_name,
+)
 from hyperword.encode.npy import NpyWriter, dtype_for_vocab
 from hyperword.encode.source import Source, open_source, shard_tasks
 from hyperword.encode.state import TokenRun
 from hyperword.encode.tokenizer import TokenizerInfo, load_tokenizer
 from hyperword.encode.workers import WorkerPool
+from hyperword.errors import ConfigError, CorruptCorpusError
 from hyperword.manifest import MANIFEST_FILE, RunStats
 from hyperword.shards import fingerprint, manifest_json, write_atomic
 
@@ -53,7 +63,9 @@ def _dtype(vocab_size: int, requested: str | None) -> np.dtype[np.unsignedintege
         raise ConfigError(f"unknown dtype {requested!r}: expected uint16 or uint32")
     chosen: np.dtype[np.unsignedinteger] = np.dtype(requested).newbyteorder("<")
     if vocab_size - 1 > np.iinfo(chosen).max:
-        raise ConfigError(f"a vocabulary of {vocab_size} ids does not fit {requested} (largest id {np.iinfo(chosen).max}); use uint32")
+        raise ConfigError(
+            f"a vocabulary of {vocab_size} ids does not fit {requested} (largest id {np.iinfo(chosen).max}); use uint32"
+        )
     return chosen
 
 
@@ -65,7 +77,9 @@ def _threads(threads: int | None) -> int:
     return threads
 
 
-def _encode_shard(run: TokenRun, pool: WorkerPool, source: Source, index: int, dtype: np.dtype[np.generic]) -> TokenShard:
+def _encode_shard(
+    run: TokenRun, pool: WorkerPool, source: Source, index: int, dtype: np.dtype[np.generic]
+) -> TokenShard:
     info = source.shards[index]
     out = run.directory
     tokens = NpyWriter(out / tokens_file_name(index), dtype)
@@ -91,7 +105,17 @@ def _encode_shard(run: TokenRun, pool: WorkerPool, source: Source, index: int, d
     except BaseException:
         docs.abort()
         raise
-    return TokenShard(index, tokens_file_name(index), docs_file_name(index), documents, count, tokens_bytes, docs_bytes, tokens_sha, docs_sha)
+    return TokenShard(
+        index,
+        tokens_file_name(index),
+        docs_file_name(index),
+        documents,
+        count,
+        tokens_bytes,
+        docs_bytes,
+        tokens_sha,
+        docs_sha,
+    )
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
@@ -100,7 +124,12 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 
 def _encode_aligned(
-    run: TokenRun, tok: TokenizerInfo, source: Source, lex: Lexicon, dtype: np.dtype[np.generic], threads: int,
+    run: TokenRun,
+    tok: TokenizerInfo,
+    source: Source,
+    lex: Lexicon,
+    dtype: np.dtype[np.generic],
+    threads: int,
     progress: Callable[[int, int], object] | None = None,
 ) -> None:
     """The missing shards, ``threads`` at a time (each recorded as soon as its group is done)."""
@@ -111,10 +140,21 @@ def _encode_aligned(
     for group in _chunks(pending, threads):
         written = json.loads(
             encode_aligned(
-                str(run.directory), lex, json.dumps(config), table.first_ids, table.first_offsets, table.inner_ids, table.inner_offsets,
-                table.joiner, tok.eos_id, tok.vocab_size, dtype.str, group, threads=threads,
+                str(run.directory),
+                lex,
+                json.dumps(config),
+                table.first_ids,
+                table.first_offsets,
+                table.inner_ids,
+                table.inner_offsets,
+                table.joiner,
+                tok.eos_id,
+                tok.vocab_size,
+                dtype.str,
+                group,
+                threads=threads,
             )
-        )  # fmt: skip
+        )
         for w in written:
             info = source.shards[w["index"]]
             if (w["documents"], w["words"]) != (info.rows, info.words):
@@ -128,11 +168,17 @@ def _encode_aligned(
             progress(run.reused + run.generated, len(source.shards))
 
 
-def _identity(mode: str, tok: TokenizerInfo, source: Source, dtype: np.dtype[np.generic], lex: Lexicon | None) -> dict[str, object]:
+def _identity(
+    mode: str, tok: TokenizerInfo, source: Source, dtype: np.dtype[np.generic], lex: Lexicon | None
+) -> dict[str, object]:
     identity: dict[str, object] = {
-        "format_version": FORMAT_VERSION, "hyperword": __version__, "mode": mode, "tokenizer_sha256": tok.sha256,
-        "source_manifest_sha256": source.manifest_sha256, "dtype": dtype.name,
-    }  # fmt: skip
+        "format_version": FORMAT_VERSION,
+        "hyperword": __version__,
+        "mode": mode,
+        "tokenizer_sha256": tok.sha256,
+        "source_manifest_sha256": source.manifest_sha256,
+        "dtype": dtype.name,
+    }
     if lex is not None:
         identity["lexicon_sha256"] = lex.sha256
     return identity
@@ -159,14 +205,18 @@ def encode(
     tok = load_tokenizer(tokenizer)
     array_dtype = _dtype(tok.vocab_size, dtype)
     if tok.eos_id >= tok.vocab_size:
-        raise ConfigError(f"tokenizer {str(tokenizer)!r}: eos id {tok.eos_id} is outside the vocabulary of {tok.vocab_size}")
+        raise ConfigError(
+            f"tokenizer {str(tokenizer)!r}: eos id {tok.eos_id} is outside the vocabulary of {tok.vocab_size}"
+        )
     source = open_source(corpus)
     lex = corpus_lexicon(source, lexicon) if mode == "aligned" else None
     fp = fingerprint(_identity(mode, tok, source, array_dtype, lex))
     run = TokenRun.check(Path(out), fp, force=force)
     if run.complete is not None:
         run.settle()
-        return dataclasses.replace(run.complete, run=RunStats(generated_shards=0, reused_shards=len(run.complete.shards)))
+        return dataclasses.replace(
+            run.complete, run=RunStats(generated_shards=0, reused_shards=len(run.complete.shards))
+        )
     run.begin()
     try:
         if lex is not None:
@@ -189,14 +239,23 @@ def encode(
         "format_version": FORMAT_VERSION,
         "kind": KIND,
         "mode": mode,
-        "versions": {"hyperword": __version__, "sentencepiece": _sp_version(), "numpy": np.__version__, "pyarrow": pa.__version__},
+        "versions": {
+            "hyperword": __version__,
+            "sentencepiece": _sp_version(),
+            "numpy": np.__version__,
+            "pyarrow": pa.__version__,
+        },
         "fingerprint": fp,
         "tokenizer": tok.to_dict(),
         "source": source.to_dict(),
         "dtype": array_dtype.name,
         "dtype_rule": DTYPE_RULE if dtype is None else f"{array_dtype.name} chosen by the caller (every id fits)",
         "eos_after_every_document": True,
-        "totals": {"shards": len(shards), "documents": sum(s.documents for s in shards), "tokens": sum(s.tokens for s in shards)},
+        "totals": {
+            "shards": len(shards),
+            "documents": sum(s.documents for s in shards),
+            "tokens": sum(s.tokens for s in shards),
+        },
         "shards": [s.to_dict() for s in shards],
     }
     if lex is not None:

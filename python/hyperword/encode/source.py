@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from hyperword._hyperword import ConfigError, CorruptCorpusError
+from hyperword.errors import ConfigError, CorruptCorpusError
 from hyperword.manifest import MANIFEST_FILE, ShardInfo
 from hyperword.reader import Corpus, refuse_split
 from hyperword.shards import file_digest, verify_shards
@@ -34,7 +34,12 @@ class Source:
 
     def to_dict(self) -> dict[str, str]:
         m = self.corpus.manifest
-        return {"path": str(self.path), "kind": m.kind, "manifest_sha256": self.manifest_sha256, "fingerprint": m.fingerprint}
+        return {
+            "path": str(self.path),
+            "kind": m.kind,
+            "manifest_sha256": self.manifest_sha256,
+            "fingerprint": m.fingerprint,
+        }
 
 
 def open_source(directory: str | os.PathLike[str]) -> Source:

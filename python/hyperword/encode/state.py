@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hyperword._hyperword import OutputExistsError
 from hyperword.encode.manifest import TokenManifest, TokenShard, docs_file_name, read_token_manifest, tokens_file_name
+from hyperword.errors import OutputExistsError
 from hyperword.shards import DirectoryRun, Layout, canonical_json, file_digest
 
 __all__ = ["TokenRun", "shard_intact"]
@@ -16,7 +16,10 @@ __all__ = ["TokenRun", "shard_intact"]
 def shard_intact(directory: Path, s: TokenShard) -> bool:
     """Both files exist with the recorded sizes and sha256s."""
     try:
-        for name, size, sha in ((s.tokens_path, s.tokens_bytes, s.tokens_sha256), (s.docs_path, s.docs_bytes, s.docs_sha256)):
+        for name, size, sha in (
+            (s.tokens_path, s.tokens_bytes, s.tokens_sha256),
+            (s.docs_path, s.docs_bytes, s.docs_sha256),
+        ):
             path = directory / name
             if path.stat().st_size != size or file_digest(path) != (size, sha):
                 return False
@@ -62,4 +65,6 @@ class TokenRun(DirectoryRun[TokenManifest, TokenShard]):
 
     def kept(self, index: int) -> TokenShard | None:
         """The record of shard ``index`` when an earlier run left both files intact."""
-        return self.keep_if_intact(index, lambda s: (s.tokens_path, s.docs_path) == (tokens_file_name(index), docs_file_name(index)))
+        return self.keep_if_intact(
+            index, lambda s: (s.tokens_path, s.docs_path) == (tokens_file_name(index), docs_file_name(index))
+        )

@@ -12,7 +12,7 @@ from typing import Any
 
 import sentencepiece as spm
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.tokenizer.train import META_FILE
 
 __all__ = ["MODEL_FILE", "TokenizerInfo", "load_tokenizer"]
@@ -30,7 +30,13 @@ class TokenizerInfo:
     model: bytes
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "sha256": self.sha256, "vocab_size": self.vocab_size, "eos_id": self.eos_id, "model_type": self.model_type}
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "vocab_size": self.vocab_size,
+            "eos_id": self.eos_id,
+            "model_type": self.model_type,
+        }
 
 
 def load_tokenizer(directory: str | os.PathLike[str]) -> TokenizerInfo:
@@ -40,7 +46,9 @@ def load_tokenizer(directory: str | os.PathLike[str]) -> TokenizerInfo:
     if not path.is_dir():
         raise ConfigError(f"{name}: no such directory")
     if not (path / MODEL_FILE).is_file() or not (path / META_FILE).is_file():
-        raise ConfigError(f"{name}: not a tokenizer directory (needs {MODEL_FILE} and {META_FILE}; see `hyperword tokenizer train`)")
+        raise ConfigError(
+            f"{name}: not a tokenizer directory (needs {MODEL_FILE} and {META_FILE}; see `hyperword tokenizer train`)"
+        )
     model = (path / MODEL_FILE).read_bytes()
     try:
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
@@ -50,8 +58,14 @@ def load_tokenizer(directory: str | os.PathLike[str]) -> TokenizerInfo:
     try:
         sp = spm.SentencePieceProcessor(model_proto=model)
     except (RuntimeError, OSError) as e:
-        raise ConfigError(f"{name}: {MODEL_FILE} is not a sentencepiece model ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        raise ConfigError(
+            f"{name}: {MODEL_FILE} is not a sentencepiece model ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
+        ) from None
     eos = int(sp.eos_id())
     if eos < 0:
-        raise ConfigError(f"{name}: the model has no end-of-document token (eos_id is -1); retrain it with an eos piece")
-    return TokenizerInfo(path.resolve(), hashlib.sha256(model).hexdigest(), int(sp.get_piece_size()), eos, model_type, model)
+        raise ConfigError(
+            f"{name}: the model has no end-of-document token (eos_id is -1); retrain it with an eos piece"
+        )
+    return TokenizerInfo(
+        path.resolve(), hashlib.sha256(model).hexdigest(), int(sp.get_piece_size()), eos, model_type, model
+    )

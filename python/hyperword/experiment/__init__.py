@@ -11,4 +11,15 @@ from hyperword.experiment.data import DataSpec, Prepared, prepare
 from hyperword.experiment.results import RunRecord, summarize, to_markdown, tokens_to_reach
 from hyperword.experiment.runner import DEFAULT_ARMS, Experiment, run_experiment
 
-__all__ = ["DEFAULT_ARMS", "DataSpec", "Experiment", "Prepared", "RunRecord", "prepare", "run_experiment", "summarize", "to_markdown", "tokens_to_reach"]
+__all__ = [
+    "DEFAULT_ARMS",
+    "DataSpec",
+    "Experiment",
+    "Prepared",
+    "RunRecord",
+    "prepare",
+    "run_experiment",
+    "summarize",
+    "to_markdown",
+    "tokens_to_reach",
+]

@@ -48,8 +48,9 @@ from typing import Any
 import numpy as np
 
 import hyperword
-from hyperword._hyperword import ConfigError, dyck_symbols
+from hyperword._hyperword import dyck_symbols
 from hyperword.encode import encode, read_token_manifest
+from hyperword.errors import ConfigError
 from hyperword.experiment.scoring import Part, part_of
 from hyperword.ingest import ingest_all
 from hyperword.shards import canonical_json, fingerprint
@@ -142,7 +143,9 @@ def _check(spec: DataSpec) -> None:
     if not 0 < spec.validation_fraction < 1:
         raise ConfigError(f"validation fraction must be in (0, 1), got {spec.validation_fraction}")
     if spec.mnemo_tokens < 1 or spec.vocab_size < 100:
-        raise ConfigError(f"mnemo_tokens must be >= 1 and vocab_size >= 100, got {spec.mnemo_tokens} and {spec.vocab_size}")
+        raise ConfigError(
+            f"mnemo_tokens must be >= 1 and vocab_size >= 100, got {spec.mnemo_tokens} and {spec.vocab_size}"
+        )
     unknown = sorted(set(spec.extra_kinds) - {"dyck", "ngram"})
     if unknown:
         raise ConfigError(f"unknown extra corpus kind(s) {unknown}: expected dyck or ngram")
@@ -154,7 +157,15 @@ def _check(spec: DataSpec) -> None:
 
 
 def _generate(out: Path, spec: DataSpec, words: int, seed: int, **kind: Any) -> Path:
-    hyperword.generate(out, max(words, 1000), langs=",".join(spec.langs), words_per_phrase=spec.words_per_phrase, seed=seed, threads=None, **kind)
+    hyperword.generate(
+        out,
+        max(words, 1000),
+        langs=",".join(spec.langs),
+        words_per_phrase=spec.words_per_phrase,
+        seed=seed,
+        threads=None,
+        **kind,
+    )
     return out
 
 
@@ -171,22 +182,42 @@ def prepare(out: str | os.PathLike[str], spec: DataSpec, *, threads: int | None 
     root.mkdir(parents=True, exist_ok=True)
     splits = ingest_all(list(spec.natural), root / "natural", split=spec.validation_fraction)
     if splits["validation"].rows == 0 or splits["train"].rows == 0:
-        raise ConfigError(f"the natural text has too few documents for a {spec.validation_fraction:.0%} validation split")
+        raise ConfigError(
+            f"the natural text has too few documents for a {spec.validation_fraction:.0%} validation split"
+        )
     corpora = {
         "natural": root / "natural" / "train",
         "mnemo": _generate(root / "mnemo", spec, spec.mnemo_tokens, spec.seed),
         "unfused": _generate(root / "unfused", spec, spec.mnemo_tokens, spec.seed, joiner=" "),
     }
     if spec.bridge:
-        corpora["bridge"] = _generate(root / "bridge", spec, spec.mnemo_tokens, spec.seed, kind="bridge", bridge="segment")
+        corpora["bridge"] = _generate(
+            root / "bridge", spec, spec.mnemo_tokens, spec.seed, kind="bridge", bridge="segment"
+        )
     if "dyck" in spec.extra_kinds:
-        hyperword.generate(root / "dyck", max(spec.mnemo_tokens, 2048), kind="dyck", dyck_k=spec.dyck_k, seed=spec.seed, threads=None)
+        hyperword.generate(
+            root / "dyck", max(spec.mnemo_tokens, 2048), kind="dyck", dyck_k=spec.dyck_k, seed=spec.seed, threads=None
+        )
         corpora["dyck"] = root / "dyck"
     if "ngram" in spec.extra_kinds:
-        hyperword.generate(root / "ngram", max(spec.mnemo_tokens, 1000), kind="ngram", ngram_n=spec.ngram_n, source=root / "natural" / "train", seed=spec.seed, threads=None)
+        hyperword.generate(
+            root / "ngram",
+            max(spec.mnemo_tokens, 1000),
+            kind="ngram",
+            ngram_n=spec.ngram_n,
+            source=root / "natural" / "train",
+            seed=spec.seed,
+            threads=None,
+        )
         corpora["ngram"] = root / "ngram"
-    validation = {"natural": root / "natural" / "validation", "mnemo": _generate(root / "mnemo-validation", spec, spec.mnemo_validation_words, spec.seed + 1)}
-    parts = {name: _ingested(path, root / "natural-parts" / name, spec.validation_fraction) for name, path in zip(spec.part_names(), spec.natural)}
+    validation = {
+        "natural": root / "natural" / "validation",
+        "mnemo": _generate(root / "mnemo-validation", spec, spec.mnemo_validation_words, spec.seed + 1),
+    }
+    parts = {
+        name: _ingested(path, root / "natural-parts" / name, spec.validation_fraction)
+        for name, path in zip(spec.part_names(), spec.natural)
+    }
     extra = {name: _ingested(path, root / "eval" / name, None) for name, path in spec.eval_texts}
 
     identity = fingerprint({"spec": spec.to_dict(), "hyperword": hyperword.__version__})
@@ -194,10 +225,19 @@ def prepare(out: str | os.PathLike[str], spec: DataSpec, *, threads: int | None 
     recorded = root / PREPARED_FILE
     same = recorded.is_file() and json.loads(recorded.read_text(encoding="utf-8")).get("fingerprint") == identity
     if not same or not (tok / "tokenizer.model").is_file():
-        sources = [f"{corpora['natural']}:2", f"{corpora['mnemo']}:1", f"{corpora['unfused']}:1"] if spec.tokenizer_data == "mixed" else [str(corpora["natural"])]
+        sources = (
+            [f"{corpora['natural']}:2", f"{corpora['mnemo']}:1", f"{corpora['unfused']}:1"]
+            if spec.tokenizer_data == "mixed"
+            else [str(corpora["natural"])]
+        )
         # with a Dyck corpus, its brackets become user-defined pieces: one token each
         symbols = tuple(dyck_symbols(spec.dyck_k)) if "dyck" in corpora else ()
-        options = TrainOptions(vocab_size=spec.vocab_size, max_sentences=spec.tokenizer_sentences, seed=spec.seed, user_defined_symbols=symbols)
+        options = TrainOptions(
+            vocab_size=spec.vocab_size,
+            max_sentences=spec.tokenizer_sentences,
+            seed=spec.seed,
+            user_defined_symbols=symbols,
+        )
         train_tokenizer(sources, tok, options=options, force=True)
 
     def tokens(name: str, corpus: Path) -> Path:
@@ -214,16 +254,28 @@ def prepare(out: str | os.PathLike[str], spec: DataSpec, *, threads: int | None 
     for name in extra:
         _check_representable(name, texts[name][name].tokens, tok)
     hashes = {"tokenizer_sha256": read_token_manifest(encoded["natural"]).tokenizer["sha256"]}
-    for role, path in {**corpora, **{f"{k}-validation": v for k, v in validation.items()}, **{f"eval-{k}": v for k, v in extra.items()}}.items():
+    for role, path in {
+        **corpora,
+        **{f"{k}-validation": v for k, v in validation.items()},
+        **{f"eval-{k}": v for k, v in extra.items()},
+    }.items():
         hashes[f"{role}_corpus"] = hyperword.read_manifest(path).fingerprint
     hashes["lexicon_sha256"] = hyperword.Lexicon.default().sha256
     hashes["data_fingerprint"] = identity
     result = Prepared(
-        root=root, tokenizer=tok, corpora=encoded, validation={name: tokens(f"{name}-validation", path) for name, path in validation.items()},
-        hashes=hashes, texts=texts, overlap=overlap(tok, {role: encoded[role] for role in ("natural", "mnemo", "unfused")}),
+        root=root,
+        tokenizer=tok,
+        corpora=encoded,
+        validation={name: tokens(f"{name}-validation", path) for name, path in validation.items()},
+        hashes=hashes,
+        texts=texts,
+        overlap=overlap(tok, {role: encoded[role] for role in ("natural", "mnemo", "unfused")}),
         natural_train_tokens=read_token_manifest(encoded["natural"]).tokens,
-    )  # fmt: skip
-    recorded.write_text(canonical_json({"fingerprint": identity, "spec": spec.to_dict(), "prepared": result.to_dict()}) + "\n", encoding="utf-8")
+    )
+    recorded.write_text(
+        canonical_json({"fingerprint": identity, "spec": spec.to_dict(), "prepared": result.to_dict()}) + "\n",
+        encoding="utf-8",
+    )
     return result
 
 
@@ -269,7 +321,9 @@ def overlap(tokenizer: Path, corpora: dict[str, Path]) -> dict[str, Any]:
         "pieces_never_in_natural": int(((natural == 0) & ~special).sum()),
         "word_initial_share": {role: float(c[initial].sum() / max(1, c.sum())) for role, c in counts.items()},
         "natural_tokens_with_ids_absent_from": {
-            role: float(natural[c == 0].sum() / max(1, natural.sum())) for role, c in counts.items() if role != "natural"
+            role: float(natural[c == 0].sum() / max(1, natural.sum()))
+            for role, c in counts.items()
+            if role != "natural"
         },
     }
 

@@ -38,7 +38,10 @@ def _label(r: RunRecord) -> str:
 
 
 def plot_curves(
-    runs: Sequence[RunRecord], path: str | os.PathLike[str], keys: Sequence[str] = ("natural", "mnemo"), summary: dict[str, Any] | None = None
+    runs: Sequence[RunRecord],
+    path: str | os.PathLike[str],
+    keys: Sequence[str] = ("natural", "mnemo"),
+    summary: dict[str, Any] | None = None,
 ) -> None:
     import matplotlib
 
@@ -74,8 +77,16 @@ def _plot_ladder(ax: Any, summary: dict[str, Any]) -> None:
     budgets = np.array([int(b) for b in summary["ladder"]], dtype=float)
     if budgets.size:
         losses = np.array([[np.nan if v is None else v for v in vs] for vs in summary["ladder"].values()], dtype=float)
-        for j, seed in enumerate(summary["seeds"]):
-            ax.plot(budgets, losses[:, j], color="grey", alpha=0.5, linewidth=0.8, marker=".", label="per seed" if j == 0 else None)
+        for j in range(len(summary["seeds"])):
+            ax.plot(
+                budgets,
+                losses[:, j],
+                color="grey",
+                alpha=0.5,
+                linewidth=0.8,
+                marker=".",
+                label="per seed" if j == 0 else None,
+            )
         ax.plot(budgets, np.nanmean(losses, axis=1), color="black", marker="o", label=f"{REFERENCE_ARM} mean")
         ax.set_xscale("log")
     ax.set_title("natural-only ladder (full natural loss)")

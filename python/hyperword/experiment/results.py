@@ -34,7 +34,16 @@ from typing import Any
 
 from hyperword.experiment.stats import effective_tokens, t_interval
 
-__all__ = ["COMPARISONS", "REFERENCE_ARM", "CurvePoint", "RunRecord", "loss_at", "summarize", "to_markdown", "tokens_to_reach"]
+__all__ = [
+    "COMPARISONS",
+    "REFERENCE_ARM",
+    "CurvePoint",
+    "RunRecord",
+    "loss_at",
+    "summarize",
+    "to_markdown",
+    "tokens_to_reach",
+]
 
 REFERENCE_ARM = "natural-only"
 #: the pairs ``(a, b)`` compared at every fraction where both ran (plus every arm against ``natural-only``)
@@ -91,12 +100,23 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunRecord:
-        curve = [CurvePoint(int(p["tokens"]), p.get("train_loss"), {k: float(v) for k, v in p["eval"].items()}) for p in d["curve"]]
+        curve = [
+            CurvePoint(int(p["tokens"]), p.get("train_loss"), {k: float(v) for k, v in p["eval"].items()})
+            for p in d["curve"]
+        ]
         return cls(
-            d["arm"], int(d["seed"]), curve, dict(d["final"]), {k: int(v) for k, v in d["tokens"].items()}, dict(d.get("hashes", {})),
-            float(d.get("seconds", 0.0)), float(d.get("fraction", 0.0)), d.get("ladder"), dict(d.get("final_full", {})),
+            d["arm"],
+            int(d["seed"]),
+            curve,
+            dict(d["final"]),
+            {k: int(v) for k, v in d["tokens"].items()},
+            dict(d.get("hashes", {})),
+            float(d.get("seconds", 0.0)),
+            float(d.get("fraction", 0.0)),
+            d.get("ladder"),
+            dict(d.get("final_full", {})),
             dict(d.get("final_full_adapter_off", {})),
-        )  # fmt: skip
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,7 +150,13 @@ def loss_at(curve: Sequence[CurvePoint], key: str, tokens: float) -> float | Non
 
 def _stats(values: Sequence[float]) -> dict[str, Any]:
     mean, ci = t_interval(values)
-    return {"mean": mean, "std": statistics.stdev(values) if len(values) > 1 else 0.0, "ci95": ci, "per_seed": list(values), "n": len(values)}
+    return {
+        "mean": mean,
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "ci95": ci,
+        "per_seed": list(values),
+        "n": len(values),
+    }
 
 
 def _interval(values: Sequence[float | None]) -> dict[str, Any]:
@@ -159,7 +185,9 @@ def _key(r: RunRecord) -> tuple[str, float]:
     return (r.arm, r.fraction)
 
 
-def summarize(runs: Sequence[RunRecord], *, protocol: str = "additive", natural_budget: int | None = None) -> dict[str, Any]:
+def summarize(
+    runs: Sequence[RunRecord], *, protocol: str = "additive", natural_budget: int | None = None
+) -> dict[str, Any]:
     """The summary described in the module documentation."""
     ladder = _ladder(runs)
     seeds = sorted({r.seed for r in runs})
@@ -170,7 +198,10 @@ def summarize(runs: Sequence[RunRecord], *, protocol: str = "additive", natural_
         if r.arm == REFERENCE_ARM and r.ladder not in (None, 1.0):
             continue  # ladder points other than N are the reference, not an arm
         groups.setdefault(_key(r), []).append(r)
-    arms = [_arm_entry(rs, ladder, reference) for _, rs in sorted(groups.items(), key=lambda kv: (_order(kv[0][0]), kv[0][1]))]
+    arms = [
+        _arm_entry(rs, ladder, reference)
+        for _, rs in sorted(groups.items(), key=lambda kv: (_order(kv[0][0]), kv[0][1]))
+    ]
     return {
         "protocol": protocol,
         "natural_budget": natural_budget,
@@ -188,7 +219,9 @@ def _order(arm: str) -> int:
     return ARMS.index(arm) if arm in ARMS else len(ARMS)
 
 
-def _arm_entry(rs: list[RunRecord], ladder: dict[int, dict[int, float]], reference: dict[int, RunRecord]) -> dict[str, Any]:
+def _arm_entry(
+    rs: list[RunRecord], ladder: dict[int, dict[int, float]], reference: dict[int, RunRecord]
+) -> dict[str, Any]:
     rs = sorted(rs, key=lambda r: r.seed)
     texts = sorted({t for r in rs for t in r.final_full})
     entry: dict[str, Any] = {
@@ -198,15 +231,31 @@ def _arm_entry(rs: list[RunRecord], ladder: dict[int, dict[int, float]], referen
         "natural_tokens": sorted({r.natural_tokens for r in rs}),
         "pre_tokens": sorted({r.pre_tokens for r in rs}),
         "tokens": {k: sorted({r.tokens.get(k, 0) for r in rs}) for k in sorted({k for r in rs for k in r.tokens})},
-        "final_full": {t: {m: _stats([float(r.final_full[t][m]) for r in rs if t in r.final_full]) for m in ("loss", "bpb")} for t in texts},
-        "final_full_parts": {
-            t: {p: {m: _stats([float(r.final_full[t]["parts"][p][m]) for r in rs if p in r.final_full.get(t, {}).get("parts", {})]) for m in ("loss", "bpb")}
-                for p in sorted({p for r in rs for p in r.final_full.get(t, {}).get("parts", {})})}
+        "final_full": {
+            t: {m: _stats([float(r.final_full[t][m]) for r in rs if t in r.final_full]) for m in ("loss", "bpb")}
             for t in texts
         },
-        "final": {k: _stats([r.final[k] for r in rs if k in r.final]) for k in sorted({k for r in rs for k in r.final})},
+        "final_full_parts": {
+            t: {
+                p: {
+                    m: _stats(
+                        [
+                            float(r.final_full[t]["parts"][p][m])
+                            for r in rs
+                            if p in r.final_full.get(t, {}).get("parts", {})
+                        ]
+                    )
+                    for m in ("loss", "bpb")
+                }
+                for p in sorted({p for r in rs for p in r.final_full.get(t, {}).get("parts", {})})
+            }
+            for t in texts
+        },
+        "final": {
+            k: _stats([r.final[k] for r in rs if k in r.final]) for k in sorted({k for r in rs for k in r.final})
+        },
         "seconds": _stats([r.seconds for r in rs]),
-    }  # fmt: skip
+    }
     effective: list[float | None] = []
     extrapolated: list[bool | None] = []
     rates: list[float | None] = []
@@ -221,7 +270,9 @@ def _arm_entry(rs: list[RunRecord], ladder: dict[int, dict[int, float]], referen
         eff = effective_tokens(loss, list(per), list(per.values()))
         effective.append(eff.tokens)
         extrapolated.append(eff.extrapolated)
-        rates.append(None if eff.tokens is None or r.pre_tokens == 0 else (eff.tokens - r.natural_tokens) / r.pre_tokens)
+        rates.append(
+            None if eff.tokens is None or r.pre_tokens == 0 else (eff.tokens - r.natural_tokens) / r.pre_tokens
+        )
         minus.append(loss - _ladder_loss_at(per, r.natural_tokens))
     entry["effective_natural_tokens"] = {**_interval(effective), "extrapolated": extrapolated}
     entry["exchange_rate"] = {**_interval(rates), "extrapolated": extrapolated}
@@ -233,10 +284,16 @@ def _arm_entry(rs: list[RunRecord], ladder: dict[int, dict[int, float]], referen
         reached.append(None if target is None else tokens_to_reach(r.curve, "natural", target))
     budget = reference[rs[0].seed].natural_tokens if rs[0].seed in reference else None
     saving = [None if t is None or not budget else 100.0 * (1.0 - t / budget) for t in reached]
-    entry["tokens_to_reference"] = {**_interval(reached), "reached": sum(t is not None for t in reached), "saving_percent": _interval(saving)}
+    entry["tokens_to_reference"] = {
+        **_interval(reached),
+        "reached": sum(t is not None for t in reached),
+        "saving_percent": _interval(saving),
+    }
     offs = [(_full_loss(r), (r.final_full_adapter_off.get("natural") or {}).get("loss")) for r in rs]
     if any(off is not None for _, off in offs):
-        entry["adapter_off_minus_on"] = _interval([None if on is None or off is None else float(off) - on for on, off in offs])
+        entry["adapter_off_minus_on"] = _interval(
+            [None if on is None or off is None else float(off) - on for on, off in offs]
+        )
     return entry
 
 
@@ -295,7 +352,18 @@ def _pairs(groups: dict[tuple[str, float], list[RunRecord]], arms: list[dict[str
                 if not any(d is not None for d in diffs):
                     continue
                 iv = _interval(diffs)
-                out.append({"a": a, "b": b, "fraction": fraction, "metric": metric, "diff_mean": iv["mean"], "ci95": iv["ci95"], "per_seed": diffs, "seeds": seeds})
+                out.append(
+                    {
+                        "a": a,
+                        "b": b,
+                        "fraction": fraction,
+                        "metric": metric,
+                        "diff_mean": iv["mean"],
+                        "ci95": iv["ci95"],
+                        "per_seed": diffs,
+                        "seeds": seeds,
+                    }
+                )
     return out
 
 
@@ -319,7 +387,11 @@ def _ci(iv: dict[str, Any], digits: int = 3) -> str:
     if iv.get("mean") is None:
         return "–"
     ci = iv.get("ci95")
-    return f"{iv['mean']:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]" if ci else f"{iv['mean']:.{digits}f} (one seed)"
+    return (
+        f"{iv['mean']:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+        if ci
+        else f"{iv['mean']:.{digits}f} (one seed)"
+    )
 
 
 def _seeds(values: Sequence[float | None], digits: int = 3) -> str:
@@ -329,7 +401,12 @@ def _seeds(values: Sequence[float | None], digits: int = 3) -> str:
 def to_markdown(summary: dict[str, Any], title: str = "Experiment results") -> str:
     """The summary as Markdown tables."""
     n = summary.get("natural_budget")
-    lines = [f"# {title}", "", f"Protocol: **{summary['protocol']}**" + (f", natural budget N = {n:,} tokens." if n else "."), ""]
+    lines = [
+        f"# {title}",
+        "",
+        f"Protocol: **{summary['protocol']}**" + (f", natural budget N = {n:,} tokens." if n else "."),
+        "",
+    ]
     if summary["ladder"]:
         lines += [
             "## The natural-only ladder (final full natural validation loss, per seed)",
@@ -339,7 +416,11 @@ def to_markdown(summary: dict[str, Any], title: str = "Experiment results") -> s
         ]
         for budget, losses in summary["ladder"].items():
             have = [v for v in losses if v is not None]
-            lines.append(f"| {int(budget):,} | " + " | ".join(_num(v) for v in losses) + f" | {_num(statistics.fmean(have) if have else None)} |")
+            lines.append(
+                f"| {int(budget):,} | "
+                + " | ".join(_num(v) for v in losses)
+                + f" | {_num(statistics.fmean(have) if have else None)} |"
+            )
         lines.append("")
     texts = sorted({t for e in summary["arms"] for t in e["final_full"]})
     lines += [
@@ -354,17 +435,29 @@ def to_markdown(summary: dict[str, Any], title: str = "Experiment results") -> s
         rate, eff, reach = e["exchange_rate"], e["effective_natural_tokens"], e["tokens_to_reference"]
         extra = " (extrapolated)" if any(eff.get("extrapolated") or []) else ""
         eff_text = "–" if eff["mean"] is None else f"{eff['mean']:,.0f}"
-        reach_text = f"{reach['mean']:,.0f} ({reach['reached']}/{len(e['seeds'])}; {_num(reach['saving_percent']['mean'], 1)}%)" if reach["mean"] is not None else f"not reached (0/{len(e['seeds'])})"
+        reach_text = (
+            f"{reach['mean']:,.0f} ({reach['reached']}/{len(e['seeds'])}; {_num(reach['saving_percent']['mean'], 1)}%)"
+            if reach["mean"] is not None
+            else f"not reached (0/{len(e['seeds'])})"
+        )
         full = " | ".join(
             f"{_num(e['final_full'][t]['loss']['mean'])} ± {_num(e['final_full'][t]['loss']['std'])} ({_num(e['final_full'][t]['bpb']['mean'])})"
-            if t in e["final_full"] else "–" for t in texts
-        )  # fmt: skip
+            if t in e["final_full"]
+            else "–"
+            for t in texts
+        )
         lines.append(
             f"| `{e['arm']}` | {e['fraction']:g} | {'/'.join(f'{v:,}' for v in e['pre_tokens'])} | {_ci(rate)} | {_seeds(rate['per_seed'])} | "
             f"{eff_text}{extra} | {reach_text} | {full} | {_ci(e['minus_natural_only'])} |"
         )
     if summary["pairs"]:
-        lines += ["", "## Paired differences (a − b, per seed, 95% t-interval)", "", "| a | b | fraction | metric | mean [95% CI] | per seed | reading |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Paired differences (a − b, per seed, 95% t-interval)",
+            "",
+            "| a | b | fraction | metric | mean [95% CI] | per seed | reading |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for p in summary["pairs"]:
             lines.append(
                 f"| `{p['a']}` | `{p['b']}` | {p['fraction']:g} | {p['metric']} | {_ci({'mean': p['diff_mean'], 'ci95': p['ci95']})} | "

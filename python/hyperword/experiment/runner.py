@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyperword._hyperword import ConfigError, __version__
+from hyperword._hyperword import __version__
+from hyperword.errors import ConfigError
 from hyperword.experiment.data import MNEMO_VALIDATION_WORDS, TOKENIZER_DATA, DataSpec, Prepared, prepare
 from hyperword.experiment.plot import plot_curves
 from hyperword.experiment.results import REFERENCE_ARM, CurvePoint, RunRecord, summarize, to_markdown
@@ -106,7 +107,9 @@ class Experiment:
         names = [a.split("@")[0] for a in self.arms]
         unknown = [a for a in names if a not in ARMS and not _is_plan_file(a)]
         if unknown:
-            raise ConfigError(f"unknown arm(s) {', '.join(map(repr, unknown))}: expected some of {', '.join(ARMS)}, or .json/.yaml plan files")
+            raise ConfigError(
+                f"unknown arm(s) {', '.join(map(repr, unknown))}: expected some of {', '.join(ARMS)}, or .json/.yaml plan files"
+            )
         if not self.arms or len(set(self.arms)) != len(self.arms):
             raise ConfigError(f"arms must be a non-empty list without repeats, got {list(self.arms)}")
         if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or self.seeds < 1:
@@ -119,9 +122,13 @@ class Experiment:
                 bounds = "(0, 4]" if self.protocol == "additive" else "(0, 1)"
                 raise ConfigError(f"pre-stage fraction {f:g} is outside {bounds} (protocol {self.protocol})")
         if not self.ladder or 1.0 not in self.ladder:
-            raise ConfigError(f"the ladder must include the natural budget itself (1), got {', '.join(f'{x:g}' for x in self.ladder) or 'nothing'}")
+            raise ConfigError(
+                f"the ladder must include the natural budget itself (1), got {', '.join(f'{x:g}' for x in self.ladder) or 'nothing'}"
+            )
         if any(not 0 < x <= 16 for x in self.ladder) or len(set(self.ladder)) != len(self.ladder):
-            raise ConfigError(f"ladder multiples must be distinct numbers in (0, 16], got {', '.join(f'{x:g}' for x in self.ladder)}")
+            raise ConfigError(
+                f"ladder multiples must be distinct numbers in (0, 16], got {', '.join(f'{x:g}' for x in self.ladder)}"
+            )
         if self.tokenizer_data not in TOKENIZER_DATA:
             raise ConfigError(f"tokenizer data must be one of {', '.join(TOKENIZER_DATA)}, got {self.tokenizer_data!r}")
         if isinstance(self.dyck_k, bool) or not isinstance(self.dyck_k, int) or self.dyck_k < 1:
@@ -130,7 +137,9 @@ class Experiment:
             raise ConfigError(f"--ngram-n must be 1, 2 or 3, got {self.ngram_n!r}")
         unknown_overrides = sorted(set(self.overrides) - set(OVERRIDES))
         if unknown_overrides:
-            raise ConfigError(f"unknown preset override(s) {unknown_overrides}: expected some of {', '.join(OVERRIDES)}")
+            raise ConfigError(
+                f"unknown preset override(s) {unknown_overrides}: expected some of {', '.join(OVERRIDES)}"
+            )
         for path in self.natural:
             if not Path(path).exists():
                 raise ConfigError(f"{path}: no such file (natural text)")
@@ -163,7 +172,13 @@ class Experiment:
     # --- the runs ------------------------------------------------------------------------
     @property
     def pre_fractions(self) -> tuple[float, ...]:
-        return self.fractions if self.fractions is not None else (self.mnemo_fraction,) if self.protocol == "matched" else (0.125,)
+        return (
+            self.fractions
+            if self.fractions is not None
+            else (self.mnemo_fraction,)
+            if self.protocol == "matched"
+            else (0.125,)
+        )
 
     def effective_preset(self) -> Any:
         """The preset with the command line's overrides (checked again)."""
@@ -180,9 +195,15 @@ class Experiment:
         """``N``: the natural budget (additive) or the total (matched), whole optimizer steps."""
         p = self.effective_preset()
         step = p.step_tokens
-        n = self.natural_budget if self.natural_budget is not None else (p.tokens // 2 if self.protocol == "additive" else p.tokens)
+        n = (
+            self.natural_budget
+            if self.natural_budget is not None
+            else (p.tokens // 2 if self.protocol == "additive" else p.tokens)
+        )
         if isinstance(n, bool) or not isinstance(n, int) or n < step or n % step:
-            raise ConfigError(f"the natural budget {n!r} is not a positive multiple of the {step} tokens of an optimizer step")
+            raise ConfigError(
+                f"the natural budget {n!r} is not a positive multiple of the {step} tokens of an optimizer step"
+            )
         return n
 
     def runs(self) -> list[RunSpec]:
@@ -200,10 +221,26 @@ class Experiment:
                 if tokens < step:
                     raise ConfigError(f"ladder multiple {multiple:g} of {n:,} tokens is less than one optimizer step")
                 if self.protocol == "additive":
-                    plan = build_additive(REFERENCE_ARM, natural_tokens=tokens, fraction=1.0, step_tokens=step, bridge=self.bridge, optimizer_state=self.optimizer_state)
+                    plan = build_additive(
+                        REFERENCE_ARM,
+                        natural_tokens=tokens,
+                        fraction=1.0,
+                        step_tokens=step,
+                        bridge=self.bridge,
+                        optimizer_state=self.optimizer_state,
+                    )
                 else:
                     plan = build_arm(REFERENCE_ARM, total_tokens=tokens, step_tokens=step, bridge=self.bridge)
-                out.append(RunSpec(REFERENCE_ARM, 0.0, multiple, seed, plan, root / REFERENCE_ARM / f"ladder-{multiple:g}" / f"seed-{seed}"))
+                out.append(
+                    RunSpec(
+                        REFERENCE_ARM,
+                        0.0,
+                        multiple,
+                        seed,
+                        plan,
+                        root / REFERENCE_ARM / f"ladder-{multiple:g}" / f"seed-{seed}",
+                    )
+                )
             for entry in self.arms:
                 arm = entry.split("@")[0]
                 if arm == REFERENCE_ARM:
@@ -213,14 +250,30 @@ class Experiment:
                     plan = with_bridge(plan, self.bridge) if self.bridge else plan
                     out.append(RunSpec(plan.name, 0.0, None, seed, plan, root / plan.name / f"seed-{seed}"))
                     continue
-                fractions = (_at(entry),) if "@" in entry else self.pre_fractions if pre_role(arm) is not None else (0.0,)
+                fractions = (
+                    (_at(entry),) if "@" in entry else self.pre_fractions if pre_role(arm) is not None else (0.0,)
+                )
                 for f in fractions:
                     if arm not in ARMS:
                         raise ConfigError(f"unknown arm {arm!r}")
                     if self.protocol == "additive":
-                        plan = build_additive(arm, natural_tokens=n, fraction=f or 1.0, step_tokens=step, bridge=self.bridge, optimizer_state=self.optimizer_state)
+                        plan = build_additive(
+                            arm,
+                            natural_tokens=n,
+                            fraction=f or 1.0,
+                            step_tokens=step,
+                            bridge=self.bridge,
+                            optimizer_state=self.optimizer_state,
+                        )
                     else:
-                        plan = build_arm(arm, total_tokens=n, step_tokens=step, mnemo_fraction=f or 0.5, bridge=self.bridge, optimizer_state=self.optimizer_state)
+                        plan = build_arm(
+                            arm,
+                            total_tokens=n,
+                            step_tokens=step,
+                            mnemo_fraction=f or 0.5,
+                            bridge=self.bridge,
+                            optimizer_state=self.optimizer_state,
+                        )
                     out.append(RunSpec(arm, f, None, seed, plan, root / arm / f"f-{f:g}" / f"seed-{seed}"))
         return out
 
@@ -232,21 +285,42 @@ class Experiment:
         roles = {role for r in runs for role in r.plan.roles}
         extra = tuple(k for k in ("dyck", "ngram") if k in roles)
         return DataSpec(
-            self.natural, self.langs, mnemo_tokens=pre, vocab_size=vocab, bridge=self.bridge > 0, tokenizer_data=self.tokenizer_data,
-            eval_texts=self.eval_texts, mnemo_validation_words=MNEMO_VALIDATION.get(self.preset, MNEMO_VALIDATION_WORDS),
-            extra_kinds=extra, dyck_k=self.dyck_k, ngram_n=self.ngram_n,
-        )  # fmt: skip
+            self.natural,
+            self.langs,
+            mnemo_tokens=pre,
+            vocab_size=vocab,
+            bridge=self.bridge > 0,
+            tokenizer_data=self.tokenizer_data,
+            eval_texts=self.eval_texts,
+            mnemo_validation_words=MNEMO_VALIDATION.get(self.preset, MNEMO_VALIDATION_WORDS),
+            extra_kinds=extra,
+            dyck_k=self.dyck_k,
+            ngram_n=self.ngram_n,
+        )
 
     def settings(self) -> dict[str, Any]:
         """The effective settings, as results.json records them."""
         return {
-            "arms": list(self.arms), "seeds": self.seeds, "preset": self.preset, "preset_effective": self.effective_preset().to_dict(),
-            "overrides": dict(self.overrides), "protocol": self.protocol, "pre_fractions": list(self.pre_fractions),
-            "natural_budget": self.budget(), "ladder": list(self.ladder), "natural": list(self.natural), "langs": list(self.langs),
-            "eval_texts": {name: path for name, path in self.eval_texts}, "tokenizer_data": self.tokenizer_data,
-            "mnemo_fraction": self.mnemo_fraction, "bridge": self.bridge, "vocab_size": self.data_spec().vocab_size,
-            "optimizer_state": self.optimizer_state, "dyck_k": self.dyck_k, "ngram_n": self.ngram_n,
-        }  # fmt: skip
+            "arms": list(self.arms),
+            "seeds": self.seeds,
+            "preset": self.preset,
+            "preset_effective": self.effective_preset().to_dict(),
+            "overrides": dict(self.overrides),
+            "protocol": self.protocol,
+            "pre_fractions": list(self.pre_fractions),
+            "natural_budget": self.budget(),
+            "ladder": list(self.ladder),
+            "natural": list(self.natural),
+            "langs": list(self.langs),
+            "eval_texts": {name: path for name, path in self.eval_texts},
+            "tokenizer_data": self.tokenizer_data,
+            "mnemo_fraction": self.mnemo_fraction,
+            "bridge": self.bridge,
+            "vocab_size": self.data_spec().vocab_size,
+            "optimizer_state": self.optimizer_state,
+            "dyck_k": self.dyck_k,
+            "ngram_n": self.ngram_n,
+        }
 
 
 def _is_plan_file(arm: str) -> bool:
@@ -272,13 +346,30 @@ def record(spec: RunSpec, result: Any, data: Prepared, full: dict[str, Any], ful
     curve = [CurvePoint(p.tokens, p.train_loss, dict(p.eval)) for p in result.curve]
     if curve and curve[-1].tokens != result.tokens and result.final_eval:
         curve.append(CurvePoint(result.tokens, None, dict(result.final_eval)))
-    hashes = {**data.hashes, "run_fingerprint": result.fingerprint, "tokenizer_sha256": result.tokenizer_sha256, "hyperword": __version__}
+    hashes = {
+        **data.hashes,
+        "run_fingerprint": result.fingerprint,
+        "tokenizer_sha256": result.tokenizer_sha256,
+        "hyperword": __version__,
+    }
     return RunRecord(
-        spec.arm, spec.seed, curve, final, dict(result.served_tokens), hashes, float(result.train_seconds), spec.fraction, spec.ladder, full, full_off
+        spec.arm,
+        spec.seed,
+        curve,
+        final,
+        dict(result.served_tokens),
+        hashes,
+        float(result.train_seconds),
+        spec.fraction,
+        spec.ladder,
+        full,
+        full_off,
     )
 
 
-def score_run(spec: RunSpec, result: Any, data: Prepared, preset: Any, device: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def score_run(
+    spec: RunSpec, result: Any, data: Prepared, preset: Any, device: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The run's final model scored on every evaluation text in full, in its final view and
     (when that is an adapter) with the adapter off; cached in the run's folder."""
     import torch
@@ -286,7 +377,9 @@ def score_run(spec: RunSpec, result: Any, data: Prepared, preset: Any, device: s
     from hyperword.experiment.scoring import score_texts
     from hyperword.train import adapter_view, load_model
 
-    identity = fingerprint({"run": result.fingerprint, "texts": data.to_dict()["texts"], "seq_len": preset.seq_len, "version": 1})
+    identity = fingerprint(
+        {"run": result.fingerprint, "texts": data.to_dict()["texts"], "seq_len": preset.seq_len, "version": 1}
+    )
     cache = spec.out / FULL_FILE
     if cache.is_file():
         saved = json.loads(cache.read_text(encoding="utf-8"))
@@ -298,9 +391,16 @@ def score_run(spec: RunSpec, result: Any, data: Prepared, preset: Any, device: s
     scores = []
     for view in views:
         with adapter_view(model, None if view in (None, "base") else view):
-            scores.append(score_texts(model, data.texts, seq_len=preset.seq_len, batch_size=preset.eval_batch_size, device=dev))
+            scores.append(
+                score_texts(model, data.texts, seq_len=preset.seq_len, batch_size=preset.eval_batch_size, device=dev)
+            )
     full, off = scores[0], scores[1] if len(scores) > 1 else {}
-    write_atomic(cache, (json.dumps({"fingerprint": identity, "final_full": full, "final_full_adapter_off": off}, indent=1) + "\n").encode())
+    write_atomic(
+        cache,
+        (
+            json.dumps({"fingerprint": identity, "final_full": full, "final_full_adapter_off": off}, indent=1) + "\n"
+        ).encode(),
+    )
     return full, off
 
 
@@ -320,26 +420,50 @@ def run_experiment(exp: Experiment, *, progress: bool = True, log: Callable[[str
     train_seconds = score_seconds = 0.0
     for i, spec in enumerate(specs):
         t0 = time.perf_counter()
-        result = run_plan(spec.plan, data.corpora, data.validation, preset, spec.seed, spec.out, tokenizer=data.tokenizer, device=exp.device, progress=progress)
+        result = run_plan(
+            spec.plan,
+            data.corpora,
+            data.validation,
+            preset,
+            spec.seed,
+            spec.out,
+            tokenizer=data.tokenizer,
+            device=exp.device,
+            progress=progress,
+        )
         t1 = time.perf_counter()
         full, off = score_run(spec, result, data, preset, exp.device)
         train_seconds, score_seconds = train_seconds + t1 - t0, score_seconds + time.perf_counter() - t1
         records.append(record(spec, result, data, full, off))
         what = f"ladder {spec.ladder:g}" if spec.ladder is not None else f"fraction {spec.fraction:g}"
-        log(f"[{i + 1}/{len(specs)}] {spec.arm} {what} seed {spec.seed}: natural {full['natural']['loss']:.4f} (full), "
-            f"{', '.join(f'{k} {v:.4f}' for k, v in sorted(records[-1].final.items()))} (periodic) ({time.perf_counter() - t0:.0f} s)")  # fmt: skip
+        log(
+            f"[{i + 1}/{len(specs)}] {spec.arm} {what} seed {spec.seed}: natural {full['natural']['loss']:.4f} (full), "
+            f"{', '.join(f'{k} {v:.4f}' for k, v in sorted(records[-1].final.items()))} (periodic) ({time.perf_counter() - t0:.0f} s)"
+        )
     timing = {"prepare_seconds": prepare_seconds, "train_seconds": train_seconds, "score_seconds": score_seconds}
     return write_results(exp, records, data, seconds=time.perf_counter() - start, timing=timing)
 
 
 def write_results(
-    exp: Experiment, records: Sequence[RunRecord], data: Prepared, *, seconds: float, timing: dict[str, float] | None = None
+    exp: Experiment,
+    records: Sequence[RunRecord],
+    data: Prepared,
+    *,
+    seconds: float,
+    timing: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     summary = summarize(records, protocol=exp.protocol, natural_budget=exp.budget())
-    epochs = {f"{r.arm}/f-{r.fraction:g}/seed-{r.seed}" + (f"/ladder-{r.ladder:g}" if r.ladder is not None else ""): r.natural_tokens / max(1, data.natural_train_tokens) for r in records}
+    epochs = {
+        f"{r.arm}/f-{r.fraction:g}/seed-{r.seed}"
+        + (f"/ladder-{r.ladder:g}" if r.ladder is not None else ""): r.natural_tokens
+        / max(1, data.natural_train_tokens)
+        for r in records
+    }
     if epochs and max(epochs.values()) > 1:
         worst = max(epochs, key=epochs.__getitem__)
-        print(f"warning: run {worst} trained {epochs[worst]:.2f} epochs of the natural text (repeats): give more natural text or a smaller budget")
+        print(
+            f"warning: run {worst} trained {epochs[worst]:.2f} epochs of the natural text (repeats): give more natural text or a smaller budget"
+        )
     payload = {
         "format": "hyperword-experiment",
         "format_version": 2,

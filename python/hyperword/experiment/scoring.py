@@ -52,10 +52,14 @@ def _stream(path: Path) -> np.ndarray[Any, Any]:
     from hyperword.torch.corpus import TokenCorpus
 
     corpus = TokenCorpus.open(path)
-    return np.concatenate([np.array([corpus.eos_id], dtype=np.int64), *(np.asarray(a, dtype=np.int64) for a in corpus.arrays)])
+    return np.concatenate(
+        [np.array([corpus.eos_id], dtype=np.int64), *(np.asarray(a, dtype=np.int64) for a in corpus.arrays)]
+    )
 
 
-def score_part(model: torch.nn.Module, part: Part, *, seq_len: int, batch_size: int, device: torch.device) -> dict[str, float | int]:
+def score_part(
+    model: torch.nn.Module, part: Part, *, seq_len: int, batch_size: int, device: torch.device
+) -> dict[str, float | int]:
     """``nats`` (summed), ``tokens`` (predicted), ``bytes``, ``loss`` and ``bpb`` of ``part``."""
     import torch
 
@@ -63,7 +67,9 @@ def score_part(model: torch.nn.Module, part: Part, *, seq_len: int, batch_size: 
         return _score(model, part, seq_len=seq_len, batch_size=batch_size, device=device)
 
 
-def _score(model: torch.nn.Module, part: Part, *, seq_len: int, batch_size: int, device: torch.device) -> dict[str, float | int]:
+def _score(
+    model: torch.nn.Module, part: Part, *, seq_len: int, batch_size: int, device: torch.device
+) -> dict[str, float | int]:
     import torch
 
     from hyperword.train.data import lm_loss
@@ -98,13 +104,21 @@ def _score(model: torch.nn.Module, part: Part, *, seq_len: int, batch_size: int,
 
 
 def score_texts(
-    model: torch.nn.Module, texts: Mapping[str, Mapping[str, Part]], *, seq_len: int, batch_size: int, device: torch.device
+    model: torch.nn.Module,
+    texts: Mapping[str, Mapping[str, Part]],
+    *,
+    seq_len: int,
+    batch_size: int,
+    device: torch.device,
 ) -> dict[str, dict[str, Any]]:
     """Every text (name -> its parts) scored: ``{name: {loss, bpb, tokens, bytes, parts: {part:
     {loss, bpb, tokens, bytes}}}}``, the whole summed over its parts."""
     out: dict[str, dict[str, Any]] = {}
     for name, parts in texts.items():
-        scored = {p: score_part(model, part, seq_len=seq_len, batch_size=batch_size, device=device) for p, part in parts.items()}
+        scored = {
+            p: score_part(model, part, seq_len=seq_len, batch_size=batch_size, device=device)
+            for p, part in parts.items()
+        }
         nats = sum(float(s["nats"]) for s in scored.values())
         tokens = sum(int(s["tokens"]) for s in scored.values())
         size = sum(int(s["bytes"]) for s in scored.values())

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 # The package, for the constants tests patch on it (``BATCH_TEXT_BYTES``), read at call time.
 import hyperword.ingest as _package
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.reader import SPLIT_SIDES as SPLIT_SIDES
 from hyperword.shards import ShardOptions
 
@@ -105,9 +105,17 @@ def _options(
         raise ConfigError(f"unknown input format {input_format!r}: expected one of {', '.join(INPUT_FORMATS)}")
     if doc_per is not None and doc_per not in DOC_PER:
         raise ConfigError(f"unknown --doc-per {doc_per!r}: expected line or file")
-    for name, value in (("--field", field), ("--lang-field", lang_field), ("--column", column), ("--lang-column", lang_column), ("--hf-split", hf_split)):
+    for name, value in (
+        ("--field", field),
+        ("--lang-field", lang_field),
+        ("--column", column),
+        ("--lang-column", lang_column),
+        ("--hf-split", hf_split),
+    ):
         _check_name(name, value)
-    if lang is not None and (not isinstance(lang, str) or not lang or lang != lang.strip() or any(c.isspace() for c in lang)):
+    if lang is not None and (
+        not isinstance(lang, str) or not lang or lang != lang.strip() or any(c.isspace() for c in lang)
+    ):
         raise ConfigError(f"--lang must be a language code without spaces, got {lang!r}")
     if isinstance(shard_docs, bool) or not isinstance(shard_docs, int) or not 1 <= shard_docs < 2**64:
         raise ConfigError(f"shard_docs must be a positive whole number, got {shard_docs!r}")
@@ -115,7 +123,14 @@ def _options(
         if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 < split < 1:
             raise ConfigError(f"--split must be a fraction strictly between 0 and 1 (e.g. 0.01), got {split!r}")
         split = float(split)
-    given = {"doc_per": doc_per, "field": field, "lang_field": lang_field, "column": column, "lang_column": lang_column, "hf_split": hf_split}
+    given = {
+        "doc_per": doc_per,
+        "field": field,
+        "lang_field": lang_field,
+        "column": column,
+        "lang_column": lang_column,
+        "hf_split": hf_split,
+    }
     return _Options(
         input_format=input_format,
         doc_per=doc_per or "line",

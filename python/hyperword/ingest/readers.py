@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 # The package, for the constants tests patch on it (``READ_BLOCK``), read at call time.
 import hyperword.ingest as _package
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.ingest.options import MAX_DOC_BYTES, _Options
 from hyperword.ingest.sources import _Source
 
@@ -103,7 +103,9 @@ def _decode(src: _Source, lineno: int, block: bytes) -> str:
     except UnicodeDecodeError as e:
         line = lineno + block.count(b"\n", 0, e.start)
         column = e.start - (block.rfind(b"\n", 0, e.start) + 1) + 1
-        raise ConfigError(f"{src.path}:{line}: invalid UTF-8 (byte 0x{block[e.start]:02x} at byte {column} of the line)") from None
+        raise ConfigError(
+            f"{src.path}:{line}: invalid UTF-8 (byte 0x{block[e.start]:02x} at byte {column} of the line)"
+        ) from None
 
 
 def _split_lines(block: bytes, text: str) -> tuple[list[str], list[int]]:
@@ -189,7 +191,9 @@ def _jsonl_chunks(src: _Source, opts: _Options) -> Iterator[_Chunk]:
                 if lang is not None:
                     lang.encode("utf-8")
             except UnicodeEncodeError:
-                raise ConfigError(f"{where}: a string holds an unpaired surrogate escape (\\ud800-\\udfff): not valid Unicode") from None
+                raise ConfigError(
+                    f"{where}: a string holds an unpaired surrogate escape (\\ud800-\\udfff): not valid Unicode"
+                ) from None
             if size > MAX_DOC_BYTES:
                 raise _too_large(where, size)
             chunk.texts.append(text)
@@ -268,7 +272,9 @@ def _strings(src: _Source, name: str, array: pa.Array, first: int) -> pa.Array:
 
 
 def _columnar_chunks(src: _Source, opts: _Options) -> Iterator[_Chunk]:
-    columns = [opts.column] + ([opts.lang_column] if opts.lang_column is not None and opts.lang_column != opts.column else [])
+    columns = [opts.column] + (
+        [opts.lang_column] if opts.lang_column is not None and opts.lang_column != opts.column else []
+    )
     first = 0
     for batch in _record_batches(src, columns):
         array = _strings(src, opts.column, batch.column(opts.column), first)

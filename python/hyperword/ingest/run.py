@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hyperword._hyperword import ConfigError, OutputExistsError, __version__
+from hyperword._hyperword import __version__
+from hyperword.errors import ConfigError, OutputExistsError
 from hyperword.ingest.options import DEFAULT_SHARD_DOCS, KIND, SPLIT_SIDES, PathArg, Progress, _options
 from hyperword.ingest.readers import _chunks
 from hyperword.ingest.sources import _Source, _sources
@@ -23,7 +24,9 @@ from hyperword.shards import FORMAT_VERSION, CorpusRun, file_digest, fingerprint
 
 
 def _sources_record(sources: list[_Source], side: str | None) -> list[dict[str, Any]]:
-    return [{"path": s.path, "sha256": s.sha256, "bytes": s.bytes, "documents": s.documents.get(side, 0)} for s in sources]
+    return [
+        {"path": s.path, "sha256": s.sha256, "bytes": s.bytes, "documents": s.documents.get(side, 0)} for s in sources
+    ]
 
 
 def _run(
@@ -75,7 +78,12 @@ def _run(
                 )
     for side in sides:
         directory = out_dir if side is None else out_dir / side
-        identity = {"format_version": FORMAT_VERSION, "hyperword": __version__, "config": opts.config(side), "sources": identity_sources}
+        identity = {
+            "format_version": FORMAT_VERSION,
+            "hyperword": __version__,
+            "config": opts.config(side),
+            "sources": identity_sources,
+        }
         runs[side] = CorpusRun.check(directory, fingerprint(identity), force=force)
 
     result: dict[str | None, Manifest] = {}
@@ -117,8 +125,12 @@ def _run(
         if progress is not None:
             progress(done, grand_total)
         for side, run in pending.items():
-            result[side] = run.finish(kind=KIND, config=opts.config(side), extra={"sources": _sources_record(srcs, side)})
-    return {("all" if side is None else side): m for side, m in sorted(result.items(), key=lambda kv: sides.index(kv[0]))}
+            result[side] = run.finish(
+                kind=KIND, config=opts.config(side), extra={"sources": _sources_record(srcs, side)}
+            )
+    return {
+        ("all" if side is None else side): m for side, m in sorted(result.items(), key=lambda kv: sides.index(kv[0]))
+    }
 
 
 _DOC = """
@@ -162,10 +174,24 @@ def ingest_all(
     """:func:`ingest`, returning every corpus written: ``{"all": m}``, or with ``split``
     ``{"train": m, "validation": m}``."""
     return _run(
-        sources, out, force=force, progress=progress, input_format=input_format, doc_per=doc_per, field=field,
-        lang_field=lang_field, column=column, lang_column=lang_column, hf_split=hf_split, lang=lang,
-        shard_docs=shard_docs, split=split, format=format, compression=compression, compression_level=compression_level,
-    )  # fmt: skip
+        sources,
+        out,
+        force=force,
+        progress=progress,
+        input_format=input_format,
+        doc_per=doc_per,
+        field=field,
+        lang_field=lang_field,
+        column=column,
+        lang_column=lang_column,
+        hf_split=hf_split,
+        lang=lang,
+        shard_docs=shard_docs,
+        split=split,
+        format=format,
+        compression=compression,
+        compression_level=compression_level,
+    )
 
 
 def ingest(
@@ -197,10 +223,24 @@ def ingest(
     ``OutputExistsError`` unless ``force``.
     """
     manifests = ingest_all(
-        sources, out, input_format=input_format, doc_per=doc_per, field=field, lang_field=lang_field, column=column,
-        lang_column=lang_column, hf_split=hf_split, lang=lang, shard_docs=shard_docs, split=split, format=format,
-        compression=compression, compression_level=compression_level, force=force, progress=progress,
-    )  # fmt: skip
+        sources,
+        out,
+        input_format=input_format,
+        doc_per=doc_per,
+        field=field,
+        lang_field=lang_field,
+        column=column,
+        lang_column=lang_column,
+        hf_split=hf_split,
+        lang=lang,
+        shard_docs=shard_docs,
+        split=split,
+        format=format,
+        compression=compression,
+        compression_level=compression_level,
+        force=force,
+        progress=progress,
+    )
     return manifests["train" if split is not None else "all"]
 
 

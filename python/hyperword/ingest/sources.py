@@ -20,15 +20,24 @@ from io import BufferedIOBase
 from pathlib import Path
 from typing import Any
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.ingest.options import PathArg, _Options
 
 _EXTENSIONS = {
-    ".txt": "text", ".text": "text", ".md": "text",
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-    ".parquet": "parquet", ".pq": "parquet",
-    ".arrow": "arrow", ".arrows": "arrow", ".ipc": "arrow", ".feather": "arrow", ".fea": "arrow",
-}  # fmt: skip
+    ".txt": "text",
+    ".text": "text",
+    ".md": "text",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".arrow": "arrow",
+    ".arrows": "arrow",
+    ".ipc": "arrow",
+    ".feather": "arrow",
+    ".fea": "arrow",
+}
 
 
 def _gzip(path: str) -> BufferedIOBase:
@@ -83,17 +92,23 @@ def _hf_sources(directory: Path, opts: _Options) -> list[_Source]:
         if not isinstance(splits, list):
             raise ConfigError(f"{directory / 'dataset_dict.json'}: no list of splits")
         if opts.hf_split not in splits:
-            raise ConfigError(f"{directory}: no split {opts.hf_split!r} in this DatasetDict (splits: {', '.join(map(str, splits))}); choose one with --hf-split")
+            raise ConfigError(
+                f"{directory}: no split {opts.hf_split!r} in this DatasetDict (splits: {', '.join(map(str, splits))}); choose one with --hf-split"
+            )
         directory = directory / opts.hf_split
         if not (directory / "state.json").is_file():
             raise ConfigError(f"{directory}: no state.json: not a dataset saved with save_to_disk")
     state_path = directory / "state.json"
     state = _read_json(state_path)
     files = state.get("_data_files") if isinstance(state, dict) else None
-    if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("filename"), str) for f in files):
+    if not isinstance(files, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("filename"), str) for f in files
+    ):
         raise ConfigError(f"{state_path}: no _data_files list: not a dataset saved with save_to_disk")
     if state.get("_indices_data_files"):
-        raise ConfigError(f"{directory}: the dataset has an indices mapping; save it again with flatten_indices() first")
+        raise ConfigError(
+            f"{directory}: the dataset has an indices mapping; save it again with flatten_indices() first"
+        )
     return [_Source(str(directory / f["filename"]), "arrow", named=False) for f in files]
 
 
@@ -108,7 +123,9 @@ def _sources(paths: Sequence[PathArg], out: Path, opts: _Options) -> list[_Sourc
                 found.extend(_hf_sources(path, opts))
                 continue
             if opts.input_format == "hf":
-                raise ConfigError(f"{path}: not a Hugging Face dataset saved with save_to_disk (no state.json or dataset_dict.json)")
+                raise ConfigError(
+                    f"{path}: not a Hugging Face dataset saved with save_to_disk (no state.json or dataset_dict.json)"
+                )
             inside: list[_Source] = []
             for root, dirs, files in os.walk(path):
                 root_path = Path(root)
@@ -121,10 +138,14 @@ def _sources(paths: Sequence[PathArg], out: Path, opts: _Options) -> list[_Sourc
                     if opts.input_format is not None:
                         kind = opts.input_format
                     if kind is not None:
-                        inside.append(_Source(str(file), kind, named=False, opener=opener if kind in ("text", "jsonl") else None))
+                        inside.append(
+                            _Source(str(file), kind, named=False, opener=opener if kind in ("text", "jsonl") else None)
+                        )
             if not inside:
                 known = ", ".join(sorted(_EXTENSIONS))
-                raise ConfigError(f"{path}: no input files in this directory (known extensions: {known}; or pass --input-format)")
+                raise ConfigError(
+                    f"{path}: no input files in this directory (known extensions: {known}; or pass --input-format)"
+                )
             found.extend(inside)
             continue
         if not path.is_file():
@@ -134,7 +155,9 @@ def _sources(paths: Sequence[PathArg], out: Path, opts: _Options) -> list[_Sourc
             raise ConfigError(f"{path}: a Hugging Face dataset is a directory saved with save_to_disk, not a file")
         kind = opts.input_format or kind or "text"
         if opener is not None and kind not in ("text", "jsonl"):
-            raise ConfigError(f"{path}: compressed {kind} files are not supported (only text and JSONL may be .gz/.bz2/.xz)")
+            raise ConfigError(
+                f"{path}: compressed {kind} files are not supported (only text and JSONL may be .gz/.bz2/.xz)"
+            )
         found.append(_Source(str(path), kind, named=True, opener=opener))
     if not found:
         raise ConfigError("no input files given")
@@ -142,9 +165,18 @@ def _sources(paths: Sequence[PathArg], out: Path, opts: _Options) -> list[_Sourc
     uses = {
         "doc_per": ("text" in kinds, "--doc-per applies to text input"),
         "field": ("jsonl" in kinds, "--field applies to JSONL input (use --column for Parquet, Arrow and datasets)"),
-        "lang_field": ("jsonl" in kinds, "--lang-field applies to JSONL input (use --lang-column for Parquet, Arrow and datasets)"),
-        "column": (bool(kinds & {"parquet", "arrow"}), "--column applies to Parquet, Arrow and dataset input (use --field for JSONL)"),
-        "lang_column": (bool(kinds & {"parquet", "arrow"}), "--lang-column applies to Parquet, Arrow and dataset input (use --lang-field for JSONL)"),
+        "lang_field": (
+            "jsonl" in kinds,
+            "--lang-field applies to JSONL input (use --lang-column for Parquet, Arrow and datasets)",
+        ),
+        "column": (
+            bool(kinds & {"parquet", "arrow"}),
+            "--column applies to Parquet, Arrow and dataset input (use --field for JSONL)",
+        ),
+        "lang_column": (
+            bool(kinds & {"parquet", "arrow"}),
+            "--lang-column applies to Parquet, Arrow and dataset input (use --lang-field for JSONL)",
+        ),
     }
     for name, (used, message) in uses.items():
         if name in opts.explicit and not used:

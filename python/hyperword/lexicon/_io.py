@@ -16,7 +16,8 @@ from typing import Union
 
 import unicodedata2
 
-from hyperword._hyperword import HyperwordError, Lexicon, LexiconError
+from hyperword._hyperword import Lexicon
+from hyperword.errors import HyperwordError, LexiconError
 
 PathArg = Union[str, "os.PathLike[str]"]
 

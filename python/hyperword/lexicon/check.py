@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from hyperword._hyperword import Lexicon, LexiconError, validate_word
+from hyperword._hyperword import Lexicon, validate_word
+from hyperword.errors import LexiconError
 from hyperword.lexicon._io import (
     COLUMNS,
     PathArg,
@@ -50,10 +51,22 @@ def check_lexicon(path: PathArg, *, lang: str | None = None) -> CheckReport:
     data = _read_bytes(path_s)
     problems: list[Problem] = []
     report = CheckReport(
-        path=path_s, lang=lang, ok=False, columns=[], ignored_columns=[], rows=0, valid_rows=0,
-        languages={}, fields={}, concepts=0, scripts={}, problems=problems, duplicate_words=[],
-        duplicate_entries=[], normalized=[],
-    )  # fmt: skip
+        path=path_s,
+        lang=lang,
+        ok=False,
+        columns=[],
+        ignored_columns=[],
+        rows=0,
+        valid_rows=0,
+        languages={},
+        fields={},
+        concepts=0,
+        scripts={},
+        problems=problems,
+        duplicate_words=[],
+        duplicate_entries=[],
+        normalized=[],
+    )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     nul = data.find(b"\x00")
@@ -83,7 +96,9 @@ def check_lexicon(path: PathArg, *, lang: str | None = None) -> CheckReport:
         if code not in lang_ok:
             lang_ok[code] = is_language_code(code)
         if not lang_ok[code]:
-            problems.append(Problem(n, f"invalid language code {_q(code)} (expected an ISO 639 code such as en, ru, yue)"))
+            problems.append(
+                Problem(n, f"invalid language code {_q(code)} (expected an ISO 639 code such as en, ru, yue)")
+            )
         return lang_ok[code]
 
     def add_word(n: int, code: str, raw: str) -> tuple[bool, str]:
@@ -165,7 +180,9 @@ def check_lexicon(path: PathArg, *, lang: str | None = None) -> CheckReport:
                 if "concept" in col and cells[col["concept"]]:
                     concept = _parse_concept(cells[col["concept"]])
                     if concept is None:
-                        problems.append(Problem(n, f"concept {_q(cells[col['concept']])} is not a non-negative integer id"))
+                        problems.append(
+                            Problem(n, f"concept {_q(cells[col['concept']])} is not a non-negative integer id")
+                        )
                 if "weight" in col and cells[col["weight"]] and _parse_weight(cells[col["weight"]]) is None:
                     problems.append(Problem(n, f"weight {_q(cells[col['weight']])} is not a non-negative number"))
                 field = cells[col["field"]] if "field" in col and cells[col["field"]] else None
@@ -233,6 +250,12 @@ def lexicon_info(path: PathArg, *, lang: str | None = None) -> InfoReport:
             if "weight" in header and cells[header.index("weight")]:
                 has_weights = True
     return InfoReport(
-        path=path_s, rows=len(lex), languages=lex.counts(), fields=len(lex.fields), concepts=len(concepts),
-        has_weights=has_weights, normalized=lex.normalized, sha256=lex.sha256,
-    )  # fmt: skip
+        path=path_s,
+        rows=len(lex),
+        languages=lex.counts(),
+        fields=len(lex.fields),
+        concepts=len(concepts),
+        has_weights=has_weights,
+        normalized=lex.normalized,
+        sha256=lex.sha256,
+    )

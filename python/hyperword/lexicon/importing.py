@@ -12,7 +12,8 @@ from typing import Any
 
 import unicodedata2
 
-from hyperword._hyperword import ConfigError, LexiconError, validate_word
+from hyperword._hyperword import validate_word
+from hyperword.errors import ConfigError, LexiconError
 from hyperword.lexicon._io import (
     _MAX_EXAMPLES,
     _U32_MAX,
@@ -251,7 +252,9 @@ def import_lexicon(
         more = f"\n  ... and {invalid - len(examples)} more" if invalid > len(examples) else ""
         raise LexiconError(
             f"{src_s}: {invalid} invalid row{'s' if invalid > 1 else ''}, nothing written "
-            f"(--skip-invalid, skip_invalid=True, drops and counts them):\n" + "\n".join(f"  {x}" for x in examples) + more
+            f"(--skip-invalid, skip_invalid=True, drops and counts them):\n"
+            + "\n".join(f"  {x}" for x in examples)
+            + more
         )
     if not written:
         if rows_read == 0:
@@ -260,8 +263,18 @@ def import_lexicon(
     header = [c for c in COLUMNS if c in has]
     lex = _write_lexicon(out_s, header, written)
     return ImportReport(
-        src=src_s, out=out_s, format=fmt, mapping=mapping, columns=header, rows_read=rows_read,
-        rows_written=len(written), languages=dict(conv.languages), normalized=conv.normalized,
-        lang_codes_normalized=conv.lang_codes_normalized, duplicates=conv.duplicates, invalid=invalid,
-        invalid_examples=examples, sha256=lex.sha256,
-    )  # fmt: skip
+        src=src_s,
+        out=out_s,
+        format=fmt,
+        mapping=mapping,
+        columns=header,
+        rows_read=rows_read,
+        rows_written=len(written),
+        languages=dict(conv.languages),
+        normalized=conv.normalized,
+        lang_codes_normalized=conv.lang_codes_normalized,
+        duplicates=conv.duplicates,
+        invalid=invalid,
+        invalid_examples=examples,
+        sha256=lex.sha256,
+    )

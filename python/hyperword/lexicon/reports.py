@@ -85,17 +85,19 @@ class ImportReport(_Report):
     def format_table(self) -> str:
         lines = [
             f"imported {self.src} ({self.format}) -> {self.out}",
-            _kv_table([
-                ("rows read", self.rows_read),
-                ("rows written", self.rows_written),
-                ("columns", " ".join(self.columns)),
-                ("mapping", ", ".join(f"{k}={v}" for k, v in self.mapping.items()) or "-"),
-                ("NFC-normalised words", self.normalized),
-                ("language codes normalised", self.lang_codes_normalized),
-                ("duplicates dropped", self.duplicates),
-                ("invalid rows dropped", self.invalid),
-                ("sha256", self.sha256),
-            ]),
+            _kv_table(
+                [
+                    ("rows read", self.rows_read),
+                    ("rows written", self.rows_written),
+                    ("columns", " ".join(self.columns)),
+                    ("mapping", ", ".join(f"{k}={v}" for k, v in self.mapping.items()) or "-"),
+                    ("NFC-normalised words", self.normalized),
+                    ("language codes normalised", self.lang_codes_normalized),
+                    ("duplicates dropped", self.duplicates),
+                    ("invalid rows dropped", self.invalid),
+                    ("sha256", self.sha256),
+                ]
+            ),
             "",
             _format_table(["lang", "words"], list(self.languages.items())),
         ]
@@ -133,20 +135,24 @@ class BuildReport(_Report):
     sha256: str
 
     def format_table(self) -> str:
-        return "\n".join([
-            f"built {self.out} from wordfreq ({self.wordlist!r} list for {self.wordfreq_lang!r})",
-            _kv_table([
-                ("lang", self.lang),
-                ("words", self.words),
-                ("top", self.top),
-                ("min zipf", "-" if self.min_zipf is None else f"{self.min_zipf:g}"),
-                ("weights", f"{self.max_weight:.3g} .. {self.min_weight:.3g}"),
-                ("skipped: invalid", self.invalid),
-                ("skipped: numbers/punctuation", self.non_words),
-                ("skipped: duplicates after NFC", self.duplicates),
-                ("sha256", self.sha256),
-            ]),
-        ])  # fmt: skip
+        return "\n".join(
+            [
+                f"built {self.out} from wordfreq ({self.wordlist!r} list for {self.wordfreq_lang!r})",
+                _kv_table(
+                    [
+                        ("lang", self.lang),
+                        ("words", self.words),
+                        ("top", self.top),
+                        ("min zipf", "-" if self.min_zipf is None else f"{self.min_zipf:g}"),
+                        ("weights", f"{self.max_weight:.3g} .. {self.min_weight:.3g}"),
+                        ("skipped: invalid", self.invalid),
+                        ("skipped: numbers/punctuation", self.non_words),
+                        ("skipped: duplicates after NFC", self.duplicates),
+                        ("sha256", self.sha256),
+                    ]
+                ),
+            ]
+        )
 
 
 @dataclasses.dataclass
@@ -183,12 +189,18 @@ class WeightsReport(_Report):
     def format_table(self) -> str:
         rows = []
         for lang, w in self.languages.items():
-            rows.append((
-                lang, w.wordfreq_lang or "-", w.words, w.found, w.floored,
-                "-" if w.floor is None else f"{w.floor:.3g}",
-                "-" if w.max_weight is None else f"{w.max_weight:.3g}",
-                "-" if w.min_weight is None else f"{w.min_weight:.3g}",
-            ))  # fmt: skip
+            rows.append(
+                (
+                    lang,
+                    w.wordfreq_lang or "-",
+                    w.words,
+                    w.found,
+                    w.floored,
+                    "-" if w.floor is None else f"{w.floor:.3g}",
+                    "-" if w.max_weight is None else f"{w.max_weight:.3g}",
+                    "-" if w.min_weight is None else f"{w.min_weight:.3g}",
+                )
+            )
         lines = [
             f"{'replaced' if self.replaced else 'added'} wordfreq weights ({self.wordlist!r}): {self.src} -> {self.out}",
             f"{self.rows} rows, sha256 {self.sha256}",
@@ -252,22 +264,28 @@ class CheckReport(_Report):
         kind = f"word list ({self.lang})" if self.lang is not None else "lexicon TSV"
         lines = [
             f"{self.path}: {kind}: {status}",
-            _kv_table([
-                ("rows", self.rows),
-                ("valid rows", self.valid_rows),
-                ("columns", " ".join(self.columns) or "-"),
-                ("ignored columns", " ".join(self.ignored_columns) or "-"),
-                ("languages", len(self.languages)),
-                ("fields", len(self.fields)),
-                ("concepts", self.concepts),
-                ("duplicate (lang, word)", len(self.duplicate_words)),
-                ("duplicate (lang, word, concept)", len(self.duplicate_entries)),
-                ("NFC-normalised on load", len(self.normalized)),
-            ]),
+            _kv_table(
+                [
+                    ("rows", self.rows),
+                    ("valid rows", self.valid_rows),
+                    ("columns", " ".join(self.columns) or "-"),
+                    ("ignored columns", " ".join(self.ignored_columns) or "-"),
+                    ("languages", len(self.languages)),
+                    ("fields", len(self.fields)),
+                    ("concepts", self.concepts),
+                    ("duplicate (lang, word)", len(self.duplicate_words)),
+                    ("duplicate (lang, word, concept)", len(self.duplicate_entries)),
+                    ("NFC-normalised on load", len(self.normalized)),
+                ]
+            ),
         ]
         if self.languages:
             rows = [
-                (lang, n, ", ".join(f"{s} {c}" for s, c in sorted(self.scripts.get(lang, {}).items(), key=lambda x: -x[1])))
+                (
+                    lang,
+                    n,
+                    ", ".join(f"{s} {c}" for s, c in sorted(self.scripts.get(lang, {}).items(), key=lambda x: -x[1])),
+                )
                 for lang, n in self.languages.items()
             ]
             lines += ["", _format_table(["lang", "words", "scripts"], rows)]
@@ -277,8 +295,15 @@ class CheckReport(_Report):
             rows2 = [(p.line, p.message) for p in self.problems]
             lines += ["", "problems:", _format_table(["line", "problem"], _capped(rows2, max_lines))]
         if self.duplicate_entries:
-            rows3 = [(d.lang, d.word, "" if d.concept is None else d.concept, " ".join(map(str, d.lines))) for d in self.duplicate_entries]
-            lines += ["", "duplicate entries (same lang, word, concept):", _format_table(["lang", "word", "concept", "lines"], _capped(rows3, max_lines))]
+            rows3 = [
+                (d.lang, d.word, "" if d.concept is None else d.concept, " ".join(map(str, d.lines)))
+                for d in self.duplicate_entries
+            ]
+            lines += [
+                "",
+                "duplicate entries (same lang, word, concept):",
+                _format_table(["lang", "word", "concept", "lines"], _capped(rows3, max_lines)),
+            ]
         if self.normalized:
             rows4 = [(n.line, n.word, n.nfc) for n in self.normalized]
             lines += ["", "NFC-normalised on load:", _format_table(["line", "word", "NFC"], _capped(rows4, max_lines))]
@@ -301,17 +326,21 @@ class InfoReport(_Report):
     sha256: str
 
     def format_table(self) -> str:
-        return "\n".join([
-            f"{self.path}",
-            _kv_table([
-                ("rows", self.rows),
-                ("languages", len(self.languages)),
-                ("fields", self.fields),
-                ("concepts", self.concepts),
-                ("weights", "yes" if self.has_weights else "no (all 1)"),
-                ("NFC-normalised on load", self.normalized),
-                ("sha256", self.sha256),
-            ]),
-            "",
-            _format_table(["lang", "words"], list(self.languages.items())),
-        ])  # fmt: skip
+        return "\n".join(
+            [
+                f"{self.path}",
+                _kv_table(
+                    [
+                        ("rows", self.rows),
+                        ("languages", len(self.languages)),
+                        ("fields", self.fields),
+                        ("concepts", self.concepts),
+                        ("weights", "yes" if self.has_weights else "no (all 1)"),
+                        ("NFC-normalised on load", self.normalized),
+                        ("sha256", self.sha256),
+                    ]
+                ),
+                "",
+                _format_table(["lang", "words"], list(self.languages.items())),
+            ]
+        )

@@ -14,15 +14,22 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from hyperword._hyperword import ConfigError, LexiconError
+from hyperword.errors import ConfigError, LexiconError
 from hyperword.lexicon._io import COLUMNS, _lines, _trim
 
 #: Input formats of :func:`import_lexicon` (``feather`` is read as ``arrow``).
 FORMATS = ("tsv", "csv", "txt", "parquet", "arrow")
 _EXTENSIONS = {
-    ".tsv": "tsv", ".tab": "tsv", ".csv": "csv", ".txt": "txt",
-    ".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow",
-}  # fmt: skip
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".csv": "csv",
+    ".txt": "txt",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+}
 
 
 @dataclasses.dataclass
@@ -78,7 +85,7 @@ def _delimited_source(src: str, text: str, fmt: str, delimiter: str) -> _Source:
     else:
         records = ((n, line.split(delimiter)) for n, line in _lines(text))
     header: list[str] | None = None
-    for n, cells in records:
+    for _n, cells in records:
         if all(_trim(c) == "" for c in cells):
             continue
         header = [_trim(c) for c in cells]
@@ -134,7 +141,9 @@ def _resolve_columns(src: str, available: list[str], columns: Mapping[str, str] 
     columns = dict(columns or {})
     for target in columns:
         if target not in COLUMNS:
-            raise ConfigError(f"unknown target column {target!r} in the column mapping: expected one of {', '.join(COLUMNS)}")
+            raise ConfigError(
+                f"unknown target column {target!r} in the column mapping: expected one of {', '.join(COLUMNS)}"
+            )
     shown = ", ".join(repr(c) for c in available)
     out: dict[str, int] = {}
     for target in COLUMNS:
@@ -144,7 +153,9 @@ def _resolve_columns(src: str, available: list[str], columns: Mapping[str, str] 
             if not matches:
                 matches = [i for i, c in enumerate(available) if c.lower() == name.lower()]
             if not matches:
-                raise ConfigError(f"the column mapping {target}={name} names column {name!r}, which {src} does not have; its columns: {shown}")
+                raise ConfigError(
+                    f"the column mapping {target}={name} names column {name!r}, which {src} does not have; its columns: {shown}"
+                )
             if len(matches) > 1:
                 raise ConfigError(f"{src} has several columns named {name!r}; its columns: {shown}")
             out[target] = matches[0]
@@ -155,5 +166,7 @@ def _resolve_columns(src: str, available: list[str], columns: Mapping[str, str] 
             if matches:
                 out[target] = matches[0]
     if "word" not in out:
-        raise ConfigError(f"{src} has no 'word' column: map one with columns={{'word': NAME}} (--column word=NAME); its columns: {shown}")
+        raise ConfigError(
+            f"{src} has no 'word' column: map one with columns={{'word': NAME}} (--column word=NAME); its columns: {shown}"
+        )
     return out

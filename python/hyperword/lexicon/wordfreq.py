@@ -12,7 +12,8 @@ from types import ModuleType
 
 import unicodedata2
 
-from hyperword._hyperword import ConfigError, Lexicon, LexiconError, validate_word
+from hyperword._hyperword import Lexicon, validate_word
+from hyperword.errors import ConfigError, LexiconError
 from hyperword.lexicon._io import (
     _MAX_EXAMPLES,
     PathArg,
@@ -37,7 +38,9 @@ def _wordfreq() -> ModuleType:
     try:
         import wordfreq
     except ImportError:
-        raise ConfigError("wordfreq is not installed: pip install 'hyperword[lexicon]' (or: pip install wordfreq)") from None
+        raise ConfigError(
+            "wordfreq is not installed: pip install 'hyperword[lexicon]' (or: pip install wordfreq)"
+        ) from None
     return wordfreq
 
 
@@ -146,10 +149,21 @@ def build_wordfreq(
         raise ConfigError(f"wordfreq's {wordlist!r} list for {code!r} has no word at or above min_zipf={min_zipf}")
     lex = _write_lexicon(out_s, ["lang", "word", "weight"], rows)
     return BuildReport(
-        out=out_s, lang=lang, wordfreq_lang=code, wordlist=wordlist, top=top, min_zipf=min_zipf,
-        words=len(rows), max_weight=weights[0], min_weight=weights[-1], invalid=invalid,
-        invalid_examples=examples, non_words=non_words, duplicates=duplicates, sha256=lex.sha256,
-    )  # fmt: skip
+        out=out_s,
+        lang=lang,
+        wordfreq_lang=code,
+        wordlist=wordlist,
+        top=top,
+        min_zipf=min_zipf,
+        words=len(rows),
+        max_weight=weights[0],
+        min_weight=weights[-1],
+        invalid=invalid,
+        invalid_examples=examples,
+        non_words=non_words,
+        duplicates=duplicates,
+        sha256=lex.sha256,
+    )
 
 
 def _check_tokenizer(wordfreq: ModuleType, lang: str, code: str) -> None:
@@ -191,7 +205,9 @@ def add_wordfreq_weights(
     """
     src_s, out_s = _fspath(src), _fspath(out)
     _check_wordlist(wordlist)
-    if floor is not None and not (isinstance(floor, (int, float)) and not isinstance(floor, bool) and math.isfinite(floor) and floor > 0):
+    if floor is not None and not (
+        isinstance(floor, (int, float)) and not isinstance(floor, bool) and math.isfinite(floor) and floor > 0
+    ):
         raise ConfigError(f"floor must be a positive number (a weight of 0 makes a word undrawable), got {floor!r}")
     Lexicon.load(src_s)  # fails with FILE:LINE: reason on a bad lexicon
     _check_out(out_s)
@@ -222,7 +238,9 @@ def add_wordfreq_weights(
             skipped[lang] = str(e)
     if skipped and not skip_missing_langs:
         reasons = "; ".join(skipped.values())
-        raise ConfigError(f"{reasons}: pass skip_missing_langs=True (--skip-missing-langs) to leave their weights empty")
+        raise ConfigError(
+            f"{reasons}: pass skip_missing_langs=True (--skip-missing-langs) to leave their weights empty"
+        )
     for lang, code in codes.items():
         if code is not None:
             _check_tokenizer(wordfreq, lang, code)
@@ -270,6 +288,12 @@ def add_wordfreq_weights(
         out_rows.append(new)
     lex = _write_lexicon(out_s, header, out_rows)
     return WeightsReport(
-        src=src_s, out=out_s, wordlist=wordlist, rows=len(rows), replaced=replaced,
-        languages=stats, skipped_langs=skipped, sha256=lex.sha256,
-    )  # fmt: skip
+        src=src_s,
+        out=out_s,
+        wordlist=wordlist,
+        rows=len(rows),
+        replaced=replaced,
+        languages=stats,
+        skipped_langs=skipped,
+        sha256=lex.sha256,
+    )

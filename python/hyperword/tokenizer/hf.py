@@ -60,7 +60,9 @@ def _build(proto: Any) -> Tokenizer:
         ids = {p.piece: i for i, p in enumerate(pieces)}
         mergeable = {p.piece: i for i, p in enumerate(pieces) if p.type in (_NORMAL, _USER_DEFINED)}
         tok = Tokenizer(
-            models.BPE(ids, _bpe_merges(mergeable), unk_token=pieces[unk_id].piece, fuse_unk=True, byte_fallback=byte_fallback)
+            models.BPE(
+                ids, _bpe_merges(mergeable), unk_token=pieces[unk_id].piece, fuse_unk=True, byte_fallback=byte_fallback
+            )
         )
     else:
         raise ValueError(f"cannot export sentencepiece model type {trainer.model_type} to Hugging Face")
@@ -73,7 +75,13 @@ def _build(proto: Any) -> Tokenizer:
     if norm.add_dummy_prefix:
         decode.append(decoders.Strip(" ", 1, 0))
     tok.decoder = decoders.Sequence(decode)
-    tok.add_special_tokens([AddedToken(p.piece, special=True, normalized=False) for p in pieces if p.type == _CONTROL or p.type == _UNKNOWN])
+    tok.add_special_tokens(
+        [
+            AddedToken(p.piece, special=True, normalized=False)
+            for p in pieces
+            if p.type == _CONTROL or p.type == _UNKNOWN
+        ]
+    )
     return tok
 
 
@@ -84,7 +92,12 @@ def export_hf(model_bytes: bytes, out: Path) -> list[str]:
     tok.save(str(out / "tokenizer.json"))
     trainer = proto.trainer_spec
     special: dict[str, str] = {}
-    for key, idx in (("unk_token", trainer.unk_id), ("bos_token", trainer.bos_id), ("eos_token", trainer.eos_id), ("pad_token", trainer.pad_id)):
+    for key, idx in (
+        ("unk_token", trainer.unk_id),
+        ("bos_token", trainer.bos_id),
+        ("eos_token", trainer.eos_id),
+        ("pad_token", trainer.pad_id),
+    ):
         if 0 <= idx < len(proto.pieces):
             special[key] = proto.pieces[idx].piece
     config: dict[str, Any] = {
@@ -95,6 +108,10 @@ def export_hf(model_bytes: bytes, out: Path) -> list[str]:
         "add_eos_token": False,
         **special,
     }
-    (out / "tokenizer_config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "special_tokens_map.json").write_text(json.dumps(special, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "tokenizer_config.json").write_text(
+        json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (out / "special_tokens_map.json").write_text(
+        json.dumps(special, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]

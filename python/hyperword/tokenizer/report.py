@@ -29,7 +29,8 @@ import pyarrow as pa
 import sentencepiece as spm
 
 from hyperword import _hyperword
-from hyperword._hyperword import ConfigError, Lexicon, LexiconError
+from hyperword._hyperword import Lexicon
+from hyperword.errors import ConfigError, LexiconError
 from hyperword.lexicon.scripts import char_script
 from hyperword.tokenizer.sources import CorpusSource, open_source
 
@@ -75,12 +76,14 @@ class CorpusReport:
         d = asdict(self)
         total = self.tokens or 1
         d.update(
-            fertility=self.fertility, bytes_per_token=self.bytes_per_token, unknown_rate=self.unknown_rate,
+            fertility=self.fertility,
+            bytes_per_token=self.bytes_per_token,
+            unknown_rate=self.unknown_rate,
             boundary_alignment=self.boundary_alignment,
             script_share={k: v / total for k, v in sorted(self.script_tokens.items())},
             lang_share={k: v / total for k, v in sorted(self.lang_tokens.items())},
             lang_fertility={k: self.lang_tokens.get(k, 0) / n for k, n in sorted(self.lang_words.items()) if n},
-        )  # fmt: skip
+        )
         return d
 
 
@@ -184,7 +187,10 @@ def _redrawn(src: CorpusSource, lexicon: str | os.PathLike[str] | None) -> tuple
     candidates.append(Lexicon.default())
     lex = next((c for c in candidates if c.sha256 == m.lexicon["sha256"]), None)
     if lex is None:
-        return None, f"{missing}, or pass the lexicon it was drawn from, {m.lexicon.get('source', '?')}, with --lexicon)"
+        return (
+            None,
+            f"{missing}, or pass the lexicon it was drawn from, {m.lexicon.get('source', '?')}, with --lexicon)",
+        )
     config = dict(m.config, columns=_WORD_COLUMNS)
     batches = pa.RecordBatchReader.from_stream(_hyperword.stream(lex, json.dumps(config)))
     first = src.corpus.head(CHECK_ROWS).column("text").to_pylist()
@@ -200,8 +206,15 @@ def _redrawn(src: CorpusSource, lexicon: str | os.PathLike[str] | None) -> tuple
     return itertools.chain(head, batches), "re-drawn from the manifest (lexicon, configuration, seed)"
 
 
-def _scan(src: CorpusSource, sp: spm.SentencePieceProcessor, max_rows: int, scripts: list[str],
-          lexicon: set[str] | None, lex: LexiconReport | None, lexicon_path: str | os.PathLike[str] | None = None) -> CorpusReport:  # fmt: skip
+def _scan(
+    src: CorpusSource,
+    sp: spm.SentencePieceProcessor,
+    max_rows: int,
+    scripts: list[str],
+    lexicon: set[str] | None,
+    lex: LexiconReport | None,
+    lexicon_path: str | os.PathLike[str] | None = None,
+) -> CorpusReport:
     rep = CorpusReport(src.name, str(src.path), src.corpus.manifest.kind)
     unk = sp.unk_id()
     names = src.corpus.schema().names if src.corpus.manifest.shards else []
@@ -285,8 +298,10 @@ def tokenizer_report(
     if lex is not None and words is not None:
         ordered = sorted(words)
         alone = sp.encode(ordered, add_bos=False, add_eos=False) if ordered else []
-        for w, ids in zip(ordered, alone):
-            n = sum(1 for i in ids if sp.id_to_piece(i) != "\u2581")  # a bare dummy-prefix piece is not part of the word
+        for _w, ids in zip(ordered, alone):
+            n = sum(
+                1 for i in ids if sp.id_to_piece(i) != "\u2581"
+            )  # a bare dummy-prefix piece is not part of the word
             lex.words += 1
             lex.pieces_alone += n
             lex.single_alone += n == 1

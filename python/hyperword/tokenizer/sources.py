@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from hyperword._hyperword import ConfigError, CorruptCorpusError
+from hyperword.errors import ConfigError, CorruptCorpusError
 from hyperword.manifest import MANIFEST_FILE
 from hyperword.reader import Corpus, refuse_split
 

@@ -47,7 +47,8 @@ from typing import Any
 
 import sentencepiece as spm
 
-from hyperword._hyperword import ConfigError, OutputExistsError, dyck_symbols
+from hyperword._hyperword import dyck_symbols
+from hyperword.errors import ConfigError, OutputExistsError
 from hyperword.manifest import Manifest
 from hyperword.tokenizer.hf import export_hf
 from hyperword.tokenizer.sources import allocate, choose_indices, open_source, sample_rows
@@ -151,7 +152,12 @@ class TrainResult:
             "format_version": 1,
             "out": str(self.out),
             "options": self.options.to_dict(),
-            "fixed": {"normalization_rule_name": "identity", "remove_extra_whitespaces": False, "input_sentence_size": 0, "required_chars": "\u2581"},
+            "fixed": {
+                "normalization_rule_name": "identity",
+                "remove_extra_whitespaces": False,
+                "input_sentence_size": 0,
+                "required_chars": "\u2581",
+            },
             "corpora": [c.to_dict() for c in self.corpora],
             "sampled": self.sampled,
             "fed": self.fed,
@@ -170,7 +176,9 @@ def _prepare_out(out: Path, force: bool) -> None:
         raise OutputExistsError(f"{str(out)!r} is not empty (use --force to replace it)")
 
 
-def _feed(samples: list[CorpusSample], streams: list[Iterator[str]], max_bytes: int, chars: Counter[str] | None = None) -> Iterator[str]:
+def _feed(
+    samples: list[CorpusSample], streams: list[Iterator[str]], max_bytes: int, chars: Counter[str] | None = None
+) -> Iterator[str]:
     for sample, rows in zip(samples, streams):
         for text in rows:
             if not text:
@@ -188,7 +196,7 @@ def _train_sp(opts: TrainOptions, sentences: Iterator[str], writer: io.BytesIO) 
     spm.set_random_generator_seed(opts.seed)
     spm.SentencePieceTrainer.train(
         sentence_iterator=sentences,
-            model_writer=writer,
+        model_writer=writer,
         vocab_size=opts.vocab_size,
         model_type=opts.model_type,
         character_coverage=opts.coverage(),
@@ -255,7 +263,9 @@ def _vocab_advice(opts: TrainOptions, needed: int, coverage: float | None, small
     if coverage is not None and coverage < opts.coverage():
         other = f", or --character-coverage {coverage:g}"
     elif smallest < needed:
-        other = f", or --vocab-size {smallest} with --character-coverage {MIN_COVERAGE:g} (the lowest sentencepiece takes)"
+        other = (
+            f", or --vocab-size {smallest} with --character-coverage {MIN_COVERAGE:g} (the lowest sentencepiece takes)"
+        )
     else:
         other = ""
     return (
@@ -271,7 +281,9 @@ def _sp_error(e: Exception) -> ConfigError:
     reason = re.sub(r"^[A-Z_]+: ", "", reason)
     reason = re.sub(r"^src/\S+\(\d+\) ", "", reason)
     reason = re.sub(r"^\[.*?\] ", "", reason)
-    reason = re.sub(r"--([a-z]+(?:_[a-z]+)+)", lambda m: "--" + m.group(1).replace("_", "-"), reason)  # our flags' spelling
+    reason = re.sub(
+        r"--([a-z]+(?:_[a-z]+)+)", lambda m: "--" + m.group(1).replace("_", "-"), reason
+    )  # our flags' spelling
     return ConfigError(f"sentencepiece could not train on this sample: {reason}")
 
 
@@ -308,9 +320,13 @@ def train_tokenizer(
     chars: Counter[str] = Counter()  # of the sample, counted on the first pass
     for attempt in range(3):  # a default coverage is lowered (twice at most) until it fits the vocabulary
         samples = [
-            CorpusSample(str(s.path), s.corpus.manifest.kind, s.fingerprint, s.weight, s.rows, q) for s, q in zip(sources, quotas)
+            CorpusSample(str(s.path), s.corpus.manifest.kind, s.fingerprint, s.weight, s.rows, q)
+            for s, q in zip(sources, quotas)
         ]
-        streams = [sample_rows(s.corpus, choose_indices(s.rows, q, opts.seed, i)) for i, (s, q) in enumerate(zip(sources, quotas))]
+        streams = [
+            sample_rows(s.corpus, choose_indices(s.rows, q, opts.seed, i))
+            for i, (s, q) in enumerate(zip(sources, quotas))
+        ]
         writer = io.BytesIO()
         try:
             _train_sp(opts, _feed(samples, streams, opts.max_sentence_length, chars if attempt == 0 else None), writer)

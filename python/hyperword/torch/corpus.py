@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hyperword._hyperword import ConfigError, CorruptCorpusError
 from hyperword.encode.manifest import TokenManifest, read_token_manifest
 from hyperword.encode.npy import dtype_for_vocab
 from hyperword.encode.state import shard_intact
+from hyperword.errors import ConfigError, CorruptCorpusError
 
 __all__ = ["TokenCorpus"]
 
@@ -84,7 +84,9 @@ class TokenCorpus:
         except ConfigError as e:
             raise CorruptCorpusError(f"{where}: {e}") from None
         if manifest.dtype != expected.name:
-            raise CorruptCorpusError(f"{where}: dtype {manifest.dtype} does not match a vocabulary of {vocab} ids (expected {expected.name})")
+            raise CorruptCorpusError(
+                f"{where}: dtype {manifest.dtype} does not match a vocabulary of {vocab} ids (expected {expected.name})"
+            )
         if not 0 <= eos < vocab:
             raise CorruptCorpusError(f"{where}: eos id {eos} is outside the vocabulary of {vocab}")
         for s in manifest.shards:
@@ -96,10 +98,14 @@ class TokenCorpus:
                 if actual != size:
                     raise CorruptCorpusError(f"{directory / file}: {actual} bytes, the manifest records {size}")
             if verify and not shard_intact(directory, s):
-                raise CorruptCorpusError(f"{directory / s.tokens_path} or {s.docs_path}: sha256 differs from the manifest")
+                raise CorruptCorpusError(
+                    f"{directory / s.tokens_path} or {s.docs_path}: sha256 differs from the manifest"
+                )
             array = _load(directory / s.tokens_path)
             if array.dtype != expected or array.shape != (s.tokens,):
-                raise CorruptCorpusError(f"{directory / s.tokens_path}: holds {array.dtype}{list(array.shape)}, the manifest records {expected.name}[{s.tokens}]")
+                raise CorruptCorpusError(
+                    f"{directory / s.tokens_path}: holds {array.dtype}{list(array.shape)}, the manifest records {expected.name}[{s.tokens}]"
+                )
         return cls(manifest, name if name is not None else directory.resolve().name)
 
     def __repr__(self) -> str:
@@ -148,7 +154,9 @@ class TokenCorpus:
             s += 1
         return np.concatenate(parts) if parts else np.empty(0, dtype=self.dtype)
 
-    def gather(self, windows: npt.NDArray[np.int64], seq_len: int, out: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
+    def gather(
+        self, windows: npt.NDArray[np.int64], seq_len: int, out: npt.NDArray[Any] | None = None
+    ) -> npt.NDArray[Any]:
         """Windows ``windows`` (indices) as rows of ``out`` (shape ``[len(windows), seq_len + 1]``,
         any integer dtype; allocated in the corpus dtype when None). Vectorised: the windows
         that lie inside one shard are one fancy index of a strided view of that shard; only
@@ -185,7 +193,10 @@ class TokenCorpus:
                 count = max(0, (end - seq_len - 1) // seq_len - first + 1) if end >= seq_len + 1 else 0
                 start = first * seq_len - base
                 view = np.lib.stride_tricks.as_strided(
-                    array[start:] if count else array[:0], shape=(count, seq_len + 1), strides=(seq_len * array.itemsize, array.itemsize), writeable=False
+                    array[start:] if count else array[:0],
+                    shape=(count, seq_len + 1),
+                    strides=(seq_len * array.itemsize, array.itemsize),
+                    writeable=False,
                 )
                 firsts.append(first)
                 counts.append(count)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.shards import fingerprint
 from hyperword.torch.corpus import check_seq_len
 from hyperword.torch.options import CorporaArg, check_schedule, open_corpora, positive, schedule_name, topology
@@ -56,7 +56,9 @@ class TokenDataset(IterableDataset[Batch]):
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
         self.seed = int(seed)
-        if max_batches is not None and (isinstance(max_batches, bool) or not isinstance(max_batches, (int, np.integer)) or max_batches < 0):
+        if max_batches is not None and (
+            isinstance(max_batches, bool) or not isinstance(max_batches, (int, np.integer)) or max_batches < 0
+        ):
             raise ConfigError(f"max_batches must be a non-negative integer or None, got {max_batches!r}")
         self.max_batches = None if max_batches is None else int(max_batches)
         self.shuffle = bool(shuffle)
@@ -76,16 +78,32 @@ class TokenDataset(IterableDataset[Batch]):
             for i in range(len(self.corpora)):  # default weights serve every corpus given
                 reason = self._blocked_reason(i)
                 if reason is not None:
-                    raise ConfigError(f"{reason} (default weights serve every corpus; give it weight 0 to leave it out)")
-            fixed = normalize_weights(self.names, dict(zip(self.names, map(float, self.windows_per_rank))), "default weights")
+                    raise ConfigError(
+                        f"{reason} (default weights serve every corpus; give it weight 0 to leave it out)"
+                    )
+            fixed = normalize_weights(
+                self.names, dict(zip(self.names, map(float, self.windows_per_rank))), "default weights"
+            )
         elif weights is not None:
             fixed = normalize_weights(self.names, weights, "weights")
         self.weights = None if fixed is None else dict(zip(self.names, fixed))
         streams = [
-            RankStream(n, corpus_index=i, seed=self.seed, rank=self.rank, world_size=self.world_size, shuffle=self.shuffle) for i, n in enumerate(self.windows)
+            RankStream(
+                n, corpus_index=i, seed=self.seed, rank=self.rank, world_size=self.world_size, shuffle=self.shuffle
+            )
+            for i, n in enumerate(self.windows)
         ]
         blocked = [self._blocked_reason(i) for i in range(len(self.corpora))]
-        self.plan = BatchPlan(self.names, streams, self.batch_size, seed=self.seed, shuffle=self.shuffle, weights=fixed, schedule=schedule, blocked=blocked)
+        self.plan = BatchPlan(
+            self.names,
+            streams,
+            self.batch_size,
+            seed=self.seed,
+            shuffle=self.shuffle,
+            weights=fixed,
+            schedule=schedule,
+            blocked=blocked,
+        )
         self.plan.weights_at(0)  # checks the weights (or the schedule's first step) against the topology
         self.start = MixState.start(len(self.corpora))
 
@@ -138,7 +156,10 @@ class TokenDataset(IterableDataset[Batch]):
         ``(tokens - 1) % seq_len`` tokens, never a target) and ``dropped_windows``
         (``windows % world_size``, so that ranks serve equally many)."""
         return {
-            c.name: {"tail_tokens": (c.tokens - 1) % self.seq_len if c.tokens else 0, "dropped_windows": n % self.world_size}
+            c.name: {
+                "tail_tokens": (c.tokens - 1) % self.seq_len if c.tokens else 0,
+                "dropped_windows": n % self.world_size,
+            }
             for c, n in zip(self.corpora, self.windows)
         }
 

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from hyperword._hyperword import ConfigError, InternalError
+from hyperword.errors import ConfigError, InternalError
 from hyperword.torch.dataset import Batch, TokenDataset
 from hyperword.torch.state import dump_state, load_state
 
@@ -76,7 +76,10 @@ class TokenLoader:
     @property
     def epochs(self) -> dict[str, float]:
         """Epochs served so far per corpus: windows delivered over windows per rank."""
-        return {n: c / p if p else 0.0 for n, c, p in zip(self.dataset.names, self._state.windows, self.dataset.windows_per_rank)}
+        return {
+            n: c / p if p else 0.0
+            for n, c, p in zip(self.dataset.names, self._state.windows, self.dataset.windows_per_rank)
+        }
 
     def _open(self) -> Iterator[Batch]:
         workers = self.num_workers
@@ -100,7 +103,9 @@ class TokenLoader:
                 batch = next(self._iterator)
             except StopIteration:
                 self._iterator = None
-                raise InternalError(f"the DataLoader stopped after {self._state.batches} batches, before max_batches {limit}") from None
+                raise InternalError(
+                    f"the DataLoader stopped after {self._state.batches} batches, before max_batches {limit}"
+                ) from None
             except BaseException:
                 self.close()  # a worker failed (or Ctrl-C): the next iteration starts afresh here
                 raise

@@ -11,19 +11,18 @@ import os
 import pickle
 import types
 from collections.abc import Mapping, Sequence
-from typing import Union
 
 import numpy as np
 import torch
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.torch.corpus import TokenCorpus
 from hyperword.torch.stream import Schedule
 
 __all__ = ["CorporaArg", "CorpusArg", "check_schedule", "open_corpora", "positive", "schedule_name", "topology"]
 
-CorpusArg = Union[str, "os.PathLike[str]", TokenCorpus]
-CorporaArg = Union[CorpusArg, Sequence[CorpusArg], Mapping[str, CorpusArg]]
+CorpusArg = str | os.PathLike[str] | TokenCorpus
+CorporaArg = CorpusArg | Sequence[CorpusArg] | Mapping[str, CorpusArg]
 
 
 def positive(name: str, value: object) -> int:
@@ -57,7 +56,9 @@ def open_corpora(corpora: CorporaArg, verify: bool = False) -> list[TokenCorpus]
     names = [c.name for c in opened]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise ConfigError(f"corpus names must be unique, {', '.join(map(repr, twice))} appears twice; pass a mapping name -> path")
+        raise ConfigError(
+            f"corpus names must be unique, {', '.join(map(repr, twice))} appears twice; pass a mapping name -> path"
+        )
     first = opened[0]
     for c in opened[1:]:
         if c.tokenizer_sha256 != first.tokenizer_sha256:
@@ -100,4 +101,6 @@ def check_schedule(schedule: object) -> None:
     try:
         pickle.dumps(schedule)
     except (pickle.PicklingError, AttributeError, TypeError) as e:
-        raise ConfigError(f"schedule must be picklable (a module-level function or functools.partial of one): {e}") from None
+        raise ConfigError(
+            f"schedule must be picklable (a module-level function or functools.partial of one): {e}"
+        ) from None

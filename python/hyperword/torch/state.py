@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.torch.dataset import TokenDataset
 from hyperword.torch.stream import MixState
 
@@ -65,7 +65,9 @@ def load_state(dataset: TokenDataset, state: object) -> MixState:
     if state["version"] != STATE_VERSION:
         raise ConfigError(f"resume state version {state['version']!r} is not supported (expected {STATE_VERSION})")
     if state.get("fingerprint") != dataset.fingerprint:
-        raise ConfigError(f"resume state was saved for another dataset configuration: {_differences(state.get('identity'), dataset.identity)}")
+        raise ConfigError(
+            f"resume state was saved for another dataset configuration: {_differences(state.get('identity'), dataset.identity)}"
+        )
     names = dataset.names
     batches = state.get("batches")
     windows = _per_corpus(state, "served_windows", names)
@@ -73,8 +75,13 @@ def load_state(dataset: TokenDataset, state: object) -> MixState:
     targets = _per_corpus(state, "targets", names)
     if isinstance(batches, bool) or not isinstance(batches, int) or batches < 0:
         raise ConfigError(f"resume state: batches must be a non-negative integer, got {batches!r}")
-    if any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in windows) or sum(windows) != batches * dataset.batch_size:
-        raise ConfigError(f"resume state: served_windows {windows} do not add up to {batches} batches of {dataset.batch_size}")
+    if (
+        any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in windows)
+        or sum(windows) != batches * dataset.batch_size
+    ):
+        raise ConfigError(
+            f"resume state: served_windows {windows} do not add up to {batches} batches of {dataset.batch_size}"
+        )
     if tokens != [c * dataset.seq_len for c in windows]:
         raise ConfigError(f"resume state: served_tokens {tokens} are not served_windows x seq_len {dataset.seq_len}")
     if any(isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0 for t in targets):

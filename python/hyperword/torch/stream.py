@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 
 __all__ = ["BatchPlan", "MixState", "RankStream", "Schedule", "allocate", "normalize_weights"]
 
@@ -61,7 +61,9 @@ class MixState:
 class RankStream:
     """The windows of one corpus that one rank serves, epoch after epoch; see the module doc."""
 
-    def __init__(self, windows: int, *, corpus_index: int, seed: int, rank: int, world_size: int, shuffle: bool) -> None:
+    def __init__(
+        self, windows: int, *, corpus_index: int, seed: int, rank: int, world_size: int, shuffle: bool
+    ) -> None:
         self.windows = windows
         self.corpus_index = corpus_index
         self.seed = seed
@@ -86,7 +88,9 @@ class RankStream:
         if epoch not in self._cache:
             if len(self._cache) >= 2:
                 self._cache.pop(min(self._cache))
-            self._cache[epoch] = np.ascontiguousarray(self.permutation(epoch)[self.rank :: self.world_size][: self.per_rank])
+            self._cache[epoch] = np.ascontiguousarray(
+                self.permutation(epoch)[self.rank :: self.world_size][: self.per_rank]
+            )
         return self._cache[epoch]
 
     def dropped(self, epoch: int) -> Windows:
@@ -118,7 +122,12 @@ def normalize_weights(names: Sequence[str], weights: Mapping[str, float], where:
     values = []
     for name in names:
         w = weights.get(name, 0.0)
-        if isinstance(w, bool) or not isinstance(w, (int, float, np.integer, np.floating)) or not math.isfinite(w) or w < 0:
+        if (
+            isinstance(w, bool)
+            or not isinstance(w, (int, float, np.integer, np.floating))
+            or not math.isfinite(w)
+            or w < 0
+        ):
             raise ConfigError(f"{where}: weight of {name!r} must be a finite number >= 0, got {w!r}")
         values.append(float(w))
     total = math.fsum(values)
@@ -127,7 +136,9 @@ def normalize_weights(names: Sequence[str], weights: Mapping[str, float], where:
     return tuple(v / total for v in values)
 
 
-def allocate(counts: Sequence[int], start: Sequence[float], end: Sequence[float], weights: Sequence[float], batch_size: int) -> list[int]:
+def allocate(
+    counts: Sequence[int], start: Sequence[float], end: Sequence[float], weights: Sequence[float], batch_size: int
+) -> list[int]:
     """The corpus of each of ``batch_size`` slots, in order (module doc: the quota method).
     Slot ``k`` (1-based) is judged against the targets ``start + k * (end - start) / batch_size``
     (exactly ``end`` at the last slot); only corpora with a positive weight take part. When

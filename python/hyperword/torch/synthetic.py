@@ -15,16 +15,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hyperword._hyperword import ConfigError, __version__
+from hyperword._hyperword import __version__
 from hyperword.encode.manifest import DTYPE_RULE, FORMAT, FORMAT_VERSION, KIND, docs_file_name, tokens_file_name
 from hyperword.encode.npy import dtype_for_vocab
+from hyperword.errors import ConfigError
 from hyperword.manifest import MANIFEST_FILE
 from hyperword.shards import file_digest, fingerprint, manifest_json, write_atomic
 
 __all__ = ["random_documents", "write_token_dir"]
 
 
-def random_documents(tokens: int, *, vocab_size: int, eos_id: int, mean_length: int = 64, seed: int = 0) -> npt.NDArray[np.unsignedinteger[Any]]:
+def random_documents(
+    tokens: int, *, vocab_size: int, eos_id: int, mean_length: int = 64, seed: int = 0
+) -> npt.NDArray[np.unsignedinteger[Any]]:
     """``tokens`` random ids (never ``eos_id``) cut into documents of random lengths (geometric,
     mean ``mean_length``) by an eos after each; the last token is an eos. Vectorised: fast
     enough for hundreds of millions of tokens."""
@@ -32,7 +35,9 @@ def random_documents(tokens: int, *, vocab_size: int, eos_id: int, mean_length: 
         raise ConfigError(f"need tokens >= 1 and 0 <= eos_id < vocab_size >= 2, got {tokens}, {eos_id}, {vocab_size}")
     dtype = dtype_for_vocab(vocab_size)
     rng = np.random.default_rng(seed)
-    ids = rng.integers(0, vocab_size - 1, size=tokens, dtype=np.int64 if dtype.itemsize > 2 else np.uint16).astype(dtype, copy=False)
+    ids = rng.integers(0, vocab_size - 1, size=tokens, dtype=np.int64 if dtype.itemsize > 2 else np.uint16).astype(
+        dtype, copy=False
+    )
     ids[ids >= eos_id] += 1  # skip the eos id
     ends = np.cumsum(rng.geometric(1.0 / max(1, mean_length), size=tokens // max(1, mean_length) + 16)) - 1
     ids[ends[ends < tokens]] = eos_id
@@ -82,7 +87,13 @@ def write_token_dir(
                 "docs_sha256": docs_sha,
             }
         )
-    tokenizer = {"path": "synthetic", "sha256": tokenizer_sha256, "vocab_size": vocab_size, "eos_id": eos_id, "model_type": "synthetic"}
+    tokenizer = {
+        "path": "synthetic",
+        "sha256": tokenizer_sha256,
+        "vocab_size": vocab_size,
+        "eos_id": eos_id,
+        "model_type": "synthetic",
+    }
     identity = {"synthetic": True, "tokenizer": tokenizer, "shards": [r["tokens_sha256"] for r in records]}
     data = {
         "format": FORMAT,
@@ -96,7 +107,11 @@ def write_token_dir(
         "dtype": dtype.name,
         "dtype_rule": DTYPE_RULE,
         "eos_after_every_document": True,
-        "totals": {"shards": len(records), "documents": sum(int(r["documents"]) for r in records), "tokens": sum(int(r["tokens"]) for r in records)},
+        "totals": {
+            "shards": len(records),
+            "documents": sum(int(r["documents"]) for r in records),
+            "tokens": sum(int(r["tokens"]) for r in records),
+        },
         "shards": records,
     }
     write_atomic(path / MANIFEST_FILE, manifest_json(data).encode("utf-8"))

@@ -30,7 +30,10 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hyperword.train", description="Train a small model on token directories following a curriculum plan.")
+    parser = argparse.ArgumentParser(
+        prog="python -m hyperword.train",
+        description="Train a small model on token directories following a curriculum plan.",
+    )
     add_arguments(parser)
     return parser
 

@@ -30,7 +30,7 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from peft.tuners.tuners_utils import BaseTunerLayer
 
-from hyperword._hyperword import ConfigError, InternalError
+from hyperword.errors import ConfigError, InternalError
 from hyperword.train.model import seeded
 
 __all__ = [
@@ -71,10 +71,14 @@ class LoraSpec:
             raise ConfigError(f"LoRA dropout must be in [0, 1), got {self.dropout!r}")
         unknown = sorted(set(self.targets) - set(LORA_TARGETS))
         if not self.targets or unknown:
-            raise ConfigError(f"LoRA targets must be a non-empty subset of {', '.join(LORA_TARGETS)}; got {list(self.targets)}")
+            raise ConfigError(
+                f"LoRA targets must be a non-empty subset of {', '.join(LORA_TARGETS)}; got {list(self.targets)}"
+            )
 
     def config(self) -> LoraConfig:
-        return LoraConfig(r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout, target_modules=list(self.targets), bias="none")
+        return LoraConfig(
+            r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout, target_modules=list(self.targets), bias="none"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"r": self.r, "alpha": self.alpha, "dropout": self.dropout, "targets": list(self.targets)}
@@ -87,7 +91,9 @@ class LoraSpec:
 def check_adapter_name(name: str) -> str:
     """Adapter names become module keys and directory names: a plain identifier, not ``base``."""
     if not isinstance(name, str) or not name.isidentifier() or name == BASE or name.startswith("lora_"):
-        raise ConfigError(f"adapter name must be a Python identifier other than {BASE!r} and not starting with 'lora_', got {name!r}")
+        raise ConfigError(
+            f"adapter name must be a Python identifier other than {BASE!r} and not starting with 'lora_', got {name!r}"
+        )
     return name
 
 
@@ -246,5 +252,10 @@ def adapter_specs(model: torch.nn.Module) -> dict[str, LoraSpec]:
                 raise InternalError(f"adapter {name!r} is not a LoRA adapter")
             targets = cfg.target_modules
             names: Sequence[str] = [targets] if isinstance(targets, str) else sorted(targets or [])
-            specs[name] = LoraSpec(r=cfg.r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, targets=tuple(t for t in LORA_TARGETS if t in names))
+            specs[name] = LoraSpec(
+                r=cfg.r,
+                alpha=cfg.lora_alpha,
+                dropout=cfg.lora_dropout,
+                targets=tuple(t for t in LORA_TARGETS if t in names),
+            )
     return specs

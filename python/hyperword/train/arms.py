@@ -66,12 +66,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.train.plan import EMBEDDINGS, OPTIMIZER_STATE, TRAIN_TOKENS, Plan, Stage, split_steps
 from hyperword.train.plan_file import load_plan
 from hyperword.train.presets import Preset
 
-__all__ = ["ARMS", "ARM_DESCRIPTIONS", "NATURAL_STREAM", "PROTOCOLS", "build_additive", "build_arm", "pre_role", "pre_tokens", "resolve_plan", "with_bridge"]
+__all__ = [
+    "ARMS",
+    "ARM_DESCRIPTIONS",
+    "NATURAL_STREAM",
+    "PROTOCOLS",
+    "build_additive",
+    "build_arm",
+    "pre_role",
+    "pre_tokens",
+    "resolve_plan",
+    "with_bridge",
+]
 
 #: the two ways of budgeting an arm (see the module documentation)
 PROTOCOLS = ("additive", "matched")
@@ -95,20 +106,38 @@ _ARMS: dict[str, _Arm] = {
     "joint": _Arm("mnemo", "joint", description="mnemophrases and natural text mixed throughout"),
     "natural-only": _Arm(None, description="natural text only"),
     "natural-first": _Arm("mnemo", "last", description="natural text, then mnemophrases"),
-    "mnemo-first-lora": _Arm("mnemo", natural_lora=True, description="mnemophrases, then natural text as a LoRA adapter 'lang' over the frozen model"),
+    "mnemo-first-lora": _Arm(
+        "mnemo",
+        natural_lora=True,
+        description="mnemophrases, then natural text as a LoRA adapter 'lang' over the frozen model",
+    ),
     "mnemo-adapter": _Arm(
-        "mnemo", pre_adapter=True, description="mnemophrases as a LoRA adapter 'mnemo', then natural text in all weights with that adapter on"
+        "mnemo",
+        pre_adapter=True,
+        description="mnemophrases as a LoRA adapter 'mnemo', then natural text in all weights with that adapter on",
     ),
     "unfused-first": _Arm("unfused", description="control: the lexicon words with spaces, then natural text"),
     "random-first": _Arm("random", description="control: random token sequences, then natural text"),
-    "shuffled-first": _Arm("shuffled", description="control: the mnemo tokens shuffled across the corpus, then natural text"),
-    "unigram-first": _Arm("unigram", description="control: tokens drawn from the mnemo unigram distribution, then natural text"),
-    "dyck-first": _Arm("dyck", description="the anchor: k-shuffle Dyck sequences, then natural text"),
-    "ngram-first": _Arm("ngram", description="the anchor's control: n-gram samples of the natural text's words, then natural text"),
-    "unfused-first-lora": _Arm(
-        "unfused", natural_lora=True, description="LoRA control: unfused words, then natural text as the 'lang' adapter over the frozen model"
+    "shuffled-first": _Arm(
+        "shuffled", description="control: the mnemo tokens shuffled across the corpus, then natural text"
     ),
-    "random-lora": _Arm(None, natural_lora=True, description="LoRA control: natural text as the 'lang' adapter over the frozen random initialisation"),
+    "unigram-first": _Arm(
+        "unigram", description="control: tokens drawn from the mnemo unigram distribution, then natural text"
+    ),
+    "dyck-first": _Arm("dyck", description="the anchor: k-shuffle Dyck sequences, then natural text"),
+    "ngram-first": _Arm(
+        "ngram", description="the anchor's control: n-gram samples of the natural text's words, then natural text"
+    ),
+    "unfused-first-lora": _Arm(
+        "unfused",
+        natural_lora=True,
+        description="LoRA control: unfused words, then natural text as the 'lang' adapter over the frozen model",
+    ),
+    "random-lora": _Arm(
+        None,
+        natural_lora=True,
+        description="LoRA control: natural text as the 'lang' adapter over the frozen random initialisation",
+    ),
 }
 #: every built-in arm, in the order of the table above
 ARMS: tuple[str, ...] = tuple(_ARMS)
@@ -134,7 +163,14 @@ def _check_options(embeddings: str, lora_tokens: str) -> None:
 
 
 def _stages(
-    name: str, pre: int, natural: int, joint_mixture: dict[str, float], *, embeddings: str, lora_tokens: str, stream: str | None
+    name: str,
+    pre: int,
+    natural: int,
+    joint_mixture: dict[str, float],
+    *,
+    embeddings: str,
+    lora_tokens: str,
+    stream: str | None,
 ) -> list[Stage]:
     """The stages of arm ``name`` with a pre-stage of ``pre`` tokens and ``natural`` natural tokens."""
     arm = _ARMS[name]
@@ -144,13 +180,18 @@ def _stages(
     if arm.pre is None:
         return [Stage("natural", {"natural": 1.0}, natural, stream=stream, **lang)]  # type: ignore[arg-type]
     if arm.layout == "last":
-        return [Stage("natural", {"natural": 1.0}, natural, stream=stream), Stage(arm.pre, {arm.pre: 1.0}, pre, embeddings=embeddings)]
+        return [
+            Stage("natural", {"natural": 1.0}, natural, stream=stream),
+            Stage(arm.pre, {arm.pre: 1.0}, pre, embeddings=embeddings),
+        ]
     if arm.pre_adapter:
         first, second = Stage(arm.pre, {arm.pre: 1.0}, pre, train_adapter="mnemo"), {"adapter": "mnemo"}
     else:
         first, second = Stage(arm.pre, {arm.pre: 1.0}, pre), dict(lang)
     if second.get("train_adapter") is not None and embeddings != "keep":
-        raise ConfigError(f"arm {name!r}: its second stage trains a LoRA adapter over frozen embeddings, so embeddings must be 'keep'")
+        raise ConfigError(
+            f"arm {name!r}: its second stage trains a LoRA adapter over frozen embeddings, so embeddings must be 'keep'"
+        )
     return [first, Stage("natural", {"natural": 1.0}, natural, embeddings=embeddings, stream=stream, **second)]  # type: ignore[arg-type]
 
 
@@ -173,8 +214,15 @@ def build_arm(
         raise ConfigError(f"mnemo fraction must be in (0, 1), got {mnemo_fraction!r}")
     _check_options(embeddings, lora_tokens)
     where = f"arm {name!r}"
-    if isinstance(total_tokens, bool) or not isinstance(total_tokens, int) or total_tokens < 1 or total_tokens % step_tokens:
-        raise ConfigError(f"{where}: total_tokens {total_tokens!r} is not a positive multiple of the {step_tokens} tokens of an optimizer step")
+    if (
+        isinstance(total_tokens, bool)
+        or not isinstance(total_tokens, int)
+        or total_tokens < 1
+        or total_tokens % step_tokens
+    ):
+        raise ConfigError(
+            f"{where}: total_tokens {total_tokens!r} is not a positive multiple of the {step_tokens} tokens of an optimizer step"
+        )
     f = float(mnemo_fraction)
     if arm.pre is None or arm.layout == "joint":
         pre, natural = 0, total_tokens
@@ -182,7 +230,15 @@ def build_arm(
         # the pre-stage share is rounded once, so natural text gets the same budget in every arm
         pre, natural = split_steps(where, total_tokens, [f, 1.0 - f], step_tokens)
     joint = {"mnemo": f, "natural": 1.0 - f}
-    stages = _stages(name, pre, natural - (pre if arm.layout == "joint" else 0), joint, embeddings=embeddings, lora_tokens=lora_tokens, stream=None)
+    stages = _stages(
+        name,
+        pre,
+        natural - (pre if arm.layout == "joint" else 0),
+        joint,
+        embeddings=embeddings,
+        lora_tokens=lora_tokens,
+        stream=None,
+    )
     plan = Plan(name, tuple(_optimizer(stages, optimizer_state)), total_tokens, description=arm.description)
     return with_bridge(plan, bridge) if bridge else plan
 
@@ -207,11 +263,20 @@ def build_additive(
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 4:
         raise ConfigError(f"pre-stage fraction must be in (0, 4], got {fraction!r}")
     _check_options(embeddings, lora_tokens)
-    if isinstance(natural_tokens, bool) or not isinstance(natural_tokens, int) or natural_tokens < 1 or natural_tokens % step_tokens:
-        raise ConfigError(f"{where}: the natural budget {natural_tokens!r} is not a positive multiple of the {step_tokens} tokens of an optimizer step")
+    if (
+        isinstance(natural_tokens, bool)
+        or not isinstance(natural_tokens, int)
+        or natural_tokens < 1
+        or natural_tokens % step_tokens
+    ):
+        raise ConfigError(
+            f"{where}: the natural budget {natural_tokens!r} is not a positive multiple of the {step_tokens} tokens of an optimizer step"
+        )
     pre = 0 if arm.pre is None else pre_tokens(natural_tokens, fraction, step_tokens)
     joint = {"mnemo": pre / (pre + natural_tokens), "natural": natural_tokens / (pre + natural_tokens)}
-    stages = _stages(name, pre, natural_tokens, joint, embeddings=embeddings, lora_tokens=lora_tokens, stream=NATURAL_STREAM)
+    stages = _stages(
+        name, pre, natural_tokens, joint, embeddings=embeddings, lora_tokens=lora_tokens, stream=NATURAL_STREAM
+    )
     plan = Plan(name, tuple(_optimizer(stages, optimizer_state)), pre + natural_tokens, description=arm.description)
     return with_bridge(plan, bridge) if bridge else plan
 
@@ -237,7 +302,9 @@ def with_bridge(plan: Plan, weight: float, stages: list[str] | None = None) -> P
     names = [s.name for s in plan.stages]
     unknown = sorted(set(stages or []) - set(names))
     if unknown:
-        raise ConfigError(f"plan {plan.name!r} has no stage {', '.join(map(repr, unknown))} (stages: {', '.join(names)})")
+        raise ConfigError(
+            f"plan {plan.name!r} has no stage {', '.join(map(repr, unknown))} (stages: {', '.join(names)})"
+        )
 
     def add(mixture: Mapping[str, float]) -> dict[str, float]:
         total = sum(mixture.values())
@@ -248,13 +315,22 @@ def with_bridge(plan: Plan, weight: float, stages: list[str] | None = None) -> P
     new = []
     for s in plan.stages:
         if stages is None or s.name in stages:
-            s = dataclasses.replace(s, mixture=add(s.mixture), mixture_end=None if s.mixture_end is None else add(s.mixture_end))
+            s = dataclasses.replace(
+                s, mixture=add(s.mixture), mixture_end=None if s.mixture_end is None else add(s.mixture_end)
+            )
         new.append(s)
-    return Plan(plan.name if not weight else f"{plan.name}+bridge", tuple(new), plan.total_tokens, description=plan.description)
+    return Plan(
+        plan.name if not weight else f"{plan.name}+bridge", tuple(new), plan.total_tokens, description=plan.description
+    )
 
 
 def resolve_plan(
-    plan: Plan | str | os.PathLike[str], preset: Preset, *, mnemo_fraction: float = 0.5, bridge: float = 0.0, world_size: int = 1
+    plan: Plan | str | os.PathLike[str],
+    preset: Preset,
+    *,
+    mnemo_fraction: float = 0.5,
+    bridge: float = 0.0,
+    world_size: int = 1,
 ) -> Plan:
     """A :class:`Plan` as it is, a built-in arm by name, or a plan file (``.json``/``.yaml``),
     over the preset's token budget and optimizer step; ``ConfigError`` when it is none of these
@@ -265,12 +341,16 @@ def resolve_plan(
         if isinstance(plan, Plan):
             resolved = with_bridge(plan, bridge) if bridge else plan
         elif isinstance(plan, str) and plan in ARMS:
-            resolved = build_arm(plan, total_tokens=preset.tokens, step_tokens=step, mnemo_fraction=mnemo_fraction, bridge=bridge)
+            resolved = build_arm(
+                plan, total_tokens=preset.tokens, step_tokens=step, mnemo_fraction=mnemo_fraction, bridge=bridge
+            )
         elif Path(plan).suffix.lower() in (".json", ".yaml", ".yml"):
             resolved = load_plan(plan, total_tokens=preset.tokens, step_tokens=step)
             resolved = with_bridge(resolved, bridge) if bridge else resolved
         else:
-            raise ConfigError(f"unknown arm {str(plan)!r}: expected one of {', '.join(ARMS)}, or a .json/.yaml plan file")
+            raise ConfigError(
+                f"unknown arm {str(plan)!r}: expected one of {', '.join(ARMS)}, or a .json/.yaml plan file"
+            )
         resolved.check_steps(step)
     except ConfigError as e:
         if world_size == 1 or "optimizer step" not in str(e):

@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.train.model import build_model, get_size, parameter_count
 from hyperword.train.presets import Preset
 from hyperword.train.schedule import LRSchedule, make_scheduler
@@ -40,7 +40,11 @@ __all__ = ["BenchResult", "PEAK_TFLOPS", "SIZE_DEFAULTS", "bench_train", "flops_
 
 #: per size: (vocabulary, seq_len, micro-batch) measured by default -- the shapes of the
 #: ``cpu`` preset (tiny), the issue-11 measurement (small) and the ``gpu`` preset (base)
-SIZE_DEFAULTS: dict[str, tuple[int, int, int]] = {"tiny": (4000, 128, 16), "small": (8000, 512, 64), "base": (32000, 1024, 32)}
+SIZE_DEFAULTS: dict[str, tuple[int, int, int]] = {
+    "tiny": (4000, 128, 16),
+    "small": (8000, 512, 64),
+    "base": (32000, 1024, 32),
+}
 
 #: dense bf16 peak TFLOP/s by GPU name (first pattern that matches ``torch.cuda.get_device_name``)
 PEAK_TFLOPS: tuple[tuple[str, float], ...] = (
@@ -98,8 +102,14 @@ class BenchResult:
 
     def describe(self) -> str:
         """The lines ``hyperword bench train`` prints."""
-        where = f"{self.device} ({self.device_name})" if self.device.startswith("cuda") else f"cpu ({self.threads} threads)"
-        mfu = f"{self.mfu:.1%} of {self.peak_tflops:g} TFLOP/s" if self.mfu is not None else "- (unknown peak: give --peak-tflops)"
+        where = (
+            f"{self.device} ({self.device_name})" if self.device.startswith("cuda") else f"cpu ({self.threads} threads)"
+        )
+        mfu = (
+            f"{self.mfu:.1%} of {self.peak_tflops:g} TFLOP/s"
+            if self.mfu is not None
+            else "- (unknown peak: give --peak-tflops)"
+        )
         return "\n".join(
             [
                 f"{self.size}: {self.parameters / 1e6:.2f}M parameters (vocab {self.vocab_size:,}), seq {self.seq_len} x batch {self.batch_size}, "
@@ -158,9 +168,17 @@ def bench_train(
     total = warmup + steps
     # The optimizer settings of a preset (weight decay, betas, clipping) at this shape.
     preset = Preset(
-        "bench", s.name, seq_len=seq, batch_size=batch, grad_accum=1, tokens=seq * batch * total, lr=6e-4, lora_lr=2e-3,
-        eval_every=seq * batch, checkpoint_every=seq * batch,
-    )  # fmt: skip
+        "bench",
+        s.name,
+        seq_len=seq,
+        batch_size=batch,
+        grad_accum=1,
+        tokens=seq * batch * total,
+        lr=6e-4,
+        lora_lr=2e-3,
+        eval_every=seq * batch,
+        checkpoint_every=seq * batch,
+    )
 
     model: torch.nn.Module = build_model(s, vocab, seed=seed)
     model.to(dev)
@@ -169,7 +187,16 @@ def bench_train(
     optimizer = make_optimizer(named, preset, preset.lr, fused=dev.type == "cuda")
     scheduler = make_scheduler(optimizer, LRSchedule(preset.lr, preset.warmup, preset.min_lr_ratio), total)
     seen = torch.zeros(vocab, dtype=torch.bool, device=dev)
-    step = TrainStep(model, [p for _, p in named], optimizer, scheduler, grad_clip=preset.grad_clip, device=dev, seen=seen, compile=compiled)
+    step = TrainStep(
+        model,
+        [p for _, p in named],
+        optimizer,
+        scheduler,
+        grad_clip=preset.grad_clip,
+        device=dev,
+        seen=seen,
+        compile=compiled,
+    )
     gen = torch.Generator().manual_seed(seed)
     batches = [torch.randint(0, vocab, (batch, seq + 1), generator=gen) for _ in range(min(total, 4))]
 
@@ -194,9 +221,25 @@ def bench_train(
     tokens_per_second = steps * batch * seq / seconds
     peak = peak_tflops if peak_tflops is not None else peak_tflops_of(name) if dev.type == "cuda" else None
     return BenchResult(
-        size=s.name, parameters=parameter_count(s, vocab), vocab_size=vocab, seq_len=seq, batch_size=batch, device=str(dev),
-        device_name=name, threads=torch.get_num_threads(), compiled=step.compiled, warmup_steps=warmup, steps=steps, seconds=seconds,
-        tokens_per_second=tokens_per_second, step_seconds=seconds / steps, peak_memory_bytes=int(memory), peak_memory_kind=kind,
-        flops_per_token=per_token, attention_flops_per_token=attention, peak_tflops=peak,
-        mfu=tokens_per_second * per_token / (peak * 1e12) if peak is not None else None, final_loss=final,
-    )  # fmt: skip
+        size=s.name,
+        parameters=parameter_count(s, vocab),
+        vocab_size=vocab,
+        seq_len=seq,
+        batch_size=batch,
+        device=str(dev),
+        device_name=name,
+        threads=torch.get_num_threads(),
+        compiled=step.compiled,
+        warmup_steps=warmup,
+        steps=steps,
+        seconds=seconds,
+        tokens_per_second=tokens_per_second,
+        step_seconds=seconds / steps,
+        peak_memory_bytes=int(memory),
+        peak_memory_kind=kind,
+        flops_per_token=per_token,
+        attention_flops_per_token=attention,
+        peak_tflops=peak,
+        mfu=tokens_per_second * per_token / (peak * 1e12) if peak is not None else None,
+        final_loss=final,
+    )

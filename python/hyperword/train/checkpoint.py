@@ -29,10 +29,18 @@ import transformers.utils.logging as hf_logging
 from peft import PeftModel
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from hyperword._hyperword import ConfigError, HyperwordError
+from hyperword.errors import ConfigError, HyperwordError
 from hyperword.train.adapters import adapter_names, base_state_dict
 
-__all__ = ["CHECKPOINT", "find_checkpoint", "load_model", "model_config", "read_trainer_state", "save_checkpoint", "save_model"]
+__all__ = [
+    "CHECKPOINT",
+    "find_checkpoint",
+    "load_model",
+    "model_config",
+    "read_trainer_state",
+    "save_checkpoint",
+    "save_model",
+]
 
 CHECKPOINT = "checkpoint"
 TRAINER_STATE = "trainer.pt"
@@ -125,7 +133,9 @@ def load_model(
                 f"not {expected.name!r} ({describe_config(expected.config(config.vocab_size))})"
             )
     if vocab_size is not None and config.vocab_size != vocab_size:
-        raise ConfigError(f"{str(path)!r} holds a model over {config.vocab_size} token ids, the tokenizer has {vocab_size}")
+        raise ConfigError(
+            f"{str(path)!r} holds a model over {config.vocab_size} token ids, the tokenizer has {vocab_size}"
+        )
     try:
         names = list(json.loads((path / ADAPTERS_FILE).read_text(encoding="utf-8"))["adapters"])
     except (OSError, ValueError, KeyError, TypeError) as e:
@@ -135,7 +145,9 @@ def load_model(
         base = LlamaForCausalLM.from_pretrained(str(path / "model"), dtype=torch.float32)
         if not names:
             return base
-        model = PeftModel.from_pretrained(base, str(path / "adapters" / names[0]), adapter_name=names[0], is_trainable=trainable)
+        model = PeftModel.from_pretrained(
+            base, str(path / "adapters" / names[0]), adapter_name=names[0], is_trainable=trainable
+        )
         for name in names[1:]:
             with _rows_only_of_their_owners(model):
                 model.load_adapter(str(path / "adapters" / name), adapter_name=name, is_trainable=trainable)

@@ -29,9 +29,18 @@ from typing import Any
 
 import numpy as np
 
-from hyperword._hyperword import ConfigError, HyperwordError, __version__
-from hyperword.encode.manifest import DTYPE_RULE, FORMAT, FORMAT_VERSION, KIND, docs_file_name, read_token_manifest, tokens_file_name
+from hyperword._hyperword import __version__
+from hyperword.encode.manifest import (
+    DTYPE_RULE,
+    FORMAT,
+    FORMAT_VERSION,
+    KIND,
+    docs_file_name,
+    read_token_manifest,
+    tokens_file_name,
+)
 from hyperword.encode.npy import NpyWriter
+from hyperword.errors import ConfigError, HyperwordError
 from hyperword.manifest import MANIFEST_FILE
 from hyperword.shards import fingerprint, manifest_json, write_atomic
 
@@ -71,10 +80,22 @@ def describe(name: str, path: str | os.PathLike[str]) -> TokenDir:
     try:
         m = read_token_manifest(p)
     except FileNotFoundError:
-        raise ConfigError(f"corpus {name!r}: {str(p)!r} is not a token directory (no {MANIFEST_FILE}; make one with `hyperword encode`)") from None
+        raise ConfigError(
+            f"corpus {name!r}: {str(p)!r} is not a token directory (no {MANIFEST_FILE}; make one with `hyperword encode`)"
+        ) from None
     tok = m.tokenizer
     try:
-        return TokenDir(name, p, m.fingerprint, m.tokens, m.documents, str(tok["sha256"]), int(tok["vocab_size"]), int(tok["eos_id"]), str(tok.get("path", "")))
+        return TokenDir(
+            name,
+            p,
+            m.fingerprint,
+            m.tokens,
+            m.documents,
+            str(tok["sha256"]),
+            int(tok["vocab_size"]),
+            int(tok["eos_id"]),
+            str(tok.get("path", "")),
+        )
     except (KeyError, TypeError, ValueError) as e:
         raise ConfigError(f"corpus {name!r}: {str(p)!r}: the manifest's tokenizer record is incomplete ({e})") from None
 
@@ -93,7 +114,9 @@ def check_tokenizer(dirs: Iterable[TokenDir], tokenizer: str | os.PathLike[str] 
     shas = {d.tokenizer_sha256 for d in dirs}
     if len(shas) > 1:
         listing = "; ".join(f"{d.name} ({d.path}): {d.tokenizer_sha256[:12]}" for d in dirs)
-        raise ConfigError(f"token directories were made with different tokenizers (sha256 of tokenizer.model): {listing}")
+        raise ConfigError(
+            f"token directories were made with different tokenizers (sha256 of tokenizer.model): {listing}"
+        )
     ref = dirs[0]
     if tokenizer is not None:
         model = _model_file(tokenizer)
@@ -113,17 +136,27 @@ def special_ids(ref: TokenDir, tokenizer: str | os.PathLike[str] | None = None) 
     the tokenizer path the manifest records (its sha256 checked against the manifest)."""
     import sentencepiece as spm
 
-    candidates = [_model_file(tokenizer)] if tokenizer is not None else [_model_file(ref.tokenizer_path)] if ref.tokenizer_path else []
+    candidates = (
+        [_model_file(tokenizer)]
+        if tokenizer is not None
+        else [_model_file(ref.tokenizer_path)]
+        if ref.tokenizer_path
+        else []
+    )
     for model in candidates:
         try:
             data = model.read_bytes()
         except OSError:
             continue
         if hashlib.sha256(data).hexdigest() != ref.tokenizer_sha256:
-            raise ConfigError(f"tokenizer {str(model)!r} is not the one the token shards were made with (sha256 differs)")
+            raise ConfigError(
+                f"tokenizer {str(model)!r} is not the one the token shards were made with (sha256 differs)"
+            )
         sp = spm.SentencePieceProcessor(model_proto=data)
         if int(sp.get_piece_size()) != ref.vocab_size:
-            raise ConfigError(f"tokenizer {str(model)!r} has {sp.get_piece_size()} pieces, the manifest says {ref.vocab_size}")
+            raise ConfigError(
+                f"tokenizer {str(model)!r} has {sp.get_piece_size()} pieces, the manifest says {ref.vocab_size}"
+            )
         return [i for i in range(ref.vocab_size) if sp.is_control(i) or sp.is_unknown(i) or sp.is_unused(i)]
     raise ConfigError(
         f"the random corpus needs the tokenizer (to leave out its special ids), and {ref.tokenizer_path or 'no path'!r} recorded in "
@@ -131,19 +164,33 @@ def special_ids(ref: TokenDir, tokenizer: str | os.PathLike[str] | None = None) 
     )
 
 
-def random_twin(like: TokenDir, out: str | os.PathLike[str], *, seed: int, tokenizer: str | os.PathLike[str] | None = None) -> TokenDir:
+def random_twin(
+    like: TokenDir, out: str | os.PathLike[str], *, seed: int, tokenizer: str | os.PathLike[str] | None = None
+) -> TokenDir:
     """The ``random`` twin of ``like`` in ``out`` (see :func:`twin`)."""
     return twin("random", like, out, seed=seed, tokenizer=tokenizer)
 
 
-def twin(role: str, like: TokenDir, out: str | os.PathLike[str], *, seed: int, tokenizer: str | os.PathLike[str] | None = None) -> TokenDir:
+def twin(
+    role: str,
+    like: TokenDir,
+    out: str | os.PathLike[str],
+    *,
+    seed: int,
+    tokenizer: str | os.PathLike[str] | None = None,
+) -> TokenDir:
     """The ``role`` twin (one of :data:`TWINS`) of ``like`` in ``out`` (see the module doc),
     reused when ``out`` holds one made from the same corpus, tokenizer and seed."""
     if role not in TWINS:
         raise ConfigError(f"no twin corpus {role!r}: expected one of {', '.join(TWINS)}")
     out = Path(out)
     source = read_token_manifest(like.path)
-    identity: dict[str, Any] = {"kind": f"{role}-twin", "like": like.fingerprint, "seed": seed, "tokenizer_sha256": like.tokenizer_sha256}
+    identity: dict[str, Any] = {
+        "kind": f"{role}-twin",
+        "like": like.fingerprint,
+        "seed": seed,
+        "tokenizer_sha256": like.tokenizer_sha256,
+    }
     if role == "random":
         special = special_ids(like, tokenizer)
         identity["excluded"] = special
@@ -164,14 +211,29 @@ def twin(role: str, like: TokenDir, out: str | os.PathLike[str], *, seed: int, t
         tokens = draw(shard.tokens, shard_ends).astype(dtype)
         shards.append(_write_shard(tmp, shard.index, tokens, shard_ends.astype("<i8")))
     data = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": KIND, "mode": role,
-        "versions": {"hyperword": __version__, "numpy": np.__version__}, "fingerprint": fp,
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": KIND,
+        "mode": role,
+        "versions": {"hyperword": __version__, "numpy": np.__version__},
+        "fingerprint": fp,
         "tokenizer": source.tokenizer,
-        "source": {"kind": role, "like": {"path": str(like.path), "fingerprint": like.fingerprint}, "seed": seed, **({"excluded_ids": identity["excluded"]} if role == "random" else {})},
-        "dtype": dtype.name, "dtype_rule": DTYPE_RULE, "eos_after_every_document": True,
-        "totals": {"shards": len(shards), "documents": sum(s["documents"] for s in shards), "tokens": sum(s["tokens"] for s in shards)},
+        "source": {
+            "kind": role,
+            "like": {"path": str(like.path), "fingerprint": like.fingerprint},
+            "seed": seed,
+            **({"excluded_ids": identity["excluded"]} if role == "random" else {}),
+        },
+        "dtype": dtype.name,
+        "dtype_rule": DTYPE_RULE,
+        "eos_after_every_document": True,
+        "totals": {
+            "shards": len(shards),
+            "documents": sum(s["documents"] for s in shards),
+            "tokens": sum(s["tokens"] for s in shards),
+        },
         "shards": shards,
-    }  # fmt: skip
+    }
     write_atomic(tmp / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
     if out.exists():
         shutil.rmtree(out)
@@ -179,14 +241,18 @@ def twin(role: str, like: TokenDir, out: str | os.PathLike[str], *, seed: int, t
     return describe(role, out)
 
 
-def _drawer(role: str, like: TokenDir, source: Any, ends: list[np.ndarray[Any, Any]], identity: dict[str, Any], seed: int) -> Any:
+def _drawer(
+    role: str, like: TokenDir, source: Any, ends: list[np.ndarray[Any, Any]], identity: dict[str, Any], seed: int
+) -> Any:
     """A function ``(n, ends) -> n token ids`` giving the twin's tokens shard by shard, in order,
     eos at the document ends. ``shuffled`` permutes the source's non-eos tokens once and hands them
     out in order: each twin shard has its source shard's documents, so every source token is used
     exactly once."""
     rng = np.random.default_rng([seed, 0x72616E64] if role == "random" else [seed, 0x7477696E, TWINS.index(role)])
     if role == "random":
-        allowed = np.setdiff1d(np.arange(like.vocab_size, dtype=np.int64), np.asarray(identity["excluded"] + [like.eos_id], dtype=np.int64))
+        allowed = np.setdiff1d(
+            np.arange(like.vocab_size, dtype=np.int64), np.asarray(identity["excluded"] + [like.eos_id], dtype=np.int64)
+        )
 
         def uniform(n: int, shard_ends: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
             tokens = allowed[rng.integers(0, len(allowed), size=n)]
@@ -219,15 +285,27 @@ def _drawer(role: str, like: TokenDir, source: Any, ends: list[np.ndarray[Any, A
     return with_eos
 
 
-def _write_shard(directory: Path, index: int, tokens: np.ndarray[Any, Any], ends: np.ndarray[Any, Any]) -> dict[str, Any]:
-    writers = [NpyWriter(directory / tokens_file_name(index), tokens.dtype), NpyWriter(directory / docs_file_name(index), ends.dtype)]
+def _write_shard(
+    directory: Path, index: int, tokens: np.ndarray[Any, Any], ends: np.ndarray[Any, Any]
+) -> dict[str, Any]:
+    writers = [
+        NpyWriter(directory / tokens_file_name(index), tokens.dtype),
+        NpyWriter(directory / docs_file_name(index), ends.dtype),
+    ]
     writers[0].write(tokens)
     writers[1].write(ends)
     (tokens_bytes, tokens_sha), (docs_bytes, docs_sha) = (w.finish() for w in writers)
     return {
-        "index": index, "tokens_path": tokens_file_name(index), "docs_path": docs_file_name(index), "documents": int(len(ends)),
-        "tokens": int(len(tokens)), "tokens_bytes": tokens_bytes, "docs_bytes": docs_bytes, "tokens_sha256": tokens_sha, "docs_sha256": docs_sha,
-    }  # fmt: skip
+        "index": index,
+        "tokens_path": tokens_file_name(index),
+        "docs_path": docs_file_name(index),
+        "documents": int(len(ends)),
+        "tokens": int(len(tokens)),
+        "tokens_bytes": tokens_bytes,
+        "docs_bytes": docs_bytes,
+        "tokens_sha256": tokens_sha,
+        "docs_sha256": docs_sha,
+    }
 
 
 def describe_all(paths: Mapping[str, str | os.PathLike[str]]) -> dict[str, TokenDir]:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 import torch
 import torch.nn.functional as F
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.torch import TokenDataset, TokenLoader
 from hyperword.train.model import derive_seed
 from hyperword.train.plan import MixtureSchedule, Stage
@@ -46,10 +46,16 @@ def make_loader(
     ``weights``, or a ``schedule`` (batch index -> weights), which then replaces them."""
     with torch.random.fork_rng(devices=[]):  # whatever set-up draws, the training RNG stream is untouched
         dataset = TokenDataset(
-            {name: str(path) for name, path in corpora.items()}, seq_len=seq_len, batch_size=batch_size, seed=seed,
-            weights=None if weights is None or schedule is not None else dict(weights), schedule=schedule, max_batches=max_batches,
-            rank=rank, world_size=world_size,
-        )  # fmt: skip
+            {name: str(path) for name, path in corpora.items()},
+            seq_len=seq_len,
+            batch_size=batch_size,
+            seed=seed,
+            weights=None if weights is None or schedule is not None else dict(weights),
+            schedule=schedule,
+            max_batches=max_batches,
+            rank=rank,
+            world_size=world_size,
+        )
         return TokenLoader(dataset, num_workers=0)
 
 
@@ -73,10 +79,16 @@ def stage_loader(
     schedule = None if stage.mixture_end is None else MixtureSchedule(stage.mixture, stage.mixture_end, batches)
     where = index if stage.stream is None else stream_key(stage.stream)
     return make_loader(
-        {role: corpora[role] for role in roles}, seq_len=seq_len, batch_size=batch_size, seed=derive_seed(seed, where, 0xDA7A),
-        weights={r: stage.mixture.get(r, 0.0) for r in roles}, schedule=schedule, max_batches=batches,
-        rank=rank, world_size=world_size,
-    )  # fmt: skip
+        {role: corpora[role] for role in roles},
+        seq_len=seq_len,
+        batch_size=batch_size,
+        seed=derive_seed(seed, where, 0xDA7A),
+        weights={r: stage.mixture.get(r, 0.0) for r in roles},
+        schedule=schedule,
+        max_batches=batches,
+        rank=rank,
+        world_size=world_size,
+    )
 
 
 def stream_key(name: str) -> int:
@@ -85,7 +97,9 @@ def stream_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") | (1 << 63)
 
 
-def eval_batches(path: str | os.PathLike[str], *, seq_len: int, batch_size: int, batches: int, seed: int) -> list[torch.Tensor]:
+def eval_batches(
+    path: str | os.PathLike[str], *, seq_len: int, batch_size: int, batches: int, seed: int
+) -> list[torch.Tensor]:
     """``batches`` fixed token batches of one validation directory: the same for every run,
     arm and seed of the experiment (``seed`` is a constant of the trainer, not the run's)."""
     loader = make_loader({"validation": path}, seq_len=seq_len, batch_size=batch_size, seed=seed, max_batches=batches)

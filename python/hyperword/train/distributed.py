@@ -34,16 +34,16 @@ from __future__ import annotations
 
 import gc
 import os
-from datetime import timedelta
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, ContextManager, TypeVar
+from datetime import timedelta
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 
 __all__ = [
     "PeerFailed",
@@ -112,7 +112,9 @@ def launched(device: str | None) -> Iterator[tuple[World, str | None]]:
     cuda = device.startswith("cuda") if device is not None else torch.cuda.is_available()
     if cuda:
         if device not in (None, "cuda"):
-            raise ConfigError(f"with many processes, each uses GPU LOCAL_RANK: give --device cuda (without an index), not {device!r}")
+            raise ConfigError(
+                f"with many processes, each uses GPU LOCAL_RANK: give --device cuda (without an index), not {device!r}"
+            )
         torch.cuda.set_device(local)
         device = f"cuda:{local}"
         dist.init_process_group("nccl", device_id=torch.device("cuda", local), timeout=TIMEOUT)
@@ -226,7 +228,7 @@ def data_parallel(model: torch.nn.Module, device: torch.device, world: World) ->
     return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=False)
 
 
-def no_sync(net: torch.nn.Module, skip: bool) -> ContextManager[object]:
+def no_sync(net: torch.nn.Module, skip: bool) -> AbstractContextManager[object]:
     """No gradient averaging in the block when ``skip`` (micro-batches before a step's last)."""
     if skip and isinstance(net, torch.nn.parallel.DistributedDataParallel):
         return net.no_sync()

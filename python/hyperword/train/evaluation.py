@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
-from typing import ContextManager
+from contextlib import AbstractContextManager, nullcontext
 
 import torch
 
@@ -19,7 +18,7 @@ __all__ = ["EVAL_SEED", "EvalSets", "autocast", "evaluate", "evaluate_views", "v
 EVAL_SEED = 20_240_601
 
 
-def autocast(device: torch.device) -> ContextManager[object]:
+def autocast(device: torch.device) -> AbstractContextManager[object]:
     """bf16 autocast on a GPU; fp32 (no autocast) on the CPU, where runs are exactly reproducible."""
     if device.type == "cuda":
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
@@ -38,8 +37,15 @@ class EvalSets:
         self.batches = {name: list(b) for name, b in batches.items()}
 
     @classmethod
-    def load(cls, validation: Mapping[str, str | os.PathLike[str]], *, seq_len: int, batch_size: int, batches: int) -> EvalSets:
-        return cls({name: eval_batches(path, seq_len=seq_len, batch_size=batch_size, batches=batches, seed=EVAL_SEED) for name, path in validation.items()})
+    def load(
+        cls, validation: Mapping[str, str | os.PathLike[str]], *, seq_len: int, batch_size: int, batches: int
+    ) -> EvalSets:
+        return cls(
+            {
+                name: eval_batches(path, seq_len=seq_len, batch_size=batch_size, batches=batches, seed=EVAL_SEED)
+                for name, path in validation.items()
+            }
+        )
 
     @property
     def names(self) -> list[str]:
@@ -67,7 +73,9 @@ def evaluate(model: torch.nn.Module, sets: EvalSets, device: torch.device) -> di
     return out
 
 
-def evaluate_views(model: torch.nn.Module, sets: EvalSets, device: torch.device, views: Sequence[str | None]) -> dict[str, dict[str, float]]:
+def evaluate_views(
+    model: torch.nn.Module, sets: EvalSets, device: torch.device, views: Sequence[str | None]
+) -> dict[str, dict[str, float]]:
     """:func:`evaluate` in each of ``views`` (adapter names, ``None`` for the base model alone),
     keyed by :func:`view_name`; the model's adapter state is unchanged afterwards."""
     out: dict[str, dict[str, float]] = {}

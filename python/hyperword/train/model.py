@@ -31,7 +31,7 @@ from typing import Any
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 
 __all__ = [
     "DOCUMENTED_VOCAB",
@@ -167,7 +167,7 @@ def reinit_embedding_rows(model: torch.nn.Module, rows: torch.Tensor | None, *, 
     """Draw the embedding rows ``rows`` (a boolean mask over the vocabulary; ``None`` for all of
     them) afresh from the model's initial distribution, N(0, initializer_range). With tied
     embeddings this is also the output projection. Returns how many rows were drawn."""
-    embeddings = getattr(model, "get_input_embeddings")()  # a transformers model method (nn.Module attributes type as Tensor)
+    embeddings = getattr(model, "get_input_embeddings")()  # noqa: B009  (mypy types nn.Module attributes as Tensor)
     if not isinstance(embeddings, torch.nn.Embedding):
         raise ConfigError(f"the model's input embeddings are a {type(embeddings).__name__}, not an Embedding")
     weight = embeddings.weight

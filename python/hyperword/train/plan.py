@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.train.adapters import BASE, LoraSpec, check_adapter_name
 from hyperword.train.schedule import check_shape
 
@@ -98,22 +98,30 @@ class Stage:
         if self.embeddings not in EMBEDDINGS:
             raise ConfigError(f"{where}: embeddings must be one of {', '.join(EMBEDDINGS)}, got {self.embeddings!r}")
         if self.train_tokens not in TRAIN_TOKENS:
-            raise ConfigError(f"{where}: train_tokens must be one of {', '.join(TRAIN_TOKENS)}, got {self.train_tokens!r}")
+            raise ConfigError(
+                f"{where}: train_tokens must be one of {', '.join(TRAIN_TOKENS)}, got {self.train_tokens!r}"
+            )
         if self.train_adapter is None and self.train_tokens != "none":
-            raise ConfigError(f"{where}: train_tokens {self.train_tokens!r} is for a stage that trains a LoRA adapter; this one trains all weights")
+            raise ConfigError(
+                f"{where}: train_tokens {self.train_tokens!r} is for a stage that trains a LoRA adapter; this one trains all weights"
+            )
         if self.train_adapter is not None:
             check_adapter_name(self.train_adapter)
             if self.adapter is not None and self.adapter != self.train_adapter:
                 raise ConfigError(f"{where}: trains adapter {self.train_adapter!r}, so no other adapter can be on")
             if self.embeddings != "keep":
-                raise ConfigError(f"{where}: trains a LoRA adapter over frozen weights, so embeddings must be 'keep' (got {self.embeddings!r})")
+                raise ConfigError(
+                    f"{where}: trains a LoRA adapter over frozen weights, so embeddings must be 'keep' (got {self.embeddings!r})"
+                )
         elif self.lora is not None:
             raise ConfigError(f"{where}: LoRA settings given but the stage trains all weights")
         if self.adapter is not None:
             check_adapter_name(self.adapter)
         for name in ("lr", "warmup", "min_lr_ratio"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            ):
                 raise ConfigError(f"{where}: {name} must be a number, got {value!r}")
         if self.schedule is not None:
             try:
@@ -185,15 +193,21 @@ class Plan:
         spent = sum(s.tokens for s in self.stages)
         if spent != self.total_tokens:
             budgets = " + ".join(str(s.tokens) for s in self.stages)
-            raise ConfigError(f"{where}: stage budgets do not add up: {budgets} = {spent}, but the plan's total is {self.total_tokens}")
+            raise ConfigError(
+                f"{where}: stage budgets do not add up: {budgets} = {spent}, but the plan's total is {self.total_tokens}"
+            )
         made: set[str] = set()
         for s in self.stages:
             if s.train_adapter is not None:
                 if s.lora is not None and s.train_adapter in made:
-                    raise ConfigError(f"{where}, stage {s.name!r}: adapter {s.train_adapter!r} exists already; LoRA settings apply to a new one")
+                    raise ConfigError(
+                        f"{where}, stage {s.name!r}: adapter {s.train_adapter!r} exists already; LoRA settings apply to a new one"
+                    )
                 made.add(s.train_adapter)
             elif s.adapter is not None and s.adapter not in made:
-                raise ConfigError(f"{where}, stage {s.name!r}: adapter {s.adapter!r} is not trained by an earlier stage")
+                raise ConfigError(
+                    f"{where}, stage {s.name!r}: adapter {s.adapter!r} is not trained by an earlier stage"
+                )
 
     @property
     def roles(self) -> list[str]:
@@ -218,7 +232,11 @@ class Plan:
                 )
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"name": self.name, "total_tokens": self.total_tokens, "stages": [s.to_dict() for s in self.stages]}
+        data: dict[str, Any] = {
+            "name": self.name,
+            "total_tokens": self.total_tokens,
+            "stages": [s.to_dict() for s in self.stages],
+        }
         if self.description:
             data["description"] = self.description
         return data
@@ -247,5 +265,7 @@ def split_steps(where: str, total: int, fractions: list[float], step_tokens: int
     parts = [round(f * steps) for f in fractions[:-1]]
     parts.append(steps - sum(parts))
     if any(p < 1 for p in parts):
-        raise ConfigError(f"{where}: a budget of {steps} optimizer steps split by {fractions} leaves a stage without a step")
+        raise ConfigError(
+            f"{where}: a budget of {steps} optimizer steps split by {fractions} leaves a stage without a step"
+        )
     return [p * step_tokens for p in parts]

@@ -37,13 +37,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.train.adapters import LoraSpec
 from hyperword.train.plan import Plan, Stage, split_steps
 
 __all__ = ["load_plan", "plan_from_dict"]
 
-_STAGE_KEYS = {"name", "mixture", "mixture_end", "tokens", "fraction", "train", "adapter", "embeddings", "train_tokens", "lr", "warmup", "min_lr_ratio", "schedule", "stream", "optimizer"}
+_STAGE_KEYS = {
+    "name",
+    "mixture",
+    "mixture_end",
+    "tokens",
+    "fraction",
+    "train",
+    "adapter",
+    "embeddings",
+    "train_tokens",
+    "lr",
+    "warmup",
+    "min_lr_ratio",
+    "schedule",
+    "stream",
+    "optimizer",
+}
 _PLAN_KEYS = {"name", "description", "total_tokens", "stages"}
 _LORA_KEYS = {"lora", "r", "alpha", "dropout", "targets"}
 
@@ -70,20 +86,26 @@ def _parse_train(where: str, value: Any) -> tuple[str | None, LoraSpec | None]:
     if isinstance(value, Mapping):
         unknown = set(value) - _LORA_KEYS
         if "lora" not in value or unknown:
-            raise ConfigError(f"{where}: train must be 'full', 'lora:NAME' or {{lora: NAME, r, alpha, dropout, targets}}; got {dict(value)!r}")
+            raise ConfigError(
+                f"{where}: train must be 'full', 'lora:NAME' or {{lora: NAME, r, alpha, dropout, targets}}; got {dict(value)!r}"
+            )
         spec_keys = set(value) - {"lora"}
         spec = None
         if spec_keys:
             d = LoraSpec()
             spec = LoraSpec(
-                r=value.get("r", d.r), alpha=value.get("alpha", d.alpha), dropout=_number(value.get("dropout", d.dropout)),
+                r=value.get("r", d.r),
+                alpha=value.get("alpha", d.alpha),
+                dropout=_number(value.get("dropout", d.dropout)),
                 targets=tuple(value.get("targets", d.targets)),
-            )  # fmt: skip
+            )
         return str(value["lora"]), spec
     raise ConfigError(f"{where}: train must be 'full', 'lora:NAME' or a mapping with 'lora'; got {value!r}")
 
 
-def plan_from_dict(data: Any, *, total_tokens: int | None = None, step_tokens: int = 1, name: str | None = None) -> Plan:
+def plan_from_dict(
+    data: Any, *, total_tokens: int | None = None, step_tokens: int = 1, name: str | None = None
+) -> Plan:
     """A :class:`Plan` from its dictionary form (see the module doc). ``total_tokens`` is the
     budget when the data names none; ``step_tokens`` the rounding unit of fractions."""
     if not isinstance(data, Mapping):
@@ -108,13 +130,23 @@ def plan_from_dict(data: Any, *, total_tokens: int | None = None, step_tokens: i
         train_adapter, spec = _parse_train(where, raw.get("train"))
         stages.append(
             Stage(
-                name=str(raw.get("name", f"stage{i + 1}")), mixture=_numbers(raw.get("mixture")), tokens=budgets[i],
-                train_adapter=train_adapter, lora=spec, adapter=raw.get("adapter"), embeddings=raw.get("embeddings", "keep"),
-                mixture_end=_numbers(raw.get("mixture_end")), lr=_number(raw.get("lr")), warmup=_number(raw.get("warmup")),
-                min_lr_ratio=_number(raw.get("min_lr_ratio")), train_tokens=raw.get("train_tokens", "none"),
-                schedule=raw.get("schedule"), stream=raw.get("stream"), optimizer=raw.get("optimizer", "reset"),
+                name=str(raw.get("name", f"stage{i + 1}")),
+                mixture=_numbers(raw.get("mixture")),
+                tokens=budgets[i],
+                train_adapter=train_adapter,
+                lora=spec,
+                adapter=raw.get("adapter"),
+                embeddings=raw.get("embeddings", "keep"),
+                mixture_end=_numbers(raw.get("mixture_end")),
+                lr=_number(raw.get("lr")),
+                warmup=_number(raw.get("warmup")),
+                min_lr_ratio=_number(raw.get("min_lr_ratio")),
+                train_tokens=raw.get("train_tokens", "none"),
+                schedule=raw.get("schedule"),
+                stream=raw.get("stream"),
+                optimizer=raw.get("optimizer", "reset"),
             )
-        )  # fmt: skip
+        )
     plan_total = sum(budgets) if total is None else total
     return Plan(plan_name, tuple(stages), plan_total, description=str(data.get("description", "")))
 
@@ -126,16 +158,22 @@ def _budgets(plan_name: str, raw_stages: list[Any], total: Any, step_tokens: int
     if kinds == {1}:
         return [s["tokens"] for s in raw_stages]
     if kinds != {2}:
-        raise ConfigError(f"{where}: every stage gives its budget as 'tokens' or every stage as 'fraction' (not both, not neither)")
+        raise ConfigError(
+            f"{where}: every stage gives its budget as 'tokens' or every stage as 'fraction' (not both, not neither)"
+        )
     if isinstance(total, bool) or not isinstance(total, int) or total < 1:
         raise ConfigError(f"{where}: budgets given as fractions need total_tokens (a positive integer), got {total!r}")
     fractions = [_number(s["fraction"]) for s in raw_stages]
     if any(isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 1 for f in fractions):
         raise ConfigError(f"{where}: fractions must be in (0, 1], got {fractions}")
     if abs(sum(fractions) - 1) > 1e-9:
-        raise ConfigError(f"{where}: stage budgets do not add up: fractions {fractions} sum to {sum(fractions):g}, not 1")
+        raise ConfigError(
+            f"{where}: stage budgets do not add up: fractions {fractions} sum to {sum(fractions):g}, not 1"
+        )
     if total % step_tokens:
-        raise ConfigError(f"{where}: total_tokens {total} is not a multiple of the {step_tokens} tokens of an optimizer step")
+        raise ConfigError(
+            f"{where}: total_tokens {total} is not a multiple of the {step_tokens} tokens of an optimizer step"
+        )
     return split_steps(where, total, fractions, step_tokens)
 
 

@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.train.adapters import LoraSpec
 from hyperword.train.model import MAX_POSITIONS, get_size
 from hyperword.train.schedule import check_shape
@@ -64,12 +64,23 @@ class Preset:
     def __post_init__(self) -> None:
         get_size(self.size)
         check_shape(self.schedule)
-        for name in ("seq_len", "batch_size", "grad_accum", "tokens", "eval_every", "eval_batches", "eval_batch_size", "checkpoint_every"):
+        for name in (
+            "seq_len",
+            "batch_size",
+            "grad_accum",
+            "tokens",
+            "eval_every",
+            "eval_batches",
+            "eval_batch_size",
+            "checkpoint_every",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"preset {self.name!r}: {name} must be a positive integer, got {value!r}")
         if self.seq_len > MAX_POSITIONS:
-            raise ConfigError(f"preset {self.name!r}: seq_len {self.seq_len} exceeds the model's {MAX_POSITIONS} positions")
+            raise ConfigError(
+                f"preset {self.name!r}: seq_len {self.seq_len} exceeds the model's {MAX_POSITIONS} positions"
+            )
         for name in ("lr", "lora_lr", "grad_clip"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
@@ -79,7 +90,9 @@ class Preset:
         step = self.step_tokens
         for name in ("tokens", "eval_every", "checkpoint_every"):
             if getattr(self, name) % step:
-                raise ConfigError(f"preset {self.name!r}: {name} ({getattr(self, name)}) is not a multiple of the {step} tokens of an optimizer step")
+                raise ConfigError(
+                    f"preset {self.name!r}: {name} ({getattr(self, name)}) is not a multiple of the {step} tokens of an optimizer step"
+                )
 
     @property
     def step_tokens(self) -> int:
@@ -104,18 +117,50 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(
-        "smoke", "tiny", seq_len=64, batch_size=8, grad_accum=1, tokens=16_384, lr=3e-3, lora_lr=1e-2,
-        eval_every=4_096, eval_batches=2, eval_batch_size=8, checkpoint_every=8_192,
+        "smoke",
+        "tiny",
+        seq_len=64,
+        batch_size=8,
+        grad_accum=1,
+        tokens=16_384,
+        lr=3e-3,
+        lora_lr=1e-2,
+        eval_every=4_096,
+        eval_batches=2,
+        eval_batch_size=8,
+        checkpoint_every=8_192,
     ),
     "cpu": Preset(
-        "cpu", "tiny", seq_len=128, batch_size=16, grad_accum=1, tokens=524_288, lr=3e-3, lora_lr=1e-2,
-        eval_every=65_536, eval_batches=4, eval_batch_size=16, checkpoint_every=131_072,
+        "cpu",
+        "tiny",
+        seq_len=128,
+        batch_size=16,
+        grad_accum=1,
+        tokens=524_288,
+        lr=3e-3,
+        lora_lr=1e-2,
+        eval_every=65_536,
+        eval_batches=4,
+        eval_batch_size=16,
+        checkpoint_every=131_072,
     ),
     "gpu": Preset(
-        "gpu", "base", seq_len=1024, batch_size=32, grad_accum=4, tokens=131_072 * 20_000, lr=6e-4, lora_lr=2e-3, warmup=0.02,
-        eval_every=131_072 * 128, eval_batches=50, eval_batch_size=32, checkpoint_every=131_072 * 1_000, lora=LoraSpec(r=16, alpha=32),
+        "gpu",
+        "base",
+        seq_len=1024,
+        batch_size=32,
+        grad_accum=4,
+        tokens=131_072 * 20_000,
+        lr=6e-4,
+        lora_lr=2e-3,
+        warmup=0.02,
+        eval_every=131_072 * 128,
+        eval_batches=50,
+        eval_batch_size=32,
+        checkpoint_every=131_072 * 1_000,
+        lora=LoraSpec(r=16, alpha=32),
     ),
-}  # fmt: skip
+}
 
 
 def get_preset(name: str | Preset) -> Preset:

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 
 __all__ = ["SHAPES", "LRSchedule", "check_shape", "make_scheduler"]
 
@@ -84,7 +84,9 @@ class LRSchedule:
         return asdict(self)
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, schedule: LRSchedule, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, schedule: LRSchedule, total_steps: int
+) -> torch.optim.lr_scheduler.LambdaLR:
     """A ``LambdaLR`` over ``optimizer`` (whose groups' ``lr`` must be the peak) following
     ``schedule`` for ``total_steps`` steps. Its ``state_dict`` holds the step count only (the
     factor is a plain function), so a resumed run rebuilds it the same way and loads it."""

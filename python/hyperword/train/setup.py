@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from hyperword._hyperword import ConfigError
+from hyperword.errors import ConfigError
 from hyperword.shards import fingerprint
 from hyperword.train.arms import resolve_plan
 from hyperword.train.checkpoint import find_checkpoint, model_config, read_trainer_state
@@ -124,9 +124,14 @@ def prepare_run(
     for role in twins:
         corpus_ids[role] = {f"{role}_twin_of": dirs["mnemo"].fingerprint, "seed": seed}
     identity = {
-        "trainer": TRAINER_VERSION, "plan": resolved.to_dict(), "preset": p.to_dict(), "seed": seed, "corpora": corpus_ids,
-        "validation": {name: d.fingerprint for name, d in val.items()}, "tokenizer_sha256": ref.tokenizer_sha256,
-    }  # fmt: skip
+        "trainer": TRAINER_VERSION,
+        "plan": resolved.to_dict(),
+        "preset": p.to_dict(),
+        "seed": seed,
+        "corpora": corpus_ids,
+        "validation": {name: d.fingerprint for name, d in val.items()},
+        "tokenizer_sha256": ref.tokenizer_sha256,
+    }
     if world.size > 1:  # one process keeps the fingerprint it always had
         identity["world_size"] = world.size
     fp = fingerprint(identity)
@@ -162,14 +167,23 @@ def _check_loaders(setup: Setup) -> None:
         batches = stage.tokens // setup.step_tokens * p.grad_accum
         try:
             stage_loader(
-                stage, index, setup.paths, seq_len=p.seq_len, batch_size=p.batch_size, seed=setup.seed, batches=batches,
-                rank=world.rank, world_size=world.size,
-            )  # fmt: skip
+                stage,
+                index,
+                setup.paths,
+                seq_len=p.seq_len,
+                batch_size=p.batch_size,
+                seed=setup.seed,
+                batches=batches,
+                rank=world.rank,
+                world_size=world.size,
+            )
         except ConfigError as e:
             raise ConfigError(f"plan {setup.plan.name!r}, stage {stage.name!r}: {e}") from None
     for name, d in setup.validation.items():
         try:
-            make_loader({name: d.path}, seq_len=p.seq_len, batch_size=p.eval_batch_size, seed=0, max_batches=p.eval_batches)
+            make_loader(
+                {name: d.path}, seq_len=p.seq_len, batch_size=p.eval_batch_size, seed=0, max_batches=p.eval_batches
+            )
         except ConfigError as e:
             raise ConfigError(f"validation set {name!r}: {e}") from None
 
@@ -203,7 +217,9 @@ def _existing(out: Path, fp: str, preset: Preset, world: World) -> tuple[RunResu
     if checkpoint is None or state is None:
         return None, None
     if state.get("fingerprint") != fp:
-        raise ConfigError(f"checkpoint {str(checkpoint)!r} is from another run configuration (fingerprint differs); use another output directory")
+        raise ConfigError(
+            f"checkpoint {str(checkpoint)!r} is from another run configuration (fingerprint differs); use another output directory"
+        )
     return None, checkpoint
 
 

@@ -55,7 +55,9 @@ class Trace:
 
     def batch(self, stage: int, step: int, names: list[str], batch: dict[str, torch.Tensor]) -> None:
         corpus = [names[i] for i in batch["corpus"].tolist()]
-        self._write({"event": "batch", "stage": stage, "step": step, "corpus": corpus, "window": batch["window"].tolist()})
+        self._write(
+            {"event": "batch", "stage": stage, "step": step, "corpus": corpus, "window": batch["window"].tolist()}
+        )
 
     def params(self, step: int, model: torch.nn.Module) -> None:
         self._write({"event": "params", "step": step, "sha256": state_hash(model)})

@@ -48,11 +48,19 @@ import torch
 import transformers
 from tqdm.auto import tqdm
 
-from hyperword._hyperword import InternalError, __version__
-from hyperword.train.adapters import adapter_names, adapter_tokens, adapter_view, add_adapter, parameters_of, set_trainable
-from hyperword.train.checkpoint import load_model, read_trainer_state, save_checkpoint, save_model
+from hyperword._hyperword import __version__
+from hyperword.errors import InternalError
 from hyperword.torch import TokenLoader
 from hyperword.train import distributed
+from hyperword.train.adapters import (
+    adapter_names,
+    adapter_tokens,
+    adapter_view,
+    add_adapter,
+    parameters_of,
+    set_trainable,
+)
+from hyperword.train.checkpoint import load_model, read_trainer_state, save_checkpoint, save_model
 from hyperword.train.data import lm_loss, stage_loader
 from hyperword.train.evaluation import EvalSets, autocast, evaluate, evaluate_views, view_name
 from hyperword.train.model import build_model, parameter_count, reinit_embedding_rows
@@ -95,7 +103,9 @@ def stage_schedule(stage: Stage, preset: Preset) -> LRSchedule:
     return LRSchedule(peak, warmup, min_ratio, shape=shape)
 
 
-def make_optimizer(named: list[tuple[str, torch.nn.Parameter]], preset: Preset, lr: float, *, fused: bool = False) -> torch.optim.AdamW:
+def make_optimizer(
+    named: list[tuple[str, torch.nn.Parameter]], preset: Preset, lr: float, *, fused: bool = False
+) -> torch.optim.AdamW:
     """AdamW over exactly ``named``: weight decay on matrices (embeddings included), none on
     norms. Each parameter group records its parameters' names under ``"names"``. ``fused``: the
     one-kernel implementation (CUDA parameters; the CPU keeps the default one)."""
@@ -153,7 +163,10 @@ class TrainStep:
             return self._step(batches)
         except Exception as e:  # a compiler that fails (no C compiler, triton, an unsupported op)
             first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-            print(f"hyperword train: warning: torch.compile failed ({type(e).__name__}: {first[:200]}); training in eager mode", file=sys.stderr)
+            print(
+                f"hyperword train: warning: torch.compile failed ({type(e).__name__}: {first[:200]}); training in eager mode",
+                file=sys.stderr,
+            )
             self.loss, self.compiled = lm_loss, False
             self.optimizer.zero_grad(set_to_none=True)
             return self._step(batches)
@@ -177,7 +190,11 @@ class TrainStep:
 
 
 def _rng_state() -> dict[str, Any]:
-    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()}
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+    }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -220,7 +237,19 @@ def run_plan(
     world = distributed.current()
 
     def check() -> Setup:
-        return prepare_run(plan, corpora, validation, preset, seed, out_dir, mnemo_fraction=mnemo_fraction, bridge=bridge, tokenizer=tokenizer, device=device, world=world)  # fmt: skip
+        return prepare_run(
+            plan,
+            corpora,
+            validation,
+            preset,
+            seed,
+            out_dir,
+            mnemo_fraction=mnemo_fraction,
+            bridge=bridge,
+            tokenizer=tokenizer,
+            device=device,
+            world=world,
+        )
 
     setup = distributed.main_first(check, world)
     if setup.finished is not None:
@@ -245,7 +274,12 @@ def run_plan(
     compiled = setup.device.type == "cuda" if compile is None else compile
 
     # 3. Fixed validation batches.
-    sets = EvalSets.load({n: d.path for n, d in setup.validation.items()}, seq_len=p.seq_len, batch_size=p.eval_batch_size, batches=p.eval_batches)
+    sets = EvalSets.load(
+        {n: d.path for n, d in setup.validation.items()},
+        seq_len=p.seq_len,
+        batch_size=p.eval_batch_size,
+        batches=p.eval_batches,
+    )
     if state is not None:
         _set_rng_state(distributed.mine(state["rng"], world))
 
@@ -253,7 +287,9 @@ def run_plan(
     if stop_after_steps is not None and run.step >= stop_after_steps:
         return _stopped(setup, run, model, trace)
     total_steps = setup.plan.total_tokens // setup.step_tokens
-    bar = tqdm(total=total_steps, initial=run.step, disable=not (progress and world.main), desc=setup.plan.name, unit="step")
+    bar = tqdm(
+        total=total_steps, initial=run.step, disable=not (progress and world.main), desc=setup.plan.name, unit="step"
+    )
     try:
         while run.stage < len(stages):
             index, stage = run.stage, stages[run.stage]
@@ -265,7 +301,9 @@ def run_plan(
                 with adapter_view(model, stage.view):
                     losses = _evaluate(model, sets, setup)
                 run.curve.append(CurvePoint(0, 0, stage.name, view_name(stage.view), None, losses).to_dict())
-            stopped, served = _train_stage(model, stage, index, setup, run, sets, bar, resume, stop_after_steps, trace, compiled)
+            stopped, served = _train_stage(
+                model, stage, index, setup, run, sets, bar, resume, stop_after_steps, trace, compiled
+            )
             if served is not None:
                 _end_stage(model, stage, index, setup, run, sets, served, keep_stage_models)
             if stopped and run.stage < len(stages):
@@ -314,7 +352,11 @@ def _begin_stage(model: torch.nn.Module, stage: Stage, index: int, setup: Setup,
         reinit_embedding_rows(base, rows, seed=[setup.seed, index, 0xE3])
     if stage.train_adapter is not None and stage.train_adapter not in adapter_names(model):
         model = add_adapter(
-            model, stage.train_adapter, stage.lora or setup.preset.lora, seed=[setup.seed, index, 0xAD], tokens=_adapter_rows(stage, setup, run)
+            model,
+            stage.train_adapter,
+            stage.lora or setup.preset.lora,
+            seed=[setup.seed, index, 0xAD],
+            tokens=_adapter_rows(stage, setup, run),
         )
     return model
 
@@ -357,12 +399,21 @@ def _train_stage(
         optimizer = make_optimizer(named, p, schedule.peak, fused=setup.device.type == "cuda")
         scheduler = make_scheduler(optimizer, schedule, steps)
         loader = stage_loader(
-            stage, index, setup.paths, seq_len=p.seq_len, batch_size=p.batch_size, seed=setup.seed, batches=steps * accum,
-            rank=world.rank, world_size=world.size,
-        )  # fmt: skip
+            stage,
+            index,
+            setup.paths,
+            seq_len=p.seq_len,
+            batch_size=p.batch_size,
+            seed=setup.seed,
+            batches=steps * accum,
+            rank=world.rank,
+            world_size=world.size,
+        )
         if resume is not None:
             if resume["optimizer_names"] != [n for n, _ in named]:
-                raise InternalError(f"stage {stage.name!r}: the checkpoint's optimizer holds other parameters than the stage trains")
+                raise InternalError(
+                    f"stage {stage.name!r}: the checkpoint's optimizer holds other parameters than the stage trains"
+                )
             optimizer.load_state_dict(resume["optimizer"])
             scheduler.load_state_dict(resume["scheduler"])
             loader.load_state_dict(distributed.mine(resume["loader"], world))
@@ -375,7 +426,16 @@ def _train_stage(
         batches = iter(loader)
         net = distributed.data_parallel(model, setup.device, world)  # the model itself with one process
         net.train()
-        step = TrainStep(net, [q for _, q in named], optimizer, scheduler, grad_clip=p.grad_clip, device=setup.device, seen=run.seen, compile=compile)
+        step = TrainStep(
+            net,
+            [q for _, q in named],
+            optimizer,
+            scheduler,
+            grad_clip=p.grad_clip,
+            device=setup.device,
+            seen=run.seen,
+            compile=compile,
+        )
         pending: list[torch.Tensor] = []  # losses of the steps since they were last read
         shown = ""
         while run.stage_step < steps and not stop:
@@ -408,35 +468,65 @@ def _train_stage(
             if curve_point:
                 train_loss = run.loss_sum / run.loss_count
                 run.loss_sum, run.loss_count = 0.0, 0
-                point = CurvePoint(run.tokens, run.step, stage.name, view_name(stage.view), train_loss, _evaluate(model, sets, setup))
+                point = CurvePoint(
+                    run.tokens, run.step, stage.name, view_name(stage.view), train_loss, _evaluate(model, sets, setup)
+                )
                 run.curve.append(point.to_dict())
             if checkpoint:
                 _checkpoint(
-                    model, setup, run, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), names=[n for n, _ in named], loader=loader
+                    model,
+                    setup,
+                    run,
+                    optimizer=optimizer.state_dict(),
+                    scheduler=scheduler.state_dict(),
+                    names=[n for n, _ in named],
+                    loader=loader,
                 )
         del net  # a wrapper lives for one stage (see distributed.data_parallel)
     if run.stage_step < steps:
         return stop, None
     keeps = index + 1 < len(setup.plan.stages) and setup.plan.stages[index + 1].optimizer == "keep"
-    run.carried = {n: {k: v.detach().cpu().clone() for k, v in optimizer.state[q].items()} for n, q in named if q in optimizer.state} if keeps else None
+    run.carried = (
+        {
+            n: {k: v.detach().cpu().clone() for k, v in optimizer.state[q].items()}
+            for n, q in named
+            if q in optimizer.state
+        }
+        if keeps
+        else None
+    )
     served = distributed.sum_counts({str(k): int(v) for k, v in loader.served_tokens.items()}, world)
     if sum(served.values()) != stage.tokens:
-        raise InternalError(f"stage {stage.name!r}: the loader served {sum(served.values())} target tokens, the budget is {stage.tokens}")
+        raise InternalError(
+            f"stage {stage.name!r}: the loader served {sum(served.values())} target tokens, the budget is {stage.tokens}"
+        )
     return stop, served
 
 
 def _end_stage(
-    model: torch.nn.Module, stage: Stage, index: int, setup: Setup, run: Progress, sets: EvalSets, served: dict[str, int], keep_model: bool
+    model: torch.nn.Module,
+    stage: Stage,
+    index: int,
+    setup: Setup,
+    run: Progress,
+    sets: EvalSets,
+    served: dict[str, int],
+    keep_model: bool,
 ) -> None:
     """Record the stage (tokens served, mean train loss, evaluation in every adapter view), keep
     its model, move on to the next stage and checkpoint there."""
     views: list[str | None] = [None, *adapter_names(model)]
     result = StageResult(
-        name=stage.name, trains=stage.trains, view=view_name(stage.view), tokens=stage.tokens, steps=run.stage_step,
-        served_tokens=served, train_loss=run.stage_loss_sum / run.stage_loss_count if run.stage_loss_count else None,
+        name=stage.name,
+        trains=stage.trains,
+        view=view_name(stage.view),
+        tokens=stage.tokens,
+        steps=run.stage_step,
+        served_tokens=served,
+        train_loss=run.stage_loss_sum / run.stage_loss_count if run.stage_loss_count else None,
         eval=distributed.from_main(lambda: evaluate_views(model, sets, setup.device, views), setup.world),
         token_rows=0 if stage.train_adapter is None else len(adapter_tokens(model, stage.train_adapter)),
-    )  # fmt: skip
+    )
     run.stages.append(result.to_dict())
     if keep_model and index < len(setup.plan.stages) - 1 and setup.world.main:
         save_model(model, setup.out / "stages" / f"{index + 1}-{stage.name}")
@@ -469,15 +559,23 @@ def _checkpoint(
     if run.seen is not None:
         progress["seen"] = run.seen.cpu()  # a checkpoint loads on any device
     state = {
-        "fingerprint": setup.fingerprint, "progress": progress, "optimizer": optimizer, "scheduler": scheduler,
-        "optimizer_names": names, "loader": loader_state, "rng": rng, "world_size": world.size,
-    }  # fmt: skip
+        "fingerprint": setup.fingerprint,
+        "progress": progress,
+        "optimizer": optimizer,
+        "scheduler": scheduler,
+        "optimizer_names": names,
+        "loader": loader_state,
+        "rng": rng,
+        "world_size": world.size,
+    }
     if world.main:
         save_checkpoint(setup.out, model, state)
     distributed.barrier(world)
 
 
-def _result(setup: Setup, run: Progress, *, finished: bool, views: dict[str, dict[str, float]] | None = None) -> RunResult:
+def _result(
+    setup: Setup, run: Progress, *, finished: bool, views: dict[str, dict[str, float]] | None = None
+) -> RunResult:
     served: dict[str, int] = {}
     for s in run.stages:
         for role, n in s.get("served_tokens", {}).items():
@@ -485,14 +583,34 @@ def _result(setup: Setup, run: Progress, *, finished: bool, views: dict[str, dic
     final_view = view_name(setup.plan.stages[-1].view)
     p = setup.preset
     result = RunResult(
-        name=setup.plan.name, seed=setup.seed, finished=finished, fingerprint=setup.fingerprint, out_dir=str(setup.out),
-        plan=setup.plan.to_dict(), preset=p.to_dict(),
+        name=setup.plan.name,
+        seed=setup.seed,
+        finished=finished,
+        fingerprint=setup.fingerprint,
+        out_dir=str(setup.out),
+        plan=setup.plan.to_dict(),
+        preset=p.to_dict(),
         model={"size": p.size, "parameters": parameter_count(p.size, setup.vocab_size), "vocab_size": setup.vocab_size},
-        tokenizer_sha256=setup.tokenizer.tokenizer_sha256, corpora={r: d.to_dict() for r, d in setup.corpora.items()},
-        validation={n: d.to_dict() for n, d in setup.validation.items()}, tokens=run.tokens, steps=run.step, served_tokens=served,
-        curve=[CurvePoint.from_dict(c) for c in run.curve], stages=[StageResult.from_dict(s) for s in run.stages],
-        final_view=final_view if views else None, final_eval=dict(views.get(final_view, {})) if views else {}, views=views or {},
-        device=str(setup.device), world_size=setup.world.size, train_seconds=run.train_seconds, tokens_per_second=run.tokens / run.train_seconds if run.train_seconds else 0.0,
-        versions={"hyperword": __version__, "torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
-    )  # fmt: skip
+        tokenizer_sha256=setup.tokenizer.tokenizer_sha256,
+        corpora={r: d.to_dict() for r, d in setup.corpora.items()},
+        validation={n: d.to_dict() for n, d in setup.validation.items()},
+        tokens=run.tokens,
+        steps=run.step,
+        served_tokens=served,
+        curve=[CurvePoint.from_dict(c) for c in run.curve],
+        stages=[StageResult.from_dict(s) for s in run.stages],
+        final_view=final_view if views else None,
+        final_eval=dict(views.get(final_view, {})) if views else {},
+        views=views or {},
+        device=str(setup.device),
+        world_size=setup.world.size,
+        train_seconds=run.train_seconds,
+        tokens_per_second=run.tokens / run.train_seconds if run.train_seconds else 0.0,
+        versions={
+            "hyperword": __version__,
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "peft": peft.__version__,
+        },
+    )
     return result

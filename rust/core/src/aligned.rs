@@ -37,10 +37,20 @@ impl EntryTokens {
 
     fn check(&self, what: &str, entries: usize, vocab: u64) -> Result<()> {
         if self.offsets.len() != entries + 1 {
-            return Err(Error::config(format!("{what} tokens: {} offsets for {entries} lexicon entries (expected {})", self.offsets.len(), entries + 1)));
+            return Err(Error::config(format!(
+                "{what} tokens: {} offsets for {entries} lexicon entries (expected {})",
+                self.offsets.len(),
+                entries + 1
+            )));
         }
-        if self.offsets[0] != 0 || self.offsets.windows(2).any(|w| w[0] > w[1]) || *self.offsets.last().unwrap_or(&0) != self.ids.len() as u64 {
-            return Err(Error::config(format!("{what} tokens: offsets must start at 0, never decrease and end at {}", self.ids.len())));
+        if self.offsets[0] != 0
+            || self.offsets.windows(2).any(|w| w[0] > w[1])
+            || *self.offsets.last().unwrap_or(&0) != self.ids.len() as u64
+        {
+            return Err(Error::config(format!(
+                "{what} tokens: offsets must start at 0, never decrease and end at {}",
+                self.ids.len()
+            )));
         }
         check_ids(what, &self.ids, vocab)
     }
@@ -48,7 +58,9 @@ impl EntryTokens {
 
 fn check_ids(what: &str, ids: &[u32], vocab: u64) -> Result<()> {
     match ids.iter().find(|&&t| t as u64 >= vocab) {
-        Some(t) => Err(Error::config(format!("{what} tokens: id {t} is outside the vocabulary of {vocab}"))),
+        Some(t) => Err(Error::config(format!(
+            "{what} tokens: id {t} is outside the vocabulary of {vocab}"
+        ))),
         None => Ok(()),
     }
 }
@@ -67,7 +79,11 @@ pub struct TokenTable {
 impl TokenTable {
     pub fn check(&self, entries: usize) -> Result<()> {
         if self.vocab_size - 1 > self.dtype.max() || self.dtype == Dtype::I64 {
-            return Err(Error::config(format!("a vocabulary of {} ids does not fit {}", self.vocab_size, self.dtype.descr())));
+            return Err(Error::config(format!(
+                "a vocabulary of {} ids does not fit {}",
+                self.vocab_size,
+                self.dtype.descr()
+            )));
         }
         self.first.check("first-word", entries, self.vocab_size)?;
         self.inner.check("inner-word", entries, self.vocab_size)?;
@@ -100,7 +116,14 @@ pub fn docs_file_name(index: u64) -> String {
 }
 
 /// Encode shard `index` of the mnemophrase corpus `cfg` into `dir`.
-pub fn encode_shard(dir: &Path, fuser: &Fuser, cfg: &CorpusConfig, table: &TokenTable, index: u64, control: &Control) -> Result<TokenShard> {
+pub fn encode_shard(
+    dir: &Path,
+    fuser: &Fuser,
+    cfg: &CorpusConfig,
+    table: &TokenTable,
+    index: u64,
+    control: &Control,
+) -> Result<TokenShard> {
     let (tokens_path, docs_path) = (tokens_file_name(index), docs_file_name(index));
     let mut tokens_out = NpyWriter::create(&dir.join(&tokens_path), table.dtype)?;
     let mut docs_out = NpyWriter::create(&dir.join(&docs_path), Dtype::I64)?;
@@ -162,13 +185,21 @@ pub fn encode_shards(
 ) -> Result<Vec<TokenShard>> {
     cfg.validate()?;
     if cfg.kind() != "mnemo" {
-        return Err(Error::config(format!("aligned encoding needs a mnemophrase corpus; this one is a {} corpus (use mode exact)", cfg.kind())));
+        return Err(Error::config(format!(
+            "aligned encoding needs a mnemophrase corpus; this one is a {} corpus (use mode exact)",
+            cfg.kind()
+        )));
     }
     if let Some(&i) = indices.iter().find(|&&i| i >= cfg.shard_count()) {
-        return Err(Error::config(format!("shard {i} does not exist: the corpus has {} shards", cfg.shard_count())));
+        return Err(Error::config(format!(
+            "shard {i} does not exist: the corpus has {} shards",
+            cfg.shard_count()
+        )));
     }
     let fuser = Fuser::new(lexicon, &cfg.fusion)?;
     table.check(fuser.entries())?;
     let threads = effective_threads(threads).min(indices.len().max(1));
-    run_indexed(threads, indices, control, |index| encode_shard(dir, &fuser, cfg, table, index, control))
+    run_indexed(threads, indices, control, |index| {
+        encode_shard(dir, &fuser, cfg, table, index, control)
+    })
 }

@@ -164,8 +164,18 @@ impl BatchBuilder {
         for c in &self.columns {
             arrays.push(match c {
                 Column::Text => text.clone(),
-                Column::Words => list(&list_offsets, DataType::Utf8, false, self.words.as_mut().expect("words").take())?,
-                Column::Langs => list(&list_offsets, DataType::Utf8, false, self.langs.as_mut().expect("langs").take())?,
+                Column::Words => list(
+                    &list_offsets,
+                    DataType::Utf8,
+                    false,
+                    self.words.as_mut().expect("words").take(),
+                )?,
+                Column::Langs => list(
+                    &list_offsets,
+                    DataType::Utf8,
+                    false,
+                    self.langs.as_mut().expect("langs").take(),
+                )?,
                 Column::Concepts => {
                     let (values, valid) = self.concepts.as_mut().expect("concepts");
                     let nulls = NullBuffer::new(valid.finish());
@@ -189,7 +199,12 @@ fn item(dt: DataType, nullable: bool) -> Arc<Field> {
 
 /// A list column over `values`, one list per row.
 fn list(offsets: &OffsetBuffer<i32>, dt: DataType, nullable: bool, values: ArrayRef) -> Result<ArrayRef, ArrowError> {
-    Ok(Arc::new(ListArray::try_new(item(dt, nullable), offsets.clone(), values, None)?))
+    Ok(Arc::new(ListArray::try_new(
+        item(dt, nullable),
+        offsets.clone(),
+        values,
+        None,
+    )?))
 }
 
 /// The bytes and offsets of a string array being built.
@@ -264,10 +279,15 @@ impl Iterator for ShardBatches {
         }
         let limit = self.batch_words.min(self.remaining);
         while self.builder.word_count < limit && self.builder.text_bytes() < MAX_BATCH_TEXT_BYTES {
-            self.generator.push_row(&mut self.rng, &mut self.scratch, &mut self.builder);
+            self.generator
+                .push_row(&mut self.rng, &mut self.scratch, &mut self.builder);
         }
         let (words, text_bytes) = (self.builder.word_count, self.builder.text_bytes() as u64);
         self.remaining = self.remaining.saturating_sub(words);
-        Some(self.builder.finish().map(|batch| Batch { batch, words, text_bytes }))
+        Some(self.builder.finish().map(|batch| Batch {
+            batch,
+            words,
+            text_bytes,
+        }))
     }
 }

@@ -52,7 +52,7 @@ pub struct Template {
 
 impl BridgeConfig {
     pub fn validate(&self) -> Result<()> {
-        if self.mode == BridgeMode::Translate && self.pivot.as_deref().is_none_or(str::is_empty) {
+        if self.mode == BridgeMode::Translate && self.pivot.as_deref().map_or(true, str::is_empty) {
             return Err(Error::config("a translate bridge needs a pivot language (--pivot)"));
         }
         Template::parse(&self.template).map(drop)
@@ -63,11 +63,20 @@ impl Template {
     /// `{source}` and `{target}` are replaced; `{{` and `}}` stand for braces.
     pub fn parse(template: &str) -> Result<Template> {
         if template.len() > MAX_TEMPLATE_BYTES {
-            return Err(Error::config(format!("the template is longer than {MAX_TEMPLATE_BYTES} bytes ({})", template.len())));
+            return Err(Error::config(format!(
+                "the template is longer than {MAX_TEMPLATE_BYTES} bytes ({})",
+                template.len()
+            )));
         }
         let bad = |why: &str| Error::config(format!("template {template:?}: {why}"));
-        if let Some(c) = template.chars().find(|&c| is_forbidden_char(c) && c != '\n' && c != '\t') {
-            return Err(bad(&format!("contains the control or format character U+{:04X}", c as u32)));
+        if let Some(c) = template
+            .chars()
+            .find(|&c| is_forbidden_char(c) && c != '\n' && c != '\t')
+        {
+            return Err(bad(&format!(
+                "contains the control or format character U+{:04X}",
+                c as u32
+            )));
         }
         let mut parts = Vec::new();
         let mut literal = String::new();
@@ -75,16 +84,16 @@ impl Template {
         while let Some(i) = rest.find(['{', '}']) {
             literal.push_str(&rest[..i]);
             rest = &rest[i..];
-            let (part, len) = if rest.starts_with("{{") {
-                (None, 2)
-            } else if rest.starts_with("}}") {
+            let (part, len) = if rest.starts_with("{{") || rest.starts_with("}}") {
                 (None, 2)
             } else if rest.starts_with("{source}") {
                 (Some(Part::Source), 8)
             } else if rest.starts_with("{target}") {
                 (Some(Part::Target), 8)
             } else {
-                return Err(bad("only {source} and {target} may stand in braces (write {{ and }} for braces)"));
+                return Err(bad(
+                    "only {source} and {target} may stand in braces (write {{ and }} for braces)",
+                ));
             };
             match part {
                 None => literal.push_str(&rest[..1]),
@@ -124,7 +133,9 @@ mod tests {
 
     fn render(template: &str) -> String {
         let mut out = Vec::new();
-        Template::parse(template).unwrap().render("водасвет".as_bytes(), "вода свет".as_bytes(), &mut out);
+        Template::parse(template)
+            .unwrap()
+            .render("водасвет".as_bytes(), "вода свет".as_bytes(), &mut out);
         String::from_utf8(out).unwrap()
     }
 
@@ -137,15 +148,26 @@ mod tests {
 
     #[test]
     fn rejects_bad_templates() {
-        for (t, needle) in [("{src} = {target}", "only {source}"), ("plain", "must contain"), ("{source}\u{0}", "U+0000")] {
+        for (t, needle) in [
+            ("{src} = {target}", "only {source}"),
+            ("plain", "must contain"),
+            ("{source}\u{0}", "U+0000"),
+        ] {
             let err = Template::parse(t).unwrap_err().to_string();
             assert!(err.contains(needle), "{t}: {err}");
         }
         // A long template repeating {source} made one row gigabytes long: memory without bound.
         let long = "{source}".repeat(MAX_TEMPLATE_BYTES / 8 + 1);
-        assert!(Template::parse(&long).unwrap_err().to_string().contains("longer than 1024 bytes"));
+        assert!(Template::parse(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("longer than 1024 bytes"));
         assert!(Template::parse(&"{source}".repeat(MAX_TEMPLATE_BYTES / 8)).is_ok());
-        let no_pivot = BridgeConfig { mode: BridgeMode::Translate, pivot: None, template: default_template() };
+        let no_pivot = BridgeConfig {
+            mode: BridgeMode::Translate,
+            pivot: None,
+            template: default_template(),
+        };
         assert!(no_pivot.validate().unwrap_err().to_string().contains("pivot"));
     }
 }

@@ -54,7 +54,11 @@ pub struct FusionConfig {
 impl Default for FusionConfig {
     fn default() -> Self {
         FusionConfig {
-            words_per_phrase: PhraseLength { min: 2, max: 6, dist: LengthDist::Uniform },
+            words_per_phrase: PhraseLength {
+                min: 2,
+                max: 6,
+                dist: LengthDist::Uniform,
+            },
             langs: vec![],
             mix: Mix::Phrase,
             alpha: 0.0,
@@ -223,10 +227,14 @@ impl FusionConfig {
             return Err(Error::config("words per phrase must be at least 1"));
         }
         if min > max {
-            return Err(Error::config(format!("words per phrase: the range {min}-{max} is empty (min > max)")));
+            return Err(Error::config(format!(
+                "words per phrase: the range {min}-{max} is empty (min > max)"
+            )));
         }
         if *max > MAX_PHRASE_WORDS {
-            return Err(Error::config(format!("words per phrase: {max} exceeds the limit of {MAX_PHRASE_WORDS}")));
+            return Err(Error::config(format!(
+                "words per phrase: {max} exceeds the limit of {MAX_PHRASE_WORDS}"
+            )));
         }
         match dist {
             LengthDist::Uniform => {}
@@ -235,13 +243,20 @@ impl FusionConfig {
             LengthDist::Weights(w) => {
                 let n = (max - min + 1) as usize;
                 if w.len() != n {
-                    return Err(Error::config(format!("phrase-length weights: {n} lengths ({min}-{max}) need {n} weights, got {}", w.len())));
+                    return Err(Error::config(format!(
+                        "phrase-length weights: {n} lengths ({min}-{max}) need {n} weights, got {}",
+                        w.len()
+                    )));
                 }
                 check_weights("phrase-length weights", w.iter().copied())?;
             }
         }
         check_weights("language weights", self.langs.iter().map(|l| l.weight)).or_else(|e| {
-            if self.langs.is_empty() { Ok(()) } else { Err(e) }
+            if self.langs.is_empty() {
+                Ok(())
+            } else {
+                Err(e)
+            }
         })?;
         for (i, l) in self.langs.iter().enumerate() {
             if self.langs[..i].iter().any(|m| m.lang == l.lang) {
@@ -249,16 +264,27 @@ impl FusionConfig {
             }
         }
         if !(self.alpha.is_finite() && self.alpha >= 0.0) {
-            return Err(Error::config(format!("alpha must be a non-negative number, got {}", self.alpha)));
+            return Err(Error::config(format!(
+                "alpha must be a non-negative number, got {}",
+                self.alpha
+            )));
         }
         if !(0.0..=1.0).contains(&self.coherence) {
-            return Err(Error::config(format!("coherence must be in [0, 1], got {}", self.coherence)));
+            return Err(Error::config(format!(
+                "coherence must be in [0, 1], got {}",
+                self.coherence
+            )));
         }
         if self.joiner.len() > MAX_JOINER_BYTES {
-            return Err(Error::config(format!("the joiner is longer than {MAX_JOINER_BYTES} bytes")));
+            return Err(Error::config(format!(
+                "the joiner is longer than {MAX_JOINER_BYTES} bytes"
+            )));
         }
         if let Some(c) = self.joiner.chars().find(|&c| is_forbidden_char(c)) {
-            return Err(Error::config(format!("the joiner contains the control or format character U+{:04X}", c as u32)));
+            return Err(Error::config(format!(
+                "the joiner contains the control or format character U+{:04X}",
+                c as u32
+            )));
         }
         match &self.bridge {
             Some(b) => b.validate(),
@@ -269,17 +295,26 @@ impl FusionConfig {
 
 impl CorpusConfig {
     pub fn validate(&self) -> Result<()> {
-        for (name, v) in [("words", self.words), ("shard words", self.shard_words), ("batch words", self.batch_words)] {
+        for (name, v) in [
+            ("words", self.words),
+            ("shard words", self.shard_words),
+            ("batch words", self.batch_words),
+        ] {
             if v == 0 {
                 return Err(Error::config(format!("{name} must be a positive number")));
             }
         }
         if self.batch_words > MAX_BATCH_WORDS {
-            return Err(Error::config(format!("batch words: {} exceeds the limit of {MAX_BATCH_WORDS} (Arrow's 32-bit offsets per batch)", self.batch_words)));
+            return Err(Error::config(format!(
+                "batch words: {} exceeds the limit of {MAX_BATCH_WORDS} (Arrow's 32-bit offsets per batch)",
+                self.batch_words
+            )));
         }
         let shards = self.words.div_ceil(self.shard_words);
         if shards > MAX_SHARDS {
-            return Err(Error::config(format!("{shards} shards exceed the limit of {MAX_SHARDS}: raise --shard-words")));
+            return Err(Error::config(format!(
+                "{shards} shards exceed the limit of {MAX_SHARDS}: raise --shard-words"
+            )));
         }
         if self.columns.is_empty() {
             return Err(Error::config("at least one column is needed"));
@@ -290,13 +325,21 @@ impl CorpusConfig {
             }
         }
         if self.fusion.bridge.is_none() {
-            if let Some(c) = self.columns.iter().find(|c| matches!(c, Column::Source | Column::Target)) {
-                return Err(Error::config(format!("column {c} belongs to bridge corpora (--kind bridge)")));
+            if let Some(c) = self
+                .columns
+                .iter()
+                .find(|c| matches!(c, Column::Source | Column::Target))
+            {
+                return Err(Error::config(format!(
+                    "column {c} belongs to bridge corpora (--kind bridge)"
+                )));
             }
         }
         if let Some(level) = self.compression_level {
             if self.compression != Compression::Zstd || !(-7..=22).contains(&level) || level == 0 {
-                return Err(Error::config(format!("compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels")));
+                return Err(Error::config(format!(
+                    "compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels"
+                )));
             }
         }
         if self.fuses() {
@@ -327,7 +370,8 @@ impl CorpusConfig {
     }
 
     pub fn from_json(json: &str) -> Result<CorpusConfig> {
-        let cfg: CorpusConfig = serde_json::from_str(json).map_err(|e| Error::config(format!("invalid configuration: {e}")))?;
+        let cfg: CorpusConfig =
+            serde_json::from_str(json).map_err(|e| Error::config(format!("invalid configuration: {e}")))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -396,7 +440,11 @@ impl FromStr for LengthDist {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::config(format!("phrase-length distribution {s:?}: expected uniform, geometric:P or weights:W1,W2,..."));
+        let bad = || {
+            Error::config(format!(
+                "phrase-length distribution {s:?}: expected uniform, geometric:P or weights:W1,W2,..."
+            ))
+        };
         let num = |x: &str| x.trim().parse::<f64>().map_err(|_| bad());
         match s.split_once(':') {
             None if s == "uniform" => Ok(LengthDist::Uniform),
@@ -430,7 +478,8 @@ mod tests {
 
     #[test]
     fn json_round_trip_and_defaults() {
-        let cfg = CorpusConfig::from_json(r#"{"words": 10, "fusion": {"words_per_phrase": {"min": 3, "max": 3}}}"#).unwrap();
+        let cfg =
+            CorpusConfig::from_json(r#"{"words": 10, "fusion": {"words_per_phrase": {"min": 3, "max": 3}}}"#).unwrap();
         assert_eq!(cfg.fusion.words_per_phrase.dist, LengthDist::Uniform);
         assert_eq!(cfg.columns, [Column::Text]);
         let again = CorpusConfig::from_json(&serde_json::to_string(&cfg).unwrap()).unwrap();
@@ -441,19 +490,40 @@ mod tests {
     fn rejects_bad_values_with_a_reason() {
         let cases = [
             (r#"{"words": 0}"#, "words must be a positive"),
-            (r#"{"fusion": {"words_per_phrase": {"min": 5, "max": 2}}}"#, "5-2 is empty"),
-            (r#"{"fusion": {"words_per_phrase": {"min": 0, "max": 2}}}"#, "at least 1"),
+            (
+                r#"{"fusion": {"words_per_phrase": {"min": 5, "max": 2}}}"#,
+                "5-2 is empty",
+            ),
+            (
+                r#"{"fusion": {"words_per_phrase": {"min": 0, "max": 2}}}"#,
+                "at least 1",
+            ),
             (r#"{"fusion": {"coherence": 1.5}}"#, "coherence"),
-            (r#"{"fusion": {"langs": [{"lang": "en", "weight": -1}]}}"#, "non-negative"),
-            (r#"{"fusion": {"words_per_phrase": {"min": 2, "max": 3, "dist": "weights:1"}}}"#, "need 2 weights"),
-            (r#"{"fusion": {"words_per_phrase": {"min": 2, "max": 3, "dist": "poisson"}}}"#, "expected uniform"),
+            (
+                r#"{"fusion": {"langs": [{"lang": "en", "weight": -1}]}}"#,
+                "non-negative",
+            ),
+            (
+                r#"{"fusion": {"words_per_phrase": {"min": 2, "max": 3, "dist": "weights:1"}}}"#,
+                "need 2 weights",
+            ),
+            (
+                r#"{"fusion": {"words_per_phrase": {"min": 2, "max": 3, "dist": "poisson"}}}"#,
+                "expected uniform",
+            ),
             (r#"{"columns": []}"#, "at least one column"),
             (r#"{"columns": ["text", "text"]}"#, "listed twice"),
             (r#"{"colums": ["text"]}"#, "unknown field"),
             (r#"{"words": 100000000000, "shard_words": 1}"#, "shards exceed"),
             // Found by fuzzing: finite weights whose sum overflows used to panic in the alias table.
-            (r#"{"fusion": {"langs": [{"lang": "en", "weight": 1e308}, {"lang": "ru", "weight": 1e308}]}}"#, "too large"),
-            (r#"{"fusion": {"words_per_phrase": {"min": 1, "max": 2, "dist": "weights:1e308,1e308"}}}"#, "too large"),
+            (
+                r#"{"fusion": {"langs": [{"lang": "en", "weight": 1e308}, {"lang": "ru", "weight": 1e308}]}}"#,
+                "too large",
+            ),
+            (
+                r#"{"fusion": {"words_per_phrase": {"min": 1, "max": 2, "dist": "weights:1e308,1e308"}}}"#,
+                "too large",
+            ),
         ];
         for (json, needle) in cases {
             let err = CorpusConfig::from_json(json).unwrap_err().to_string();
@@ -463,7 +533,11 @@ mod tests {
 
     #[test]
     fn shard_targets_cover_the_words() {
-        let cfg = CorpusConfig { words: 25, shard_words: 10, ..Default::default() };
+        let cfg = CorpusConfig {
+            words: 25,
+            shard_words: 10,
+            ..Default::default()
+        };
         assert_eq!(cfg.shard_count(), 3);
         assert_eq!((0..3).map(|i| cfg.shard_target(i)).collect::<Vec<_>>(), [10, 10, 5]);
     }

@@ -50,7 +50,9 @@ pub fn effective_threads(requested: Option<usize>) -> usize {
     if is_forked() {
         return 1;
     }
-    requested.filter(|&t| t > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    requested
+        .filter(|&t| t > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Run `work` for every index on `threads` threads (in order on the calling thread when one),

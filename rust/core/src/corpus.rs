@@ -43,7 +43,13 @@ pub struct RunStats {
 }
 
 /// Generate (or finish, or confirm) the corpus in `dir`.
-pub fn generate(dir: &Path, lexicon: &Lexicon, cfg: &CorpusConfig, opts: &RunOptions, control: &Control) -> Result<Manifest> {
+pub fn generate(
+    dir: &Path,
+    lexicon: &Lexicon,
+    cfg: &CorpusConfig,
+    opts: &RunOptions,
+    control: &Control,
+) -> Result<Manifest> {
     generate_with_stats(dir, lexicon, cfg, opts, control).map(|(m, _)| m)
 }
 
@@ -59,7 +65,10 @@ pub fn generate_with_stats(
     let content = generator.content(lexicon);
     let fp = fingerprint(cfg, &content);
     if dir.exists() && !dir.is_dir() {
-        return Err(Error::OutputExists(format!("{} exists and is not a directory", dir.display())));
+        return Err(Error::OutputExists(format!(
+            "{} exists and is not a directory",
+            dir.display()
+        )));
     }
     let _lock = lock_output(dir)?;
     let known = match existing_run(dir, &fp, opts.force)? {
@@ -71,7 +80,7 @@ pub fn generate_with_stats(
                 sync_dir(dir)?;
             }
             let reused = m.shards.len() as u64;
-            return Ok((m, RunStats { generated: 0, reused }));
+            return Ok((*m, RunStats { generated: 0, reused }));
         }
         Existing::Complete(m) => m.shards,
         Existing::Partial(shards) => shards,
@@ -86,7 +95,10 @@ pub fn generate_with_stats(
         if control.is_cancelled() {
             return Err(Error::Interrupted);
         }
-        if let Some(info) = known.get(&index).filter(|s| s.path == shard_file_name(index, cfg.format)) {
+        if let Some(info) = known
+            .get(&index)
+            .filter(|s| s.path == shard_file_name(index, cfg.format))
+        {
             if verify_shards(dir, std::slice::from_ref(info)).is_ok() {
                 control.add_words(info.words);
                 return Ok((info.clone(), true));
@@ -112,7 +124,7 @@ pub fn generate_with_stats(
 
 enum Existing {
     None,
-    Complete(Manifest),
+    Complete(Box<Manifest>),
     Partial(Vec<ShardInfo>),
 }
 
@@ -120,12 +132,18 @@ enum Existing {
 fn existing_run(dir: &Path, fp: &str, force: bool) -> Result<Existing> {
     if !dir.exists() || force {
         if dir.exists() && !dir.is_dir() {
-            return Err(Error::OutputExists(format!("{} exists and is not a directory", dir.display())));
+            return Err(Error::OutputExists(format!(
+                "{} exists and is not a directory",
+                dir.display()
+            )));
         }
         return Ok(Existing::None);
     }
     if !dir.is_dir() {
-        return Err(Error::OutputExists(format!("{} exists and is not a directory", dir.display())));
+        return Err(Error::OutputExists(format!(
+            "{} exists and is not a directory",
+            dir.display()
+        )));
     }
     let other = |what: &str| {
         Error::OutputExists(format!(
@@ -135,17 +153,25 @@ fn existing_run(dir: &Path, fp: &str, force: bool) -> Result<Existing> {
     };
     if dir.join(MANIFEST_FILE).exists() {
         let m = Manifest::read(dir)?;
-        return if m.fingerprint == fp { Ok(Existing::Complete(m)) } else { Err(other("a complete corpus")) };
+        return if m.fingerprint == fp {
+            Ok(Existing::Complete(Box::new(m)))
+        } else {
+            Err(other("a complete corpus"))
+        };
     }
     let state = dir.join(STATE_DIR);
     if let Ok(run) = std::fs::read_to_string(state.join("run.json")) {
-        if run.trim() != serde_json::json!({ "fingerprint": fp }).to_string() {
+        let expected = serde_json::json!({ "fingerprint": fp }).to_string();
+        if run.trim() != expected {
             return Err(other("an unfinished corpus"));
         }
         let mut shards = Vec::new();
         for entry in std::fs::read_dir(&state).at(&state)? {
             let path = entry.at(&state)?.path();
-            if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("shard-")) {
+            if path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("shard-"))
+            {
                 // A record that does not parse is treated as absent: its shard is regenerated.
                 if let Ok(info) = serde_json::from_slice::<ShardInfo>(&std::fs::read(&path).at(&path)?) {
                     if crate::manifest::is_entry_name(&info.path) {
@@ -175,7 +201,10 @@ fn begin_run<'a>(dir: &Path, fp: &str, force: bool, keep: impl Iterator<Item = &
         remove_corpus_files(dir)?;
     }
     std::fs::create_dir_all(&state).at(&state)?;
-    write_atomic(&state.join("run.json"), serde_json::json!({ "fingerprint": fp }).to_string().as_bytes())?;
+    write_atomic(
+        &state.join("run.json"),
+        serde_json::json!({ "fingerprint": fp }).to_string().as_bytes(),
+    )?;
     for info in keep {
         let record = serde_json::to_vec(info).expect("shard info serialises");
         write_atomic(&state.join(format!("{}.json", info.path)), &record)?;
@@ -186,7 +215,10 @@ fn begin_run<'a>(dir: &Path, fp: &str, force: bool, keep: impl Iterator<Item = &
     }
     for entry in std::fs::read_dir(dir).at(dir)? {
         let path = entry.at(dir)?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with(".shard-") && name.ends_with(".tmp") {
             std::fs::remove_file(&path).at(&path)?; // left by an interrupted run
         }
@@ -198,7 +230,10 @@ fn begin_run<'a>(dir: &Path, fp: &str, force: bool, keep: impl Iterator<Item = &
 fn remove_corpus_files(dir: &Path) -> Result<()> {
     for entry in std::fs::read_dir(dir).at(dir)? {
         let path = entry.at(dir)?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let is_shard = name.starts_with("shard-") && (name.ends_with(".arrow") || name.ends_with(".parquet"));
         let is_temp = name.starts_with('.') && name.ends_with(".tmp");
         if name == STATE_DIR {
@@ -244,7 +279,13 @@ pub fn lock_output(dir: &Path) -> Result<OutputLock> {
     std::fs::create_dir_all(dir).at(dir)?;
     let path = dir.join(LOCK_FILE);
     loop {
-        let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).at(&path)?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .at(&path)?;
         if !try_flock(&file).at(&path)? {
             return Err(locked(dir, &mut file));
         }
@@ -264,7 +305,9 @@ pub fn lock_output(dir: &Path) -> Result<OutputLock> {
 /// Fail with [`Error::Locked`] when a live process holds the lock of `dir`; changes nothing.
 pub fn check_unlocked(dir: &Path) -> Result<()> {
     let path = dir.join(LOCK_FILE);
-    let Ok(mut file) = std::fs::File::open(&path) else { return Ok(()) };
+    let Ok(mut file) = std::fs::File::open(&path) else {
+        return Ok(());
+    };
     if try_flock(&file).at(&path)? {
         return Ok(()); // a lock left by a dead process; released when `file` closes
     }
@@ -279,7 +322,10 @@ fn locked(dir: &Path, file: &mut std::fs::File) -> Error {
         (Some(pid), Some(started)) => format!("process {pid} (started {started})"),
         _ => "another process".to_string(),
     };
-    Error::Locked(format!("{} is being written by {who}; wait for it to finish or stop it", dir.display()))
+    Error::Locked(format!(
+        "{} is being written by {who}; wait for it to finish or stop it",
+        dir.display()
+    ))
 }
 
 #[cfg(unix)]
@@ -320,7 +366,9 @@ fn same_file(_file: &std::fs::File, path: &Path) -> bool {
 
 /// The current time as `2026-01-31 12:00:00 UTC`.
 fn utc_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days as i64 + 719_468;
@@ -332,7 +380,12 @@ fn utc_now() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Check each shard's size and sha256 against its record.
@@ -341,7 +394,10 @@ pub fn verify_shards(dir: &Path, shards: &[ShardInfo]) -> Result<()> {
         let path = dir.join(&s.path);
         let (bytes, sha) = file_digest(&path).map_err(|e| Error::Corrupt(format!("{}: {e}", s.path)))?;
         if bytes != s.bytes || sha != s.sha256 {
-            return Err(Error::Corrupt(format!("{}: size or checksum differs from the manifest", path.display())));
+            return Err(Error::Corrupt(format!(
+                "{}: size or checksum differs from the manifest",
+                path.display()
+            )));
         }
     }
     Ok(())
@@ -364,7 +420,13 @@ pub struct CorpusStream {
 impl CorpusStream {
     pub fn new(lexicon: &Lexicon, cfg: &CorpusConfig) -> Result<CorpusStream> {
         let generator = Generator::new(lexicon, cfg)?;
-        Ok(CorpusStream { generator, cfg: cfg.clone(), schema: schema(&cfg.columns), next_shard: 0, current: None })
+        Ok(CorpusStream {
+            generator,
+            cfg: cfg.clone(),
+            schema: schema(&cfg.columns),
+            next_shard: 0,
+            current: None,
+        })
     }
 }
 
@@ -413,13 +475,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         let mut held = lock_output(&out).unwrap();
-        let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join(LOCK_FILE)).unwrap()).unwrap();
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(LOCK_FILE)).unwrap()).unwrap();
         assert_eq!(record["pid"].as_u64(), Some(u64::from(std::process::id())));
         // flock(2) locks belong to an open file: a second open, even in this process, is refused
         let err = lock_output(&out).unwrap_err();
         assert!(matches!(err, Error::Locked(_)));
         let msg = err.to_string();
-        assert!(msg.starts_with(&format!("{} is being written by process {} (started 2", out.display(), std::process::id())), "{msg}");
+        assert!(
+            msg.starts_with(&format!(
+                "{} is being written by process {} (started 2",
+                out.display(),
+                std::process::id()
+            )),
+            "{msg}"
+        );
         assert!(matches!(check_unlocked(&out), Err(Error::Locked(_))));
         held.release();
         assert!(!out.join(LOCK_FILE).exists());

@@ -46,7 +46,12 @@ pub struct DyckConfig {
 impl Default for DyckConfig {
     /// The anchor's language: 64 types, p_open 0.51, depth 16, sequences of 2,048 brackets.
     fn default() -> Self {
-        DyckConfig { k: 64, p_open: 0.51, max_depth: 16, seq_len: 2048 }
+        DyckConfig {
+            k: 64,
+            p_open: 0.51,
+            max_depth: 16,
+            seq_len: 2048,
+        }
     }
 }
 
@@ -126,7 +131,9 @@ impl Dyck {
         };
         Ok(Dyck {
             cfg: cfg.clone(),
-            symbols: (0..cfg.k).flat_map(|t| [utf8(symbol(t, true)), utf8(symbol(t, false))]).collect(),
+            symbols: (0..cfg.k)
+                .flat_map(|t| [utf8(symbol(t, true)), utf8(symbol(t, false))])
+                .collect(),
             open_threshold: (cfg.p_open * 4_294_967_296.0) as u64,
         })
     }
@@ -141,7 +148,11 @@ impl Dyck {
     pub fn write_sequence<R: Rng + ?Sized>(&self, rng: &mut R, state: &mut DyckState, out: &mut Vec<u8>) {
         let k = self.cfg.k as usize;
         if state.counts.len() != k {
-            *state = DyckState { counts: vec![0; k], open_types: vec![0; k + 2], open: 0 };
+            *state = DyckState {
+                counts: vec![0; k],
+                open_types: vec![0; k + 2],
+                open: 0,
+            };
         }
         let (len, max_depth) = (self.cfg.seq_len, self.cfg.max_depth);
         let start = out.len();
@@ -195,13 +206,17 @@ pub fn check_sequence(text: &str, cfg: &DyckConfig) -> Result<u32, String> {
     let mut counts = vec![0u32; cfg.k as usize];
     let (mut depth, mut deepest, mut len) = (0u32, 0u32, 0u32);
     for c in text.chars() {
-        let (t, open) = bracket(c).filter(|&(t, _)| t < cfg.k).ok_or_else(|| format!("U+{:04X} at {len} is not a bracket of k = {}", c as u32, cfg.k))?;
+        let (t, open) = bracket(c)
+            .filter(|&(t, _)| t < cfg.k)
+            .ok_or_else(|| format!("U+{:04X} at {len} is not a bracket of k = {}", c as u32, cfg.k))?;
         let n = &mut counts[t as usize];
         if open {
             *n += 1;
             depth += 1;
         } else {
-            *n = n.checked_sub(1).ok_or_else(|| format!("bracket type {t} closes at {len} with none open"))?;
+            *n = n
+                .checked_sub(1)
+                .ok_or_else(|| format!("bracket type {t} closes at {len} with none open"))?;
             depth -= 1;
         }
         deepest = deepest.max(depth);
@@ -240,9 +255,24 @@ mod tests {
     fn sequences_are_balanced_within_the_depth_bound() {
         for cfg in [
             DyckConfig::default(),
-            DyckConfig { k: 1, p_open: 0.9, max_depth: 3, seq_len: 10 },
-            DyckConfig { k: 5, p_open: 0.99, max_depth: 1, seq_len: 2 },
-            DyckConfig { k: MAX_DYCK_K, p_open: 0.7, max_depth: 200, seq_len: 1000 },
+            DyckConfig {
+                k: 1,
+                p_open: 0.9,
+                max_depth: 3,
+                seq_len: 10,
+            },
+            DyckConfig {
+                k: 5,
+                p_open: 0.99,
+                max_depth: 1,
+                seq_len: 2,
+            },
+            DyckConfig {
+                k: MAX_DYCK_K,
+                p_open: 0.7,
+                max_depth: 200,
+                seq_len: 1000,
+            },
         ] {
             for s in draw(&cfg, 7, 20) {
                 check_sequence(&s, &cfg).unwrap_or_else(|e| panic!("{cfg:?}: {e}"));
@@ -252,7 +282,12 @@ mod tests {
 
     #[test]
     fn the_depth_bound_is_reached_and_types_interleave() {
-        let cfg = DyckConfig { k: 4, p_open: 0.9, max_depth: 6, seq_len: 400 };
+        let cfg = DyckConfig {
+            k: 4,
+            p_open: 0.9,
+            max_depth: 6,
+            seq_len: 400,
+        };
         let seqs = draw(&cfg, 1, 5);
         assert!(seqs.iter().all(|s| check_sequence(s, &cfg).unwrap() == 6));
         // A shuffle, not a nested Dyck word: some bracket closes while a later-opened one of
@@ -277,7 +312,12 @@ mod tests {
 
     #[test]
     fn brackets_open_with_p_open_away_from_the_bounds() {
-        let cfg = DyckConfig { k: 64, p_open: 0.51, max_depth: 16, seq_len: 2048 };
+        let cfg = DyckConfig {
+            k: 64,
+            p_open: 0.51,
+            max_depth: 16,
+            seq_len: 2048,
+        };
         let (mut free, mut opened) = (0u32, 0u32);
         for s in draw(&cfg, 3, 40) {
             let mut depth = 0u32;
@@ -313,14 +353,62 @@ mod tests {
         let d = DyckConfig::default();
         for (cfg, needle) in [
             (DyckConfig { k: 0, ..d.clone() }, "dyck k"),
-            (DyckConfig { k: MAX_DYCK_K + 1, ..d.clone() }, "dyck k"),
-            (DyckConfig { p_open: 0.0, ..d.clone() }, "p_open"),
-            (DyckConfig { p_open: 1.0, ..d.clone() }, "p_open"),
-            (DyckConfig { p_open: f64::NAN, ..d.clone() }, "p_open"),
-            (DyckConfig { max_depth: 0, ..d.clone() }, "max depth"),
-            (DyckConfig { seq_len: 1, ..d.clone() }, "sequence length"),
-            (DyckConfig { seq_len: 7, ..d.clone() }, "even"),
-            (DyckConfig { seq_len: MAX_SEQ_LEN + 2, ..d.clone() }, "sequence length"),
+            (
+                DyckConfig {
+                    k: MAX_DYCK_K + 1,
+                    ..d.clone()
+                },
+                "dyck k",
+            ),
+            (
+                DyckConfig {
+                    p_open: 0.0,
+                    ..d.clone()
+                },
+                "p_open",
+            ),
+            (
+                DyckConfig {
+                    p_open: 1.0,
+                    ..d.clone()
+                },
+                "p_open",
+            ),
+            (
+                DyckConfig {
+                    p_open: f64::NAN,
+                    ..d.clone()
+                },
+                "p_open",
+            ),
+            (
+                DyckConfig {
+                    max_depth: 0,
+                    ..d.clone()
+                },
+                "max depth",
+            ),
+            (
+                DyckConfig {
+                    seq_len: 1,
+                    ..d.clone()
+                },
+                "sequence length",
+            ),
+            (
+                DyckConfig {
+                    seq_len: 7,
+                    ..d.clone()
+                },
+                "even",
+            ),
+            (
+                DyckConfig {
+                    seq_len: MAX_SEQ_LEN + 2,
+                    ..d.clone()
+                },
+                "sequence length",
+            ),
         ] {
             let err = cfg.validate().unwrap_err().to_string();
             assert!(err.contains(needle), "{cfg:?}: {err}");

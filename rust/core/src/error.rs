@@ -53,13 +53,20 @@ impl Error {
     /// Give a path-less I/O error the path it concerns.
     pub fn at_path(self, path: &Path) -> Self {
         match self {
-            Error::Io { path: p, source } if p.as_os_str().is_empty() => Error::Io { path: path.to_path_buf(), source },
+            Error::Io { path: p, source } if p.as_os_str().is_empty() => Error::Io {
+                path: path.to_path_buf(),
+                source,
+            },
             other => other,
         }
     }
 
     pub fn lexicon(path: &Path, line: usize, reason: impl Into<String>) -> Self {
-        Error::Lexicon { path: path.to_path_buf(), line, reason: reason.into() }
+        Error::Lexicon {
+            path: path.to_path_buf(),
+            line,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -68,7 +75,10 @@ impl Error {
 impl From<arrow_schema::ArrowError> for Error {
     fn from(e: arrow_schema::ArrowError) -> Self {
         match e {
-            arrow_schema::ArrowError::IoError(_, source) => Error::Io { path: PathBuf::new(), source },
+            arrow_schema::ArrowError::IoError(_, source) => Error::Io {
+                path: PathBuf::new(),
+                source,
+            },
             other => Error::Arrow(other.to_string()),
         }
     }
@@ -78,7 +88,10 @@ impl From<parquet::errors::ParquetError> for Error {
     fn from(e: parquet::errors::ParquetError) -> Self {
         match e {
             parquet::errors::ParquetError::External(inner) => match inner.downcast::<std::io::Error>() {
-                Ok(io) => Error::Io { path: PathBuf::new(), source: *io },
+                Ok(io) => Error::Io {
+                    path: PathBuf::new(),
+                    source: *io,
+                },
                 Err(other) => Error::Arrow(other.to_string()),
             },
             other => Error::Arrow(other.to_string()),
@@ -93,6 +106,9 @@ pub trait IoContext<T> {
 
 impl<T> IoContext<T> for std::io::Result<T> {
     fn at(self, path: &Path) -> Result<T> {
-        self.map_err(|source| Error::Io { path: path.to_path_buf(), source })
+        self.map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }

@@ -86,11 +86,17 @@ impl Fuser {
             return Err(Error::config("the lexicon holds more than 4 GiB of text"));
         }
         let translations = match &cfg.bridge {
-            Some(b) if b.mode == BridgeMode::Translate => Some(translations(lexicon, b.pivot.as_deref().unwrap_or_default())?),
+            Some(b) if b.mode == BridgeMode::Translate => {
+                Some(translations(lexicon, b.pivot.as_deref().unwrap_or_default())?)
+            }
             _ => None,
         };
         // A translate bridge only draws words that have a translation.
-        let drawable = |i: usize| translations.as_ref().is_none_or(|t: &Vec<Option<u32>>| t[i].is_some());
+        let drawable = |i: usize| {
+            translations
+                .as_ref()
+                .map_or(true, |t: &Vec<Option<u32>>| t[i].is_some())
+        };
         let weight = |i: usize| {
             let w = lexicon.entries[i].weight;
             match (drawable(i), cfg.alpha == 0.0) {
@@ -102,7 +108,9 @@ impl Fuser {
         let coherent = cfg.coherence > 0.0;
         let mut pools = Vec::with_capacity(langs.len());
         for &lang in &langs {
-            let ids: Vec<u32> = (0..lexicon.entries.len() as u32).filter(|&i| lexicon.entries[i as usize].lang == lang).collect();
+            let ids: Vec<u32> = (0..lexicon.entries.len() as u32)
+                .filter(|&i| lexicon.entries[i as usize].lang == lang)
+                .collect();
             let pool = |ids: Vec<u32>| -> Result<Option<Pool>> {
                 let w: Vec<f64> = ids.iter().map(|&i| weight(i as usize)).collect();
                 let total: f64 = w.iter().sum();
@@ -111,12 +119,22 @@ impl Fuser {
                     let msg = format!("word weights to the power alpha = {} overflow: lower alpha or scale the lexicon's weights down", cfg.alpha);
                     return Err(Error::config(msg));
                 }
-                Ok((total > 0.0).then(|| Pool { table: Alias::new(&w), ids }))
+                Ok((total > 0.0).then(|| Pool {
+                    table: Alias::new(&w),
+                    ids,
+                }))
             };
             let mut by_field = Vec::new();
             if coherent {
                 by_field = (0..lexicon.fields.len() as u16)
-                    .map(|f| pool(ids.iter().copied().filter(|&i| lexicon.entries[i as usize].field == Some(f)).collect()))
+                    .map(|f| {
+                        pool(
+                            ids.iter()
+                                .copied()
+                                .filter(|&i| lexicon.entries[i as usize].field == Some(f))
+                                .collect(),
+                        )
+                    })
                     .collect::<Result<_>>()?;
             }
             let code = &lexicon.langs[lang as usize];
@@ -129,7 +147,8 @@ impl Fuser {
             pools.push(LangPools { all, by_field });
         }
         let PhraseLengthParts { min_len, len_table } = phrase_lengths(cfg);
-        let coherence_threshold = coherent.then(|| (cfg.coherence * 18_446_744_073_709_551_616.0).min(u64::MAX as f64) as u64);
+        let coherence_threshold =
+            coherent.then(|| (cfg.coherence * 18_446_744_073_709_551_616.0).min(u64::MAX as f64) as u64);
         let max_word_bytes = spans.iter().map(|s| s.1 as usize).max().unwrap_or(0);
         let bridge = match &cfg.bridge {
             Some(b) => Some((Template::parse(&b.template)?, translations)),
@@ -276,7 +295,10 @@ impl Fuser {
 
     /// The selected language codes, in selection order.
     pub fn languages(&self) -> Vec<&str> {
-        self.langs.iter().map(|&l| self.lang_codes[l as usize].as_str()).collect()
+        self.langs
+            .iter()
+            .map(|&l| self.lang_codes[l as usize].as_str())
+            .collect()
     }
 
     /// An upper bound on the UTF-8 bytes of one phrase.
@@ -289,7 +311,10 @@ impl Fuser {
 /// For each entry, the first entry of the pivot language with the same concept.
 fn translations(lexicon: &Lexicon, pivot: &str) -> Result<Vec<Option<u32>>> {
     let pivot_id = lexicon.lang_index(pivot).ok_or_else(|| {
-        Error::config(format!("unknown pivot language {pivot:?}: the lexicon has {}", lexicon.langs.join(", ")))
+        Error::config(format!(
+            "unknown pivot language {pivot:?}: the lexicon has {}",
+            lexicon.langs.join(", ")
+        ))
     })?;
     let mut by_concept = std::collections::HashMap::new();
     for (i, e) in lexicon.entries.iter().enumerate() {
@@ -298,20 +323,33 @@ fn translations(lexicon: &Lexicon, pivot: &str) -> Result<Vec<Option<u32>>> {
         }
     }
     if by_concept.is_empty() {
-        return Err(Error::config(format!("no {pivot:?} word has a concept: translation needs a concept column")));
+        return Err(Error::config(format!(
+            "no {pivot:?} word has a concept: translation needs a concept column"
+        )));
     }
-    Ok(lexicon.entries.iter().map(|e| e.concept.and_then(|c| by_concept.get(&c).copied())).collect())
+    Ok(lexicon
+        .entries
+        .iter()
+        .map(|e| e.concept.and_then(|c| by_concept.get(&c).copied()))
+        .collect())
 }
 
 fn select_langs(lexicon: &Lexicon, cfg: &FusionConfig) -> Result<(Vec<u16>, Vec<f64>)> {
     if cfg.langs.is_empty() {
-        return Ok(((0..lexicon.langs.len() as u16).collect(), vec![1.0; lexicon.langs.len()]));
+        return Ok((
+            (0..lexicon.langs.len() as u16).collect(),
+            vec![1.0; lexicon.langs.len()],
+        ));
     }
     let mut ids = Vec::new();
     let mut weights = Vec::new();
     for lw in &cfg.langs {
         let id = lexicon.lang_index(&lw.lang).ok_or_else(|| {
-            Error::config(format!("unknown language {:?}: the lexicon has {}", lw.lang, lexicon.langs.join(", ")))
+            Error::config(format!(
+                "unknown language {:?}: the lexicon has {}",
+                lw.lang,
+                lexicon.langs.join(", ")
+            ))
         })?;
         ids.push(id);
         weights.push(lw.weight);
@@ -332,7 +370,10 @@ fn phrase_lengths(cfg: &FusionConfig) -> PhraseLengthParts {
         LengthDist::Geometric(p) => Alias::new(&(0..n).map(|k| (1.0 - p).powi(k as i32)).collect::<Vec<_>>()),
         LengthDist::Weights(w) => Alias::new(w),
     });
-    PhraseLengthParts { min_len: pl.min, len_table }
+    PhraseLengthParts {
+        min_len: pl.min,
+        len_table,
+    }
 }
 
 #[cfg(test)]
@@ -347,12 +388,22 @@ mod tests {
         let text = "lang\tword\tweight\nen\ta\t1e308\nen\tb\t1e308\nen\tc\t1000\n";
         let lex = Lexicon::parse(text.as_bytes(), Path::new("t.tsv"), &LoadOptions::default()).unwrap();
         for alpha in [1.0, 1.5, 4.3e10] {
-            let cfg = FusionConfig { alpha, ..Default::default() };
+            let cfg = FusionConfig {
+                alpha,
+                ..Default::default()
+            };
             let err = Fuser::new(&lex, &cfg).unwrap_err().to_string();
             assert!(err.contains("overflow"), "{alpha}: {err}");
         }
-        let cfg = FusionConfig { alpha: 1.0, coherence: 0.5, ..Default::default() };
+        let cfg = FusionConfig {
+            alpha: 1.0,
+            coherence: 0.5,
+            ..Default::default()
+        };
         assert!(Fuser::new(&lex, &cfg).is_err());
-        assert!(Fuser::new(&lex, &FusionConfig::default()).is_ok(), "alpha 0 ignores the weights");
+        assert!(
+            Fuser::new(&lex, &FusionConfig::default()).is_ok(),
+            "alpha 0 ignores the weights"
+        );
     }
 }

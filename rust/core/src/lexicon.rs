@@ -58,8 +58,12 @@ pub struct LoadOptions {
 impl Lexicon {
     /// The shipped default lexicon.
     pub fn default_lexicon() -> Lexicon {
-        Self::parse(DEFAULT_LEXICON_TSV.as_bytes(), Path::new(DEFAULT_LEXICON_NAME), &LoadOptions::default())
-            .expect("the shipped lexicon is valid (checked by tests)")
+        Self::parse(
+            DEFAULT_LEXICON_TSV.as_bytes(),
+            Path::new(DEFAULT_LEXICON_NAME),
+            &LoadOptions::default(),
+        )
+        .expect("the shipped lexicon is valid (checked by tests)")
     }
 
     pub fn load(path: &Path, opts: &LoadOptions) -> Result<Lexicon> {
@@ -72,12 +76,22 @@ impl Lexicon {
 
     pub fn parse(bytes: &[u8], path: &Path, opts: &LoadOptions) -> Result<Lexicon> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let mut builder = Builder { path, opts, lexicon: Lexicon::empty(path), lang_ids: HashMap::new(), field_ids: HashMap::new() };
+        let mut builder = Builder {
+            path,
+            opts,
+            lexicon: Lexicon::empty(path),
+            lang_ids: HashMap::new(),
+            field_ids: HashMap::new(),
+        };
         let mut lines = bytes.split(|&b| b == b'\n').enumerate().map(|(i, raw)| {
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            std::str::from_utf8(raw)
-                .map(|s| (i + 1, s))
-                .map_err(|e| Error::lexicon(path, i + 1, format!("invalid UTF-8 at byte {} of the line", e.valid_up_to())))
+            std::str::from_utf8(raw).map(|s| (i + 1, s)).map_err(|e| {
+                Error::lexicon(
+                    path,
+                    i + 1,
+                    format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+                )
+            })
         });
         match &opts.word_list_lang {
             Some(lang) => {
@@ -113,8 +127,12 @@ impl Lexicon {
                     }
                     let cell = |col: Option<usize>| col.map(|c| cells[c]).filter(|s| !s.is_empty());
                     let lang = builder.lang_id(cells[header.lang], n)?;
-                    let (concept, field, pos, weight) =
-                        (cell(header.concept), cell(header.field), cell(header.pos), cell(header.weight));
+                    let (concept, field, pos, weight) = (
+                        cell(header.concept),
+                        cell(header.field),
+                        cell(header.pos),
+                        cell(header.weight),
+                    );
                     builder.push(n, lang, cells[header.word], concept, field, pos, weight)?;
                 }
             }
@@ -167,14 +185,26 @@ impl Header {
         let names: Vec<String> = text.split('\t').map(|s| s.trim().to_ascii_lowercase()).collect();
         for (i, name) in names.iter().enumerate() {
             if names[..i].contains(name) {
-                return Err(Error::lexicon(path, line, format!("duplicate column {name:?} in the header")));
+                return Err(Error::lexicon(
+                    path,
+                    line,
+                    format!("duplicate column {name:?} in the header"),
+                ));
             }
         }
         let find = |name: &str| names.iter().position(|n| n == name);
         let required = |name: &str| {
             find(name).ok_or_else(|| {
-                let hint = if names.len() == 1 { " (a plain word list needs its language: --lexicon-lang)" } else { "" };
-                Error::lexicon(path, line, format!("the header has no {name:?} column{hint}; found {names:?}"))
+                let hint = if names.len() == 1 {
+                    " (a plain word list needs its language: --lexicon-lang)"
+                } else {
+                    ""
+                };
+                Error::lexicon(
+                    path,
+                    line,
+                    format!("the header has no {name:?} column{hint}; found {names:?}"),
+                )
             })
         };
         Ok(Header {
@@ -206,7 +236,8 @@ impl Builder<'_> {
             let msg = format!("invalid language code {code:?} (expected an ISO 639 code such as en, ru, yue)");
             return Err(Error::lexicon(self.path, line, msg));
         }
-        let id = u16::try_from(self.lexicon.langs.len()).map_err(|_| Error::lexicon(self.path, line, "too many languages"))?;
+        let id = u16::try_from(self.lexicon.langs.len())
+            .map_err(|_| Error::lexicon(self.path, line, "too many languages"))?;
         self.lexicon.langs.push(code.to_string());
         self.lang_ids.insert(code.to_string(), id);
         Ok(id)
@@ -227,13 +258,19 @@ impl Builder<'_> {
         let trimmed = raw_word.trim();
         let word = word::validate(trimmed, self.opts.normalization).map_err(err)?;
         if word.len() > MAX_WORD_BYTES {
-            return Err(err(format!("word of {} bytes is longer than the limit of {MAX_WORD_BYTES}", word.len())));
+            return Err(err(format!(
+                "word of {} bytes is longer than the limit of {MAX_WORD_BYTES}",
+                word.len()
+            )));
         }
         if word != trimmed {
             self.lexicon.normalized += 1;
         }
         let concept = concept
-            .map(|c| c.parse::<u32>().map_err(|_| err(format!("concept {c:?} is not a non-negative integer id"))))
+            .map(|c| {
+                c.parse::<u32>()
+                    .map_err(|_| err(format!("concept {c:?} is not a non-negative integer id")))
+            })
             .transpose()?;
         let weight = match weight {
             None => 1.0,
@@ -256,7 +293,14 @@ impl Builder<'_> {
         };
         let word = word.into_owned();
         let pos = pos.map(str::to_string);
-        self.lexicon.entries.push(Entry { lang, word, concept, field, pos, weight });
+        self.lexicon.entries.push(Entry {
+            lang,
+            word,
+            concept,
+            field,
+            pos,
+            weight,
+        });
         Ok(())
     }
 
@@ -315,13 +359,36 @@ mod tests {
         let lex = parse("\u{FEFF}lang\tword\tconcept\tfield\tpos\tweight\textra\r\nru\tвода\t1\tThe physical world\tnoun\t2.5\tx\r\n\r\nen\tsadness\t\t\t\t\t\n").unwrap();
         assert_eq!(lex.langs, ["ru", "en"]);
         assert_eq!(lex.fields, ["The physical world"]);
-        assert_eq!(lex.entries[0], Entry { lang: 0, word: "вода".into(), concept: Some(1), field: Some(0), pos: Some("noun".into()), weight: 2.5 });
-        assert_eq!(lex.entries[1], Entry { lang: 1, word: "sadness".into(), concept: None, field: None, pos: None, weight: 1.0 });
+        assert_eq!(
+            lex.entries[0],
+            Entry {
+                lang: 0,
+                word: "вода".into(),
+                concept: Some(1),
+                field: Some(0),
+                pos: Some("noun".into()),
+                weight: 2.5
+            }
+        );
+        assert_eq!(
+            lex.entries[1],
+            Entry {
+                lang: 1,
+                word: "sadness".into(),
+                concept: None,
+                field: None,
+                pos: None,
+                weight: 1.0
+            }
+        );
     }
 
     #[test]
     fn word_list_needs_a_language() {
-        let opts = LoadOptions { word_list_lang: Some("ru".into()), ..Default::default() };
+        let opts = LoadOptions {
+            word_list_lang: Some("ru".into()),
+            ..Default::default()
+        };
         let lex = Lexicon::parse("вода\nгрусть\n\nсвет\n".as_bytes(), Path::new("w.txt"), &opts).unwrap();
         assert_eq!(lex.entries.len(), 3);
         assert_eq!(lex.langs, ["ru"]);
@@ -330,7 +397,10 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_reason() {
-        assert_eq!(parse_err("lang\tword\nen\tok\nen\tbad word\n"), "t.tsv:3: word \"bad word\" contains whitespace (U+0020)");
+        assert_eq!(
+            parse_err("lang\tword\nen\tok\nen\tbad word\n"),
+            "t.tsv:3: word \"bad word\" contains whitespace (U+0020)"
+        );
         assert!(parse_err("lang\tword\nen\ta\u{200D}b\n").starts_with("t.tsv:2: "));
         assert!(parse_err("lang\tword\tweight\nen\ta\t-1\n").contains("t.tsv:2: weight \"-1\""));
         assert!(parse_err("lang\tword\tconcept\nen\ta\tx\n").contains("concept \"x\""));
@@ -357,8 +427,15 @@ mod tests {
         let lex = Lexicon::default_lexicon();
         let mut langs = lex.langs.clone();
         langs.sort();
-        assert_eq!(langs, ["ar", "cy", "en", "es", "et", "fi", "fr", "he", "pl", "ru", "yue", "zh"]);
-        assert!(lex.counts_per_lang().iter().all(|&n| n > 1000), "{:?}", lex.counts_per_lang());
+        assert_eq!(
+            langs,
+            ["ar", "cy", "en", "es", "et", "fi", "fr", "he", "pl", "ru", "yue", "zh"]
+        );
+        assert!(
+            lex.counts_per_lang().iter().all(|&n| n > 1000),
+            "{:?}",
+            lex.counts_per_lang()
+        );
         assert!(lex.fields.len() >= 20);
         assert_eq!(lex.normalized, 0, "the shipped lexicon is already NFC");
     }

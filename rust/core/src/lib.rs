@@ -8,8 +8,8 @@
 //! (k-shuffle Dyck sequences) and [`ngram`] (n-gram samples of a natural corpus).
 //! Nothing here depends on Python; `hyperword-py` is a thin binding over this crate.
 
-pub mod aligned;
 pub mod alias;
+pub mod aligned;
 pub mod batch;
 pub mod bridge;
 pub mod config;

@@ -108,7 +108,10 @@ pub fn fingerprint(cfg: &CorpusConfig, content: &Content) -> String {
 
 impl Manifest {
     pub fn new(cfg: &CorpusConfig, content: Content, shards: Vec<ShardInfo>) -> Manifest {
-        let mut totals = Totals { shards: shards.len() as u64, ..Default::default() };
+        let mut totals = Totals {
+            shards: shards.len() as u64,
+            ..Default::default()
+        };
         for s in &shards {
             totals.rows += s.rows;
             totals.words += s.words;
@@ -119,7 +122,10 @@ impl Manifest {
             format: FORMAT.into(),
             format_version: FORMAT_VERSION,
             kind: cfg.kind().into(),
-            versions: BTreeMap::from([("hyperword".into(), crate::VERSION.into()), ("arrow_rs".into(), crate::ARROW_VERSION.into())]),
+            versions: BTreeMap::from([
+                ("hyperword".into(), crate::VERSION.into()),
+                ("arrow_rs".into(), crate::ARROW_VERSION.into()),
+            ]),
             fingerprint: fingerprint(cfg, &content),
             seed: Some(cfg.seed),
             config: serde_json::to_value(cfg).expect("a configuration always serialises"),
@@ -143,7 +149,8 @@ impl Manifest {
     pub fn read(dir: &Path) -> Result<Manifest> {
         let path = dir.join(MANIFEST_FILE);
         let text = std::fs::read_to_string(&path).at(&path)?;
-        let m: Manifest = serde_json::from_str(&text).map_err(|e| Error::Corrupt(format!("{}: not a valid manifest: {e}", path.display())))?;
+        let m: Manifest = serde_json::from_str(&text)
+            .map_err(|e| Error::Corrupt(format!("{}: not a valid manifest: {e}", path.display())))?;
         if m.format != FORMAT || m.format_version > FORMAT_VERSION {
             return Err(Error::Corrupt(format!(
                 "{}: format {:?} version {} is not one this hyperword ({}) reads",
@@ -178,12 +185,18 @@ pub fn check_entry_path(manifest: &Path, entry: &str, name: &str) -> Result<()> 
     if is_entry_name(name) {
         return Ok(());
     }
-    Err(Error::Corrupt(format!("{}: {entry}: path {name:?} is not a file inside the directory; refusing to read it", manifest.display())))
+    Err(Error::Corrupt(format!(
+        "{}: {entry}: path {name:?} is not a file inside the directory; refusing to read it",
+        manifest.display()
+    )))
 }
 
 /// Write `bytes` to `path` through a synced temporary file and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     let mut f = std::fs::File::create(&tmp).at(&tmp)?;
     f.write_all(bytes).at(&tmp)?;

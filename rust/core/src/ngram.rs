@@ -54,10 +54,15 @@ impl NgramConfig {
             return Err(Error::config(format!("n-gram order must be 1, 2 or 3, got {}", self.n)));
         }
         if self.source.is_empty() {
-            return Err(Error::config("an n-gram corpus needs a source corpus directory (--source DIR)"));
+            return Err(Error::config(
+                "an n-gram corpus needs a source corpus directory (--source DIR)",
+            ));
         }
         if self.seq_len < 2 || self.seq_len > MAX_SEQ_LEN {
-            return Err(Error::config(format!("n-gram sequence length must be 2 to {MAX_SEQ_LEN} words, got {}", self.seq_len)));
+            return Err(Error::config(format!(
+                "n-gram sequence length must be 2 to {MAX_SEQ_LEN} words, got {}",
+                self.seq_len
+            )));
         }
         Ok(())
     }
@@ -112,11 +117,17 @@ impl Ngram {
         cfg.validate()?;
         let dir = Path::new(&cfg.source);
         if !dir.join(crate::manifest::MANIFEST_FILE).is_file() {
-            return Err(Error::config(format!("n-gram source {}: not a hyperword corpus directory (no manifest.json)", dir.display())));
+            return Err(Error::config(format!(
+                "n-gram source {}: not a hyperword corpus directory (no manifest.json)",
+                dir.display()
+            )));
         }
         let manifest = Manifest::read(dir)?;
         if manifest.totals.words == 0 || manifest.shards.is_empty() {
-            return Err(Error::config(format!("n-gram source {} is empty: it holds no words", dir.display())));
+            return Err(Error::config(format!(
+                "n-gram source {} is empty: it holds no words",
+                dir.display()
+            )));
         }
         crate::corpus::verify_shards(dir, &manifest.shards)?;
         let mut hasher = Sha256::new();
@@ -134,7 +145,8 @@ impl Ngram {
         for shard in &manifest.shards {
             let path = dir.join(&shard.path);
             for batch in read_batches(&path, parquet)? {
-                let texts = text_column(&batch).map_err(|why| Error::config(format!("n-gram source {}: {why}", path.display())))?;
+                let texts = text_column(&batch)
+                    .map_err(|why| Error::config(format!("n-gram source {}: {why}", path.display())))?;
                 for text in texts.into_iter().flatten() {
                     let (mut prev2, mut prev1) = (BOUNDARY, BOUNDARY);
                     let mut any = false;
@@ -142,7 +154,9 @@ impl Ngram {
                         let id = match ids.get(word) {
                             Some(&id) => id,
                             None => {
-                                let id = u32::try_from(spans.len()).map_err(|_| Error::config("the n-gram source has more than 2^32 distinct words"))?;
+                                let id = u32::try_from(spans.len()).map_err(|_| {
+                                    Error::config("the n-gram source has more than 2^32 distinct words")
+                                })?;
                                 spans.push((arena.len(), word.len()));
                                 arena.extend_from_slice(word.as_bytes());
                                 ids.insert(word.to_owned(), id);
@@ -162,7 +176,10 @@ impl Ngram {
             }
         }
         if words == 0 {
-            return Err(Error::config(format!("n-gram source {} is empty: its text holds no words", dir.display())));
+            return Err(Error::config(format!(
+                "n-gram source {} is empty: its text holds no words",
+                dir.display()
+            )));
         }
         let longest = spans.iter().map(|s| s.1).max().unwrap_or(0);
         // One document is at most `seq_len` words and spaces: it must fit in a record batch.
@@ -198,7 +215,16 @@ impl Ngram {
             vocabulary: spans.len() as u64 - 1,
             contexts: contexts.len() as u64,
         };
-        Ok(Ngram { n: cfg.n, seq_len: cfg.seq_len, arena, spans, contexts, next, cum, source })
+        Ok(Ngram {
+            n: cfg.n,
+            seq_len: cfg.seq_len,
+            arena,
+            spans,
+            contexts,
+            next,
+            cum,
+            source,
+        })
     }
 
     #[inline]
@@ -242,11 +268,18 @@ fn read_batches(path: &Path, parquet: bool) -> Result<Vec<RecordBatch>> {
     let file = std::fs::File::open(path).at(path)?;
     let corrupt = |e: String| Error::Corrupt(format!("{}: {e}", path.display()));
     if parquet {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).map_err(|e| corrupt(e.to_string()))?;
-        reader.collect::<Result<Vec<_>, _>>().map_err(|e| corrupt(e.to_string()))
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .map_err(|e| corrupt(e.to_string()))?;
+        reader
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt(e.to_string()))
     } else {
-        let reader = arrow_ipc::reader::FileReader::try_new(std::io::BufReader::new(file), None).map_err(|e| corrupt(e.to_string()))?;
-        reader.collect::<Result<Vec<_>, _>>().map_err(|e| corrupt(e.to_string()))
+        let reader = arrow_ipc::reader::FileReader::try_new(std::io::BufReader::new(file), None)
+            .map_err(|e| corrupt(e.to_string()))?;
+        reader
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt(e.to_string()))
     }
 }
 
@@ -267,17 +300,39 @@ mod tests {
 
     #[test]
     fn rejects_bad_options() {
-        let ok = NgramConfig { n: 2, source: "x".into(), seq_len: 2048 };
+        let ok = NgramConfig {
+            n: 2,
+            source: "x".into(),
+            seq_len: 2048,
+        };
         for (cfg, needle) in [
             (NgramConfig { n: 0, ..ok.clone() }, "1, 2 or 3"),
             (NgramConfig { n: 4, ..ok.clone() }, "1, 2 or 3"),
-            (NgramConfig { source: String::new(), ..ok.clone() }, "--source"),
-            (NgramConfig { seq_len: 1, ..ok.clone() }, "sequence length"),
+            (
+                NgramConfig {
+                    source: String::new(),
+                    ..ok.clone()
+                },
+                "--source",
+            ),
+            (
+                NgramConfig {
+                    seq_len: 1,
+                    ..ok.clone()
+                },
+                "sequence length",
+            ),
         ] {
             let err = cfg.validate().unwrap_err().to_string();
             assert!(err.contains(needle), "{cfg:?}: {err}");
         }
-        let missing = NgramConfig { source: "/nonexistent/corpus".into(), ..ok };
-        assert!(Ngram::new(&missing).unwrap_err().to_string().contains("not a hyperword corpus"));
+        let missing = NgramConfig {
+            source: "/nonexistent/corpus".into(),
+            ..ok
+        };
+        assert!(Ngram::new(&missing)
+            .unwrap_err()
+            .to_string()
+            .contains("not a hyperword corpus"));
     }
 }

@@ -35,7 +35,9 @@ impl Dtype {
             "<u2" | "uint16" => Ok(Dtype::U16),
             "<u4" | "uint32" => Ok(Dtype::U32),
             "<i8" | "int64" => Ok(Dtype::I64),
-            other => Err(Error::config(format!("unsupported array dtype {other:?}: expected uint16, uint32 or int64"))),
+            other => Err(Error::config(format!(
+                "unsupported array dtype {other:?}: expected uint16, uint32 or int64"
+            ))),
         }
     }
 
@@ -64,7 +66,10 @@ const ARRAY_ALIGN: usize = 64;
 /// The version-1.0 header numpy writes for a 1-D C-order array of `len` items.
 pub fn header(dtype: Dtype, len: u64) -> Vec<u8> {
     let shape = format!("({len},)");
-    let mut dict = format!("{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}", dtype.descr());
+    let mut dict = format!(
+        "{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}",
+        dtype.descr()
+    );
     let digits = len.to_string().len();
     dict.push_str(&" ".repeat(GROWTH_AXIS_MAX_DIGITS.saturating_sub(digits)));
     let hlen = dict.len() + 1; // the final newline
@@ -98,15 +103,27 @@ pub struct Written {
 
 impl NpyWriter {
     pub fn create(path: &Path, dtype: Dtype) -> Result<NpyWriter> {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = path.with_file_name(format!(".{name}.tmp"));
         let reserved = header(dtype, 0).len();
         if header(dtype, u64::MAX).len() != reserved {
-            return Err(Error::Internal("the .npy header width depends on the array length".into()));
+            return Err(Error::Internal(
+                "the .npy header width depends on the array length".into(),
+            ));
         }
         let mut file = BufWriter::with_capacity(1 << 20, File::create(&tmp).at(&tmp)?);
         file.seek(SeekFrom::Start(reserved as u64)).at(&tmp)?;
-        Ok(NpyWriter { path: path.to_path_buf(), tmp, file: Some(file), dtype, len: 0, scratch: Vec::new() })
+        Ok(NpyWriter {
+            path: path.to_path_buf(),
+            tmp,
+            file: Some(file),
+            dtype,
+            len: 0,
+            scratch: Vec::new(),
+        })
     }
 
     pub fn len(&self) -> u64 {
@@ -122,9 +139,15 @@ impl NpyWriter {
         self.scratch.clear();
         self.scratch.reserve(values.len() * self.dtype.size());
         match self.dtype {
-            Dtype::U16 => values.iter().for_each(|&v| self.scratch.extend_from_slice(&(v as u16).to_le_bytes())),
-            Dtype::U32 => values.iter().for_each(|&v| self.scratch.extend_from_slice(&(v as u32).to_le_bytes())),
-            Dtype::I64 => values.iter().for_each(|&v| self.scratch.extend_from_slice(&(v as i64).to_le_bytes())),
+            Dtype::U16 => values
+                .iter()
+                .for_each(|&v| self.scratch.extend_from_slice(&(v as u16).to_le_bytes())),
+            Dtype::U32 => values
+                .iter()
+                .for_each(|&v| self.scratch.extend_from_slice(&(v as u32).to_le_bytes())),
+            Dtype::I64 => values
+                .iter()
+                .for_each(|&v| self.scratch.extend_from_slice(&(v as i64).to_le_bytes())),
         }
         self.write_raw(values.len() as u64)
     }
@@ -134,9 +157,15 @@ impl NpyWriter {
         self.scratch.clear();
         self.scratch.reserve(values.len() * self.dtype.size());
         match self.dtype {
-            Dtype::U16 => values.iter().for_each(|&v| self.scratch.extend_from_slice(&(v as u16).to_le_bytes())),
-            Dtype::U32 => values.iter().for_each(|&v| self.scratch.extend_from_slice(&v.to_le_bytes())),
-            Dtype::I64 => values.iter().for_each(|&v| self.scratch.extend_from_slice(&(v as i64).to_le_bytes())),
+            Dtype::U16 => values
+                .iter()
+                .for_each(|&v| self.scratch.extend_from_slice(&(v as u16).to_le_bytes())),
+            Dtype::U32 => values
+                .iter()
+                .for_each(|&v| self.scratch.extend_from_slice(&v.to_le_bytes())),
+            Dtype::I64 => values
+                .iter()
+                .for_each(|&v| self.scratch.extend_from_slice(&(v as i64).to_le_bytes())),
         }
         self.write_raw(values.len() as u64)
     }
@@ -144,7 +173,10 @@ impl NpyWriter {
     // Write errors name the file being written (`DIR/tokens-00003.npy: No space left on
     // device`), not its hidden temporary, which is gone by the time the error is read.
     fn write_raw(&mut self, items: u64) -> Result<()> {
-        let file = self.file.as_mut().ok_or_else(|| Error::Internal("write after finish".into()))?;
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| Error::Internal("write after finish".into()))?;
         file.write_all(&self.scratch).at(&self.path)?;
         self.len += items;
         Ok(())
@@ -153,7 +185,10 @@ impl NpyWriter {
     /// Fill in the header, sync, hash and rename into place; on failure (a full disk fails
     /// the flush of what is buffered) the temporary file is removed.
     pub fn finish(mut self) -> Result<Written> {
-        let file = self.file.take().ok_or_else(|| Error::Internal("finish called twice".into()))?;
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| Error::Internal("finish called twice".into()))?;
         let result = self.seal(file);
         if result.is_err() {
             let _ = std::fs::remove_file(&self.tmp);
@@ -169,7 +204,11 @@ impl NpyWriter {
         drop(file);
         let (bytes, sha256) = file_digest(&self.tmp)?;
         std::fs::rename(&self.tmp, &self.path).at(&self.path)?;
-        Ok(Written { len: self.len, bytes, sha256 })
+        Ok(Written {
+            len: self.len,
+            bytes,
+            sha256,
+        })
     }
 }
 
@@ -194,7 +233,10 @@ mod tests {
             assert!(h.ends_with(b"\n"));
         }
         let h = String::from_utf8_lossy(&header(Dtype::I64, 3)).into_owned();
-        assert!(h.contains("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }"), "{h}");
+        assert!(
+            h.contains("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }"),
+            "{h}"
+        );
     }
 
     #[test]

@@ -49,7 +49,13 @@ pub fn temp_file_name(index: u64, format: Format) -> String {
 
 /// Generate shard `index` of the corpus into `dir` with `generator` (a [`Generator`], or the
 /// `&Arc<Fuser>` of a mnemophrase or bridge corpus).
-pub fn write_shard(dir: &Path, generator: impl Into<Generator>, cfg: &CorpusConfig, index: u64, control: &Control) -> Result<ShardInfo> {
+pub fn write_shard(
+    dir: &Path,
+    generator: impl Into<Generator>,
+    cfg: &CorpusConfig,
+    index: u64,
+    control: &Control,
+) -> Result<ShardInfo> {
     let name = shard_file_name(index, cfg.format);
     let tmp = dir.join(temp_file_name(index, cfg.format));
     let dest = dir.join(&name);
@@ -66,14 +72,26 @@ pub fn write_shard(dir: &Path, generator: impl Into<Generator>, cfg: &CorpusConf
         }
     };
     std::fs::rename(&tmp, &dest).at(&dest)?;
-    Ok(ShardInfo { index, path: name, rows, words, text_bytes, bytes, sha256 })
+    Ok(ShardInfo {
+        index,
+        path: name,
+        rows,
+        words,
+        text_bytes,
+        bytes,
+        sha256,
+    })
 }
 
 type Written = (u64, u64, u64, u64, String);
 
 fn write_to(tmp: &Path, generator: Generator, cfg: &CorpusConfig, index: u64, control: &Control) -> Result<Written> {
     let file = File::create(tmp).at(tmp)?;
-    let sink = HashingWriter { inner: BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), bytes: 0 };
+    let sink = HashingWriter {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
     let mut writer = ShardWriter::new(sink, cfg).map_err(|e| e.at_path(tmp))?;
     let (mut rows, mut words, mut text_bytes) = (0u64, 0u64, 0u64);
     for batch in ShardBatches::new(generator, cfg, index) {

@@ -30,7 +30,10 @@ pub fn validate(word: &str, normalization: Normalization) -> Result<Cow<'_, str>
     }
     for c in word.chars() {
         if is_forbidden_char(c) {
-            return Err(format!("word {word:?} contains the control or format character U+{:04X}", c as u32));
+            return Err(format!(
+                "word {word:?} contains the control or format character U+{:04X}",
+                c as u32
+            ));
         }
         if c.is_whitespace() {
             return Err(format!("word {word:?} contains whitespace (U+{:04X})", c as u32));
@@ -72,7 +75,10 @@ impl Case {
             Case::Upper => word.to_uppercase(),
             Case::Title => {
                 let mut chars = word.chars();
-                let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+                let first = chars
+                    .next()
+                    .map(|c| c.to_uppercase().collect::<String>())
+                    .unwrap_or_default();
                 first + &chars.as_str().to_lowercase()
             }
         };
@@ -119,7 +125,10 @@ mod tests {
     fn casing() {
         assert_eq!(Case::Title.apply("вОДА"), "Вода");
         assert_eq!(Case::Upper.apply("straße"), "STRASSE");
-        assert_eq!(Case::Lower.apply("\u{39F}\u{394}\u{39F}\u{3A3}"), "\u{3BF}\u{3B4}\u{3BF}\u{3C2}"); // final sigma
+        assert_eq!(
+            Case::Lower.apply("\u{39F}\u{394}\u{39F}\u{3A3}"),
+            "\u{3BF}\u{3B4}\u{3BF}\u{3C2}"
+        ); // final sigma
         assert_eq!(Case::AsIs.apply("Corte"), "Corte");
     }
 }

@@ -21,7 +21,13 @@ fn lexicon() -> Lexicon {
 }
 
 fn config() -> CorpusConfig {
-    let mut cfg = CorpusConfig { words: 12_000, shard_words: 5_000, batch_words: 1_000, seed: 7, ..Default::default() };
+    let mut cfg = CorpusConfig {
+        words: 12_000,
+        shard_words: 5_000,
+        batch_words: 1_000,
+        seed: 7,
+        ..Default::default()
+    };
     cfg.fusion.joiner = "·".into();
     cfg
 }
@@ -37,16 +43,32 @@ fn byte_table(cfg: &CorpusConfig) -> TokenTable {
     }
     let forms = EntryTokens { ids, offsets };
     let joiner = fuser.joiner().iter().map(|&b| b as u32).collect();
-    TokenTable { first: forms.clone(), inner: forms, joiner, eos: EOS, vocab_size: 257, dtype: Dtype::U16 }
+    TokenTable {
+        first: forms.clone(),
+        inner: forms,
+        joiner,
+        eos: EOS,
+        vocab_size: 257,
+        dtype: Dtype::U16,
+    }
 }
 
 fn read_npy(path: &Path, dtype: Dtype) -> Vec<u64> {
     let bytes = std::fs::read(path).unwrap();
     let data = &bytes[header(dtype, 0).len()..];
     match dtype {
-        Dtype::U16 => data.chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]]) as u64).collect(),
-        Dtype::I64 => data.chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap()) as u64).collect(),
-        Dtype::U32 => data.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap()) as u64).collect(),
+        Dtype::U16 => data
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]) as u64)
+            .collect(),
+        Dtype::I64 => data
+            .chunks(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap()) as u64)
+            .collect(),
+        Dtype::U32 => data
+            .chunks(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()) as u64)
+            .collect(),
     }
 }
 
@@ -55,7 +77,14 @@ fn shard_texts(path: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for batch in reader {
         let batch = batch.unwrap();
-        out.extend(batch.column_by_name("text").unwrap().as_string::<i32>().iter().map(|s| s.unwrap().to_string()));
+        out.extend(
+            batch
+                .column_by_name("text")
+                .unwrap()
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.unwrap().to_string()),
+        );
     }
     out
 }
@@ -64,12 +93,36 @@ fn shard_texts(path: &Path) -> Vec<String> {
 fn aligned_documents_spell_the_corpus_rows_shard_by_shard() {
     let (corpus, tokens) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let cfg = config();
-    let manifest = generate(corpus.path(), &lexicon(), &cfg, &RunOptions { threads: Some(1), force: false }, &Control::new()).unwrap();
+    let manifest = generate(
+        corpus.path(),
+        &lexicon(),
+        &cfg,
+        &RunOptions {
+            threads: Some(1),
+            force: false,
+        },
+        &Control::new(),
+    )
+    .unwrap();
     let table = byte_table(&cfg);
-    let shards = encode_shards(tokens.path(), &lexicon(), &cfg, &table, &[0, 1, 2], Some(2), &Control::new()).unwrap();
+    let shards = encode_shards(
+        tokens.path(),
+        &lexicon(),
+        &cfg,
+        &table,
+        &[0, 1, 2],
+        Some(2),
+        &Control::new(),
+    )
+    .unwrap();
     assert_eq!(shards.len(), 3);
     for (info, source) in shards.iter().zip(&manifest.shards) {
-        assert_eq!((info.documents, info.words), (source.rows, source.words), "shard {}", info.index);
+        assert_eq!(
+            (info.documents, info.words),
+            (source.rows, source.words),
+            "shard {}",
+            info.index
+        );
         let toks = read_npy(&tokens.path().join(&info.tokens_path), Dtype::U16);
         let ends = read_npy(&tokens.path().join(&info.docs_path), Dtype::I64);
         assert_eq!(toks.len() as u64, info.tokens);
@@ -86,8 +139,19 @@ fn aligned_documents_spell_the_corpus_rows_shard_by_shard() {
     }
     // Deterministic whatever the thread count or the order shards are asked for.
     let again = tempfile::tempdir().unwrap();
-    let one = encode_shards(again.path(), &lexicon(), &cfg, &table, &[2, 0, 1], Some(1), &Control::new()).unwrap();
-    let sha = |v: &[hyperword_core::aligned::TokenShard], i: u64| v.iter().find(|s| s.index == i).unwrap().tokens_sha256.clone();
+    let one = encode_shards(
+        again.path(),
+        &lexicon(),
+        &cfg,
+        &table,
+        &[2, 0, 1],
+        Some(1),
+        &Control::new(),
+    )
+    .unwrap();
+    let sha = |v: &[hyperword_core::aligned::TokenShard], i: u64| {
+        v.iter().find(|s| s.index == i).unwrap().tokens_sha256.clone()
+    };
     for i in 0..3 {
         assert_eq!(sha(&shards, i), sha(&one, i));
     }
@@ -97,7 +161,9 @@ fn aligned_documents_spell_the_corpus_rows_shard_by_shard() {
 fn bad_tables_and_corpora_are_refused_before_writing() {
     let out = tempfile::tempdir().unwrap();
     let cfg = config();
-    let run = |table: &TokenTable, cfg: &CorpusConfig, shards: &[u64]| encode_shards(out.path(), &lexicon(), cfg, table, shards, Some(1), &Control::new());
+    let run = |table: &TokenTable, cfg: &CorpusConfig, shards: &[u64]| {
+        encode_shards(out.path(), &lexicon(), cfg, table, shards, Some(1), &Control::new())
+    };
     let good = byte_table(&cfg);
 
     let mut t = good.clone();
@@ -111,7 +177,11 @@ fn bad_tables_and_corpora_are_refused_before_writing() {
     assert!(matches!(run(&t, &cfg, &[0]), Err(Error::Config(m)) if m.contains("does not fit <u2")));
     assert!(matches!(run(&good, &cfg, &[3]), Err(Error::Config(m)) if m.contains("shard 3 does not exist")));
     let mut bridge = cfg.clone();
-    bridge.fusion.bridge = Some(BridgeConfig { mode: BridgeMode::Segment, pivot: None, template: "{source} = {target}".into() });
+    bridge.fusion.bridge = Some(BridgeConfig {
+        mode: BridgeMode::Segment,
+        pivot: None,
+        template: "{source} = {target}".into(),
+    });
     assert!(matches!(run(&good, &bridge, &[0]), Err(Error::Config(m)) if m.contains("mnemophrase corpus")));
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "nothing written");
 }
@@ -122,7 +192,15 @@ fn a_cancelled_run_leaves_no_file() {
     let cfg = config();
     let control = Control::new();
     control.cancel();
-    let r = encode_shards(out.path(), &lexicon(), &cfg, &byte_table(&cfg), &[0, 1], Some(2), &control);
+    let r = encode_shards(
+        out.path(),
+        &lexicon(),
+        &cfg,
+        &byte_table(&cfg),
+        &[0, 1],
+        Some(2),
+        &control,
+    );
     assert!(matches!(r, Err(Error::Interrupted)));
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
 }

@@ -25,11 +25,31 @@ fn lexicon() -> Lexicon {
 }
 
 fn config(words: u64) -> CorpusConfig {
-    CorpusConfig { words, shard_words: 5_000, batch_words: 1_000, seed: 42, ..Default::default() }
+    CorpusConfig {
+        words,
+        shard_words: 5_000,
+        batch_words: 1_000,
+        seed: 42,
+        ..Default::default()
+    }
 }
 
-fn run(dir: &Path, cfg: &CorpusConfig, threads: usize, force: bool) -> hyperword_core::Result<hyperword_core::Manifest> {
-    generate(dir, &lexicon(), cfg, &RunOptions { threads: Some(threads), force }, &Control::new())
+fn run(
+    dir: &Path,
+    cfg: &CorpusConfig,
+    threads: usize,
+    force: bool,
+) -> hyperword_core::Result<hyperword_core::Manifest> {
+    generate(
+        dir,
+        &lexicon(),
+        cfg,
+        &RunOptions {
+            threads: Some(threads),
+            force,
+        },
+        &Control::new(),
+    )
 }
 
 #[test]
@@ -51,7 +71,10 @@ fn resume_regenerates_deleted_and_truncated_shards_byte_identically() {
     run(dir.path(), &cfg, 2, false).unwrap();
     let before = files(dir.path());
     std::fs::remove_file(dir.path().join("shard-00001.arrow")).unwrap();
-    let f = std::fs::OpenOptions::new().write(true).open(dir.path().join("shard-00002.arrow")).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.path().join("shard-00002.arrow"))
+        .unwrap();
     f.set_len(100).unwrap();
     run(dir.path(), &cfg, 2, false).unwrap();
     assert_eq!(files(dir.path()), before);
@@ -76,21 +99,30 @@ fn an_unfinished_run_resumes() {
 
 fn before_fingerprint(files: &[(String, Vec<u8>)]) -> String {
     let manifest = &files.iter().find(|(n, _)| n == "manifest.json").unwrap().1;
-    serde_json::from_slice::<serde_json::Value>(manifest).unwrap()["fingerprint"].as_str().unwrap().to_string()
+    serde_json::from_slice::<serde_json::Value>(manifest).unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
 fn refuses_to_overwrite_without_force() {
     let dir = tempfile::tempdir().unwrap();
     run(dir.path(), &config(10_000), 1, false).unwrap();
-    let other = CorpusConfig { seed: 7, ..config(10_000) };
+    let other = CorpusConfig {
+        seed: 7,
+        ..config(10_000)
+    };
     assert!(matches!(run(dir.path(), &other, 1, false), Err(Error::OutputExists(_))));
     let m = run(dir.path(), &other, 1, true).unwrap();
     assert_eq!(m.seed, Some(7));
 
     let foreign = tempfile::tempdir().unwrap();
     std::fs::write(foreign.path().join("notes.txt"), "mine").unwrap();
-    assert!(matches!(run(foreign.path(), &config(10), 1, false), Err(Error::OutputExists(_))));
+    assert!(matches!(
+        run(foreign.path(), &config(10), 1, false),
+        Err(Error::OutputExists(_))
+    ));
 }
 
 #[test]
@@ -98,7 +130,10 @@ fn bad_configuration_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("corpus");
     let mut cfg = config(100);
-    cfg.fusion.langs = vec![LangWeight { lang: "xx".into(), weight: 1.0 }];
+    cfg.fusion.langs = vec![LangWeight {
+        lang: "xx".into(),
+        weight: 1.0,
+    }];
     let err = run(&out, &cfg, 1, false).unwrap_err().to_string();
     assert!(err.contains("unknown language \"xx\""), "{err}");
     assert!(!out.exists());
@@ -109,24 +144,64 @@ fn cancelled_run_leaves_no_partial_shard() {
     let dir = tempfile::tempdir().unwrap();
     let control = Control::new();
     control.cancel();
-    let r = generate(dir.path(), &lexicon(), &config(20_000), &RunOptions::default(), &control);
+    let r = generate(
+        dir.path(),
+        &lexicon(),
+        &config(20_000),
+        &RunOptions::default(),
+        &control,
+    );
     assert!(matches!(r, Err(Error::Interrupted)));
     let names: Vec<String> = files(dir.path()).into_iter().map(|(n, _)| n).collect();
-    assert!(names.iter().all(|n| !n.ends_with(".tmp") && !n.starts_with("shard-") && n != "manifest.json"), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.ends_with(".tmp") && !n.starts_with("shard-") && n != "manifest.json"),
+        "{names:?}"
+    );
 }
 
 fn phrase_config() -> impl Strategy<Value = (CorpusConfig, u32, u32)> {
-    (1u32..5, 0u32..4, any::<u64>(), prop::bool::ANY, 0.0f64..=1.0, prop::sample::select(vec!["", "-", "·"]))
+    (
+        1u32..5,
+        0u32..4,
+        any::<u64>(),
+        prop::bool::ANY,
+        0.0f64..=1.0,
+        prop::sample::select(vec!["", "-", "·"]),
+    )
         .prop_map(|(min, extra, seed, per_word, coherence, joiner)| {
             let fusion = FusionConfig {
-                words_per_phrase: PhraseLength { min, max: min + extra, dist: Default::default() },
+                words_per_phrase: PhraseLength {
+                    min,
+                    max: min + extra,
+                    dist: Default::default(),
+                },
                 mix: if per_word { Mix::Word } else { Mix::Phrase },
                 coherence,
                 joiner: joiner.into(),
                 ..Default::default()
             };
-            let columns = vec![Column::Text, Column::Words, Column::Langs, Column::Concepts, Column::Field];
-            (CorpusConfig { words: 300, shard_words: 300, batch_words: 64, seed, columns, fusion, ..Default::default() }, min, min + extra)
+            let columns = vec![
+                Column::Text,
+                Column::Words,
+                Column::Langs,
+                Column::Concepts,
+                Column::Field,
+            ];
+            (
+                CorpusConfig {
+                    words: 300,
+                    shard_words: 300,
+                    batch_words: 64,
+                    seed,
+                    columns,
+                    fusion,
+                    ..Default::default()
+                },
+                min,
+                min + extra,
+            )
         })
 }
 
@@ -168,22 +243,43 @@ proptest! {
 
 fn bridge_rows(mode: BridgeMode, pivot: Option<&str>) -> Vec<(String, String, String, Vec<String>)> {
     let fusion = FusionConfig {
-        bridge: Some(BridgeConfig { mode, pivot: pivot.map(String::from), template: "{source} = {target}".into() }),
+        bridge: Some(BridgeConfig {
+            mode,
+            pivot: pivot.map(String::from),
+            template: "{source} = {target}".into(),
+        }),
         ..Default::default()
     };
     let columns = vec![Column::Text, Column::Source, Column::Target, Column::Words];
-    let cfg = CorpusConfig { words: 500, shard_words: 500, columns, fusion, ..Default::default() };
+    let cfg = CorpusConfig {
+        words: 500,
+        shard_words: 500,
+        columns,
+        fusion,
+        ..Default::default()
+    };
     cfg.validate().unwrap();
     let fuser = Arc::new(Fuser::new(&lexicon(), &cfg.fusion).unwrap());
     let mut rows = Vec::new();
     for batch in ShardBatches::new(fuser, &cfg, 0) {
         let b = batch.unwrap().batch;
-        let (text, source, target) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>(), b.column(2).as_string::<i32>());
+        let (text, source, target) = (
+            b.column(0).as_string::<i32>(),
+            b.column(1).as_string::<i32>(),
+            b.column(2).as_string::<i32>(),
+        );
         let words = b.column(3).as_list::<i32>();
         for r in 0..b.num_rows() {
             let ws = words.value(r);
-            let ws: Vec<String> = (0..ws.len()).map(|i| ws.as_string::<i32>().value(i).to_string()).collect();
-            rows.push((text.value(r).to_string(), source.value(r).to_string(), target.value(r).to_string(), ws));
+            let ws: Vec<String> = (0..ws.len())
+                .map(|i| ws.as_string::<i32>().value(i).to_string())
+                .collect();
+            rows.push((
+                text.value(r).to_string(),
+                source.value(r).to_string(),
+                target.value(r).to_string(),
+                ws,
+            ));
         }
     }
     rows
@@ -203,13 +299,28 @@ fn translate_bridge_gives_each_words_pivot_concept() {
     let lex = lexicon();
     let en = |word: &str| {
         let concept = lex.entries.iter().find(|e| e.word == word).unwrap().concept;
-        lex.entries.iter().find(|e| e.concept == concept && lex.langs[e.lang as usize] == "en").unwrap().word.clone()
+        lex.entries
+            .iter()
+            .find(|e| e.concept == concept && lex.langs[e.lang as usize] == "en")
+            .unwrap()
+            .word
+            .clone()
     };
     let rows = bridge_rows(BridgeMode::Translate, Some("en"));
     assert!(rows.len() > 50);
     for (_, _, target, words) in rows {
         assert_eq!(target, words.iter().map(|w| en(w)).collect::<Vec<_>>().join(" "));
     }
-    let bad = FusionConfig { bridge: Some(BridgeConfig { mode: BridgeMode::Translate, pivot: Some("xx".into()), template: "{target}".into() }), ..Default::default() };
-    assert!(Fuser::new(&lex, &bad).unwrap_err().to_string().contains("unknown pivot language"));
+    let bad = FusionConfig {
+        bridge: Some(BridgeConfig {
+            mode: BridgeMode::Translate,
+            pivot: Some("xx".into()),
+            template: "{target}".into(),
+        }),
+        ..Default::default()
+    };
+    assert!(Fuser::new(&lex, &bad)
+        .unwrap_err()
+        .to_string()
+        .contains("unknown pivot language"));
 }

@@ -23,7 +23,17 @@ fn lexicon() -> Lexicon {
 }
 
 fn run(dir: &Path, cfg: &CorpusConfig, threads: usize) -> (Manifest, RunStats) {
-    generate_with_stats(dir, &lexicon(), cfg, &RunOptions { threads: Some(threads), force: false }, &Control::new()).unwrap()
+    generate_with_stats(
+        dir,
+        &lexicon(),
+        cfg,
+        &RunOptions {
+            threads: Some(threads),
+            force: false,
+        },
+        &Control::new(),
+    )
+    .unwrap()
 }
 
 fn texts(dir: &Path, m: &Manifest) -> Vec<String> {
@@ -31,19 +41,38 @@ fn texts(dir: &Path, m: &Manifest) -> Vec<String> {
     for s in &m.shards {
         let file = std::fs::File::open(dir.join(&s.path)).unwrap();
         for batch in arrow_ipc::reader::FileReader::try_new(file, None).unwrap() {
-            out.extend(batch.unwrap().column(0).as_string::<i32>().iter().map(|t| t.unwrap().to_owned()));
+            out.extend(
+                batch
+                    .unwrap()
+                    .column(0)
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|t| t.unwrap().to_owned()),
+            );
         }
     }
     out
 }
 
 fn dyck(cfg: DyckConfig, words: u64) -> CorpusConfig {
-    CorpusConfig { words, shard_words: 2_000, batch_words: 700, seed: 9, dyck: Some(cfg), ..Default::default() }
+    CorpusConfig {
+        words,
+        shard_words: 2_000,
+        batch_words: 700,
+        seed: 9,
+        dyck: Some(cfg),
+        ..Default::default()
+    }
 }
 
 #[test]
 fn dyck_corpora_are_balanced_identical_for_any_thread_count_and_resume() {
-    let lang = DyckConfig { k: 5, p_open: 0.7, max_depth: 7, seq_len: 300 };
+    let lang = DyckConfig {
+        k: 5,
+        p_open: 0.7,
+        max_depth: 7,
+        seq_len: 300,
+    };
     let cfg = dyck(lang.clone(), 9_000);
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (m, _) = run(a.path(), &cfg, 1);
@@ -62,7 +91,13 @@ fn dyck_corpora_are_balanced_identical_for_any_thread_count_and_resume() {
     // A deleted shard is regenerated alone, byte for byte.
     std::fs::remove_file(a.path().join("shard-00003.arrow")).unwrap();
     let (again, stats) = run(a.path(), &cfg, 2);
-    assert_eq!(stats, RunStats { generated: 1, reused: 4 });
+    assert_eq!(
+        stats,
+        RunStats {
+            generated: 1,
+            reused: 4
+        }
+    );
     assert_eq!(again, m);
     assert_eq!(files(a.path()), files(b.path()));
 }
@@ -72,16 +107,66 @@ fn dyck_configurations_serialise_without_fusion_and_mnemo_ones_as_before() {
     let cfg = dyck(DyckConfig::default(), 10);
     let json = serde_json::to_value(&cfg).unwrap();
     assert!(json.get("fusion").is_none() && json.get("ngram").is_none());
-    assert_eq!(json["dyck"], serde_json::json!({"k": 64, "p_open": 0.51, "max_depth": 16, "seq_len": 2048}));
+    assert_eq!(
+        json["dyck"],
+        serde_json::json!({"k": 64, "p_open": 0.51, "max_depth": 16, "seq_len": 2048})
+    );
     assert_eq!(CorpusConfig::from_json(&json.to_string()).unwrap(), cfg);
     let mnemo = serde_json::to_value(CorpusConfig::default()).unwrap();
     let keys: Vec<&str> = mnemo.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["batch_words", "columns", "compression", "compression_level", "format", "fusion", "seed", "shard_words", "words"]);
+    assert_eq!(
+        keys,
+        [
+            "batch_words",
+            "columns",
+            "compression",
+            "compression_level",
+            "format",
+            "fusion",
+            "seed",
+            "shard_words",
+            "words"
+        ]
+    );
     for (bad, needle) in [
-        (CorpusConfig { fusion: FusionConfig { joiner: "-".into(), ..Default::default() }, ..cfg.clone() }, "do not apply to --kind dyck"),
-        (CorpusConfig { columns: vec![Column::Text, Column::Words], ..cfg.clone() }, "one column, text"),
-        (CorpusConfig { ngram: Some(NgramConfig { n: 2, source: "x".into(), seq_len: 10 }), ..cfg.clone() }, "either dyck or ngram"),
-        (dyck(DyckConfig { seq_len: 9, ..Default::default() }, 10), "even"),
+        (
+            CorpusConfig {
+                fusion: FusionConfig {
+                    joiner: "-".into(),
+                    ..Default::default()
+                },
+                ..cfg.clone()
+            },
+            "do not apply to --kind dyck",
+        ),
+        (
+            CorpusConfig {
+                columns: vec![Column::Text, Column::Words],
+                ..cfg.clone()
+            },
+            "one column, text",
+        ),
+        (
+            CorpusConfig {
+                ngram: Some(NgramConfig {
+                    n: 2,
+                    source: "x".into(),
+                    seq_len: 10,
+                }),
+                ..cfg.clone()
+            },
+            "either dyck or ngram",
+        ),
+        (
+            dyck(
+                DyckConfig {
+                    seq_len: 9,
+                    ..Default::default()
+                },
+                10,
+            ),
+            "even",
+        ),
     ] {
         let err = bad.validate().unwrap_err().to_string();
         assert!(err.contains(needle), "{err}");
@@ -90,21 +175,49 @@ fn dyck_configurations_serialise_without_fusion_and_mnemo_ones_as_before() {
 
 /// A source corpus: bridge rows `water stone light` (the segmented side: words with spaces).
 fn source(dir: &Path) -> Manifest {
-    let fusion = FusionConfig { bridge: Some(BridgeConfig { mode: BridgeMode::Segment, pivot: None, template: "{target}".into() }), ..Default::default() };
-    let cfg = CorpusConfig { words: 3_000, shard_words: 1_000, batch_words: 500, seed: 1, fusion, ..Default::default() };
+    let fusion = FusionConfig {
+        bridge: Some(BridgeConfig {
+            mode: BridgeMode::Segment,
+            pivot: None,
+            template: "{target}".into(),
+        }),
+        ..Default::default()
+    };
+    let cfg = CorpusConfig {
+        words: 3_000,
+        shard_words: 1_000,
+        batch_words: 500,
+        seed: 1,
+        fusion,
+        ..Default::default()
+    };
     run(dir, &cfg, 1).0
 }
 
 fn ngram(n: u32, source: &Path) -> CorpusConfig {
-    let ngram = NgramConfig { n, source: source.display().to_string(), seq_len: 12 };
-    CorpusConfig { words: 4_000, shard_words: 1_000, batch_words: 300, seed: 3, ngram: Some(ngram), ..Default::default() }
+    let ngram = NgramConfig {
+        n,
+        source: source.display().to_string(),
+        seq_len: 12,
+    };
+    CorpusConfig {
+        words: 4_000,
+        shard_words: 1_000,
+        batch_words: 300,
+        seed: 3,
+        ngram: Some(ngram),
+        ..Default::default()
+    }
 }
 
 #[test]
 fn ngram_corpora_hold_only_source_n_grams_and_are_identical_for_any_thread_count() {
     let src = tempfile::tempdir().unwrap();
     let src_manifest = source(src.path());
-    let docs: Vec<Vec<String>> = texts(src.path(), &src_manifest).iter().map(|t| t.split(' ').map(str::to_owned).collect()).collect();
+    let docs: Vec<Vec<String>> = texts(src.path(), &src_manifest)
+        .iter()
+        .map(|t| t.split(' ').map(str::to_owned).collect())
+        .collect();
     for n in 1..=3u32 {
         let known: HashSet<Vec<Option<String>>> = docs
             .iter()
@@ -120,14 +233,26 @@ fn ngram_corpora_hold_only_source_n_grams_and_are_identical_for_any_thread_count
         assert_eq!(files(a.path()), files(b.path()));
         assert_eq!(m.kind, "ngram");
         let info = m.source.as_ref().unwrap();
-        assert_eq!((info.docs, info.words, info.vocabulary), (src_manifest.totals.rows, src_manifest.totals.words, 6));
+        assert_eq!(
+            (info.docs, info.words, info.vocabulary),
+            (src_manifest.totals.rows, src_manifest.totals.words, 6)
+        );
         let rows = texts(a.path(), &m);
-        assert_eq!(rows.iter().map(|r| r.split(' ').count() as u64).sum::<u64>(), m.totals.words);
+        assert_eq!(
+            rows.iter().map(|r| r.split(' ').count() as u64).sum::<u64>(),
+            m.totals.words
+        );
         for row in rows {
-            let words: Vec<Option<String>> = (1..n).map(|_| None).chain(row.split(' ').map(|w| Some(w.to_owned()))).collect();
+            let words: Vec<Option<String>> = (1..n)
+                .map(|_| None)
+                .chain(row.split(' ').map(|w| Some(w.to_owned())))
+                .collect();
             assert!((1..=12).contains(&(words.len() - (n as usize - 1))), "{row}");
             for gram in words.windows(n as usize) {
-                assert!(known.contains(gram), "{n}-gram {gram:?} of {row:?} is not in the source");
+                assert!(
+                    known.contains(gram),
+                    "{n}-gram {gram:?} of {row:?} is not in the source"
+                );
             }
         }
     }
@@ -143,13 +268,25 @@ fn an_ngram_source_is_its_content_not_its_path() {
     let out = tempfile::tempdir().unwrap();
     let (first, _) = run(out.path(), &ngram(2, src.path()), 1);
     let (again, stats) = run(out.path(), &ngram(2, copy.path()), 1);
-    assert_eq!(stats, RunStats { generated: 0, reused: first.shards.len() as u64 });
+    assert_eq!(
+        stats,
+        RunStats {
+            generated: 0,
+            reused: first.shards.len() as u64
+        }
+    );
     assert_eq!(again.fingerprint, first.fingerprint);
     // A directory that is not a corpus is a configuration error, and nothing is written.
     let (empty, target) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let dest = target.path().join("out");
-    let opts = RunOptions { threads: Some(1), force: false };
+    let opts = RunOptions {
+        threads: Some(1),
+        force: false,
+    };
     let err = generate_with_stats(&dest, &lexicon(), &ngram(2, empty.path()), &opts, &Control::new()).unwrap_err();
-    assert!(matches!(err, Error::Config(_)) && err.to_string().contains("not a hyperword corpus"), "{err}");
+    assert!(
+        matches!(err, Error::Config(_)) && err.to_string().contains("not a hyperword corpus"),
+        "{err}"
+    );
     assert!(!dest.exists());
 }

@@ -45,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(fusion) = serde_json::from_str::<FusionConfig>(json) {
         if let Ok(fuser) = Fuser::new(lex, &fusion) {
-            let (min, max) = (fusion.words_per_phrase.min as usize, fusion.words_per_phrase.max as usize);
+            let (min, max) = (
+                fusion.words_per_phrase.min as usize,
+                fusion.words_per_phrase.max as usize,
+            );
             let mut rng = shard_rng(1, 0);
             let mut ids = Vec::new();
             for _ in 0..3 {
@@ -53,7 +56,12 @@ fuzz_target!(|data: &[u8]| {
                 assert!((min..=max).contains(&ids.len()), "{} words, not {min}-{max}", ids.len());
                 let mut text = Vec::new();
                 fuser.write_text(&ids, &mut text);
-                assert!(text.len() <= fuser.max_phrase_bytes(), "{} > {}", text.len(), fuser.max_phrase_bytes());
+                assert!(
+                    text.len() <= fuser.max_phrase_bytes(),
+                    "{} > {}",
+                    text.len(),
+                    fuser.max_phrase_bytes()
+                );
                 let _ = fuser.text(&ids);
             }
             let phrases = corpus::sample(lex, &fusion, 3, 2).expect("sample agrees with Fuser::new");

@@ -7,16 +7,22 @@
 //! language code "Ru".
 #![no_main]
 
-use hyperword_core::config::{FusionConfig, LangWeight, Mix, PhraseLength};
 use hyperword_core::bridge::{BridgeConfig, BridgeMode};
+use hyperword_core::config::{FusionConfig, LangWeight, Mix, PhraseLength};
 use hyperword_core::word::{self, Case, Normalization};
 use hyperword_core::{corpus, lexicon, Lexicon, LoadOptions};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flags, bytes)) = data.split_first() else { return };
-    let normalization = if flags & 1 == 1 { Normalization::Strict } else { Normalization::Nfc };
+    let Some((&flags, bytes)) = data.split_first() else {
+        return;
+    };
+    let normalization = if flags & 1 == 1 {
+        Normalization::Strict
+    } else {
+        Normalization::Nfc
+    };
     let word_list_lang = match (flags >> 1) & 7 {
         4 => Some("ru"),
         5 => Some("zh-Hant"),
@@ -24,8 +30,13 @@ fuzz_target!(|data: &[u8]| {
         7 => Some("Ru"),
         _ => None,
     };
-    let opts = LoadOptions { word_list_lang: word_list_lang.map(str::to_string), normalization };
-    let Ok(lex) = Lexicon::parse(bytes, Path::new("fuzz.tsv"), &opts) else { return };
+    let opts = LoadOptions {
+        word_list_lang: word_list_lang.map(str::to_string),
+        normalization,
+    };
+    let Ok(lex) = Lexicon::parse(bytes, Path::new("fuzz.tsv"), &opts) else {
+        return;
+    };
 
     // What a loaded lexicon promises.
     assert!(!lex.entries.is_empty());
@@ -36,7 +47,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(e.word.len() <= lexicon::MAX_WORD_BYTES);
         assert!(e.weight.is_finite() && e.weight >= 0.0, "weight {}", e.weight);
         // Stored words are valid and already in NFC: validating again changes nothing.
-        assert_eq!(word::validate(&e.word, Normalization::Strict).as_deref(), Ok(e.word.as_str()));
+        assert_eq!(
+            word::validate(&e.word, Normalization::Strict).as_deref(),
+            Ok(e.word.as_str())
+        );
     }
     assert_eq!(lex.counts_per_lang().iter().sum::<usize>(), lex.entries.len());
     let again = Lexicon::parse(bytes, Path::new("again.tsv"), &opts).expect("parsing is deterministic");
@@ -47,7 +61,11 @@ fuzz_target!(|data: &[u8]| {
     let configs = [
         FusionConfig::default(),
         FusionConfig {
-            words_per_phrase: PhraseLength { min: 1, max: 3, dist: Default::default() },
+            words_per_phrase: PhraseLength {
+                min: 1,
+                max: 3,
+                dist: Default::default(),
+            },
             mix: Mix::Word,
             alpha: 1.5,
             coherence: 0.5,
@@ -58,12 +76,19 @@ fuzz_target!(|data: &[u8]| {
         FusionConfig {
             alpha: 40.0,
             case: Case::Upper,
-            langs: vec![LangWeight { lang: first.clone(), weight: 1.0 }],
+            langs: vec![LangWeight {
+                lang: first.clone(),
+                weight: 1.0,
+            }],
             ..Default::default()
         },
         FusionConfig {
             case: Case::Lower,
-            bridge: Some(BridgeConfig { mode: BridgeMode::Translate, pivot: Some(first), template: "{source} = {target}".into() }),
+            bridge: Some(BridgeConfig {
+                mode: BridgeMode::Translate,
+                pivot: Some(first),
+                template: "{source} = {target}".into(),
+            }),
             ..Default::default()
         },
     ];

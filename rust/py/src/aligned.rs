@@ -17,7 +17,10 @@ pub fn aligned_words(lexicon: &PyLexicon, config: &str) -> PyResult<(Vec<String>
     let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
     let fuser = Fuser::new(&lexicon.inner, &cfg.fusion).map_err(to_py)?;
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    Ok(((0..fuser.entries()).map(|e| text(fuser.word(e as u32))).collect(), text(fuser.joiner())))
+    Ok((
+        (0..fuser.entries()).map(|e| text(fuser.word(e as u32))).collect(),
+        text(fuser.joiner()),
+    ))
 }
 
 /// Encode the shards `shards` of the mnemophrase corpus `config` (JSON) into `out` from
@@ -45,8 +48,14 @@ pub fn encode_aligned(
 ) -> PyResult<String> {
     let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
     let table = TokenTable {
-        first: EntryTokens { ids: first_ids, offsets: first_offsets },
-        inner: EntryTokens { ids: inner_ids, offsets: inner_offsets },
+        first: EntryTokens {
+            ids: first_ids,
+            offsets: first_offsets,
+        },
+        inner: EntryTokens {
+            ids: inner_ids,
+            offsets: inner_offsets,
+        },
         joiner,
         eos,
         vocab_size,

@@ -42,7 +42,11 @@ pub struct PyBatchStream {
 #[pymethods]
 impl PyBatchStream {
     #[pyo3(signature = (requested_schema=None))]
-    fn __arrow_c_stream__<'py>(&self, py: Python<'py>, requested_schema: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyCapsule>> {
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema; // the schema is fixed by the configuration's columns
         let stream = self
             .stream
@@ -60,7 +64,9 @@ impl PyBatchStream {
 pub fn stream(lexicon: &PyLexicon, config: &str) -> PyResult<PyBatchStream> {
     let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
     let stream = CorpusStream::new(&lexicon.inner, &cfg).map_err(to_py)?;
-    Ok(PyBatchStream { stream: Mutex::new(Some(stream)) })
+    Ok(PyBatchStream {
+        stream: Mutex::new(Some(stream)),
+    })
 }
 
 /// The lock of an output directory, held for the length of a run (`hyperword_core::corpus::lock_output`).
@@ -93,7 +99,9 @@ impl PyOutputLock {
 #[pyfunction]
 pub fn lock_output(dir: PathBuf) -> PyResult<PyOutputLock> {
     let lock = corpus::lock_output(&dir).map_err(to_py)?;
-    Ok(PyOutputLock { lock: Mutex::new(Some(lock)) })
+    Ok(PyOutputLock {
+        lock: Mutex::new(Some(lock)),
+    })
 }
 
 /// `OutputLockedError` when a live process holds the lock of `dir`; changes nothing.

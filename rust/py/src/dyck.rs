@@ -8,6 +8,14 @@ use pyo3::prelude::*;
 /// `k` closing brackets, each one character.
 #[pyfunction]
 pub fn dyck_symbols(k: u32) -> PyResult<Vec<String>> {
-    DyckConfig { k, ..Default::default() }.validate().map_err(to_py)?;
-    Ok([true, false].into_iter().flat_map(|open| (0..k).map(move |t| symbol(t, open).to_string())).collect())
+    DyckConfig {
+        k,
+        ..Default::default()
+    }
+    .validate()
+    .map_err(to_py)?;
+    Ok([true, false]
+        .into_iter()
+        .flat_map(|open| (0..k).map(move |t| symbol(t, open).to_string()))
+        .collect())
 }

@@ -2,19 +2,62 @@
 //! the matching built-in `OSError` subclasses (as polars' `error.rs` does).
 
 use hyperword_core::Error;
-use pyo3::exceptions::{PyException, PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyKeyboardInterrupt, PyOSError, PyPermissionError};
+use pyo3::exceptions::{
+    PyException, PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyKeyboardInterrupt, PyOSError,
+    PyPermissionError,
+};
 use pyo3::prelude::*;
 use pyo3::{create_exception, PyErr};
 use std::io::ErrorKind;
 
-create_exception!(hyperword, HyperwordError, PyException, "Root of every error hyperword raises itself.");
-create_exception!(hyperword, LexiconError, HyperwordError, "A lexicon file that cannot be used (file, line and reason in the message).");
-create_exception!(hyperword, ConfigError, HyperwordError, "A configuration value that is out of range or does not fit the lexicon.");
-create_exception!(hyperword, OutputExistsError, HyperwordError, "The output directory holds a corpus that would be overwritten without force.");
-create_exception!(hyperword, OutputLockedError, HyperwordError, "The output directory is being written by another live process.");
-create_exception!(hyperword, CorruptCorpusError, HyperwordError, "A corpus on disk that does not match its manifest.");
-create_exception!(hyperword, ArrowWriteError, HyperwordError, "Arrow or Parquet failed to encode data.");
-create_exception!(hyperword, InternalError, HyperwordError, "A bug in hyperword: please report it.");
+create_exception!(
+    hyperword,
+    HyperwordError,
+    PyException,
+    "Root of every error hyperword raises itself."
+);
+create_exception!(
+    hyperword,
+    LexiconError,
+    HyperwordError,
+    "A lexicon file that cannot be used (file, line and reason in the message)."
+);
+create_exception!(
+    hyperword,
+    ConfigError,
+    HyperwordError,
+    "A configuration value that is out of range or does not fit the lexicon."
+);
+create_exception!(
+    hyperword,
+    OutputExistsError,
+    HyperwordError,
+    "The output directory holds a corpus that would be overwritten without force."
+);
+create_exception!(
+    hyperword,
+    OutputLockedError,
+    HyperwordError,
+    "The output directory is being written by another live process."
+);
+create_exception!(
+    hyperword,
+    CorruptCorpusError,
+    HyperwordError,
+    "A corpus on disk that does not match its manifest."
+);
+create_exception!(
+    hyperword,
+    ArrowWriteError,
+    HyperwordError,
+    "Arrow or Parquet failed to encode data."
+);
+create_exception!(
+    hyperword,
+    InternalError,
+    HyperwordError,
+    "A bug in hyperword: please report it."
+);
 
 /// Convert a core error into the Python exception users catch.
 pub fn to_py(err: Error) -> PyErr {

@@ -11,7 +11,8 @@ use pyo3::prelude::*;
 /// The first `n` phrases of shard 0 for `fusion` (JSON) and `seed`.
 #[pyfunction]
 pub fn sample(py: Python<'_>, lexicon: &PyLexicon, fusion: &str, seed: u64, n: usize) -> PyResult<Vec<String>> {
-    let cfg: FusionConfig = serde_json::from_str(fusion).map_err(|e| to_py(Error::config(format!("invalid configuration: {e}"))))?;
+    let cfg: FusionConfig =
+        serde_json::from_str(fusion).map_err(|e| to_py(Error::config(format!("invalid configuration: {e}"))))?;
     let lexicon = lexicon.inner.clone();
     enter(py, None, move |_| corpus::sample(&lexicon, &cfg, seed, n))
 }

@@ -37,8 +37,15 @@ where
                     }
                     return Ok(result);
                 }
-                Ok(Err(panic)) => return Err(InternalError::new_err(format!("hyperword panicked: {}", panic_message(&panic)))),
-                Err(RecvTimeoutError::Disconnected) => return Err(InternalError::new_err("the worker thread ended without a result")),
+                Ok(Err(panic)) => {
+                    return Err(InternalError::new_err(format!(
+                        "hyperword panicked: {}",
+                        panic_message(&panic)
+                    )))
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(InternalError::new_err("the worker thread ended without a result"))
+                }
                 Err(RecvTimeoutError::Timeout) => py.check_signals().and_then(|_| match progress {
                     Some(callback) => callback.call1((control.words(),)).map(drop),
                     None => Ok(()),

@@ -19,16 +19,27 @@ impl PyLexicon {
     #[staticmethod]
     #[pyo3(signature = (path, lang=None, strict_nfc=false))]
     fn load(py: Python<'_>, path: PathBuf, lang: Option<String>, strict_nfc: bool) -> PyResult<Self> {
-        let normalization = if strict_nfc { Normalization::Strict } else { Normalization::Nfc };
-        let opts = LoadOptions { word_list_lang: lang, normalization };
+        let normalization = if strict_nfc {
+            Normalization::Strict
+        } else {
+            Normalization::Nfc
+        };
+        let opts = LoadOptions {
+            word_list_lang: lang,
+            normalization,
+        };
         let lexicon = py.detach(|| Lexicon::load(&path, &opts)).map_err(to_py)?;
-        Ok(PyLexicon { inner: Arc::new(lexicon) })
+        Ok(PyLexicon {
+            inner: Arc::new(lexicon),
+        })
     }
 
     /// The shipped default lexicon (Multi-SimLex via Concepticon, 12 languages).
     #[staticmethod]
     fn default(py: Python<'_>) -> Self {
-        PyLexicon { inner: Arc::new(py.detach(Lexicon::default_lexicon)) }
+        PyLexicon {
+            inner: Arc::new(py.detach(Lexicon::default_lexicon)),
+        }
     }
 
     #[getter]
@@ -60,13 +71,24 @@ impl PyLexicon {
 
     /// Number of words per language.
     fn counts(&self) -> BTreeMap<String, usize> {
-        self.inner.langs.iter().cloned().zip(self.inner.counts_per_lang()).collect()
+        self.inner
+            .langs
+            .iter()
+            .cloned()
+            .zip(self.inner.counts_per_lang())
+            .collect()
     }
 
     /// The words of one language, in file order.
     fn words(&self, lang: &str) -> Vec<String> {
         match self.inner.lang_index(lang) {
-            Some(id) => self.inner.entries.iter().filter(|e| e.lang == id).map(|e| e.word.clone()).collect(),
+            Some(id) => self
+                .inner
+                .entries
+                .iter()
+                .filter(|e| e.lang == id)
+                .map(|e| e.word.clone())
+                .collect(),
             None => vec![],
         }
     }
@@ -76,7 +98,12 @@ impl PyLexicon {
     }
 
     fn __repr__(&self) -> String {
-        format!("<Lexicon {} words, {} languages from {}>", self.inner.entries.len(), self.inner.langs.len(), self.source())
+        format!(
+            "<Lexicon {} words, {} languages from {}>",
+            self.inner.entries.len(),
+            self.inner.langs.len(),
+            self.source()
+        )
     }
 }
 
@@ -85,11 +112,19 @@ impl PyLexicon {
 #[pyfunction]
 #[pyo3(signature = (word, strict_nfc=false))]
 pub fn validate_word(word: &str, strict_nfc: bool) -> PyResult<String> {
-    let normalization = if strict_nfc { Normalization::Strict } else { Normalization::Nfc };
+    let normalization = if strict_nfc {
+        Normalization::Strict
+    } else {
+        Normalization::Nfc
+    };
     let trimmed = word.trim();
     let valid = hyperword_core::word::validate(trimmed, normalization).map_err(crate::error::LexiconError::new_err)?;
     if valid.len() > hyperword_core::lexicon::MAX_WORD_BYTES {
-        let msg = format!("word of {} bytes is longer than the limit of {}", valid.len(), hyperword_core::lexicon::MAX_WORD_BYTES);
+        let msg = format!(
+            "word of {} bytes is longer than the limit of {}",
+            valid.len(),
+            hyperword_core::lexicon::MAX_WORD_BYTES
+        );
         return Err(crate::error::LexiconError::new_err(msg));
     }
     Ok(valid.into_owned())

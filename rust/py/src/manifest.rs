@@ -15,8 +15,11 @@ use std::path::PathBuf;
 #[pyfunction]
 pub fn corpus_manifest(lexicon: &PyLexicon, config: &str, shards: &str) -> PyResult<String> {
     let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
-    let shards: Vec<ShardInfo> = serde_json::from_str(shards).map_err(|e| to_py(Error::Corrupt(format!("invalid shard records: {e}"))))?;
-    let content = Generator::new(&lexicon.inner, &cfg).map_err(to_py)?.content(&lexicon.inner);
+    let shards: Vec<ShardInfo> =
+        serde_json::from_str(shards).map_err(|e| to_py(Error::Corrupt(format!("invalid shard records: {e}"))))?;
+    let content = Generator::new(&lexicon.inner, &cfg)
+        .map_err(to_py)?
+        .content(&lexicon.inner);
     Ok(Manifest::new(&cfg, content, shards).to_json())
 }
 
