@@ -536,7 +536,7 @@ def test_a_failed_write_names_the_file_and_leaves_no_temporary(tmp_path: Path) -
     import numpy as np
 
     from hyperword.encode.npy import NpyWriter
-    from hyperword.shards import write_atomic
+    from hyperword.formats.atomic import write_atomic
 
     with small_file_limit() as limit:
         manifest = tmp_path / "manifest.json"

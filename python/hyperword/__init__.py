@@ -9,6 +9,8 @@
 
 from hyperword import _fork  # noqa: F401  (registers the fork hook)
 from hyperword._hyperword import LIMITS, Lexicon, __version__
+from hyperword.config import parse_count
+from hyperword.corpus import generate, sample, stream
 from hyperword.errors import (
     ArrowWriteError,
     ConfigError,
@@ -19,8 +21,6 @@ from hyperword.errors import (
     OutputExistsError,
     OutputLockedError,
 )
-from hyperword.config import parse_count
-from hyperword.corpus import generate, sample, stream
 from hyperword.manifest import Manifest, RunStats, ShardInfo, read_manifest
 from hyperword.reader import Corpus, open_corpus
 

@@ -22,7 +22,6 @@ manifest and removes the state directory.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -37,6 +36,8 @@ import pyarrow.parquet as pq
 
 from hyperword._hyperword import OutputLock, __version__, check_entry_path, check_unlocked, lock_output
 from hyperword.errors import ConfigError, CorruptCorpusError, OutputExistsError
+from hyperword.formats.atomic import file_digest, naming, sync_dir, write_atomic
+from hyperword.formats.identity import canonical_json, manifest_json, sorted_json
 from hyperword.manifest import MANIFEST_FILE, Manifest, RunStats, ShardInfo, read_manifest
 
 STATE_DIR = ".hyperword"
@@ -49,7 +50,6 @@ FORMAT_VERSION = 1
 FORMATS = ("arrow", "parquet")
 COMPRESSIONS = ("zstd", "lz4", "none")
 DEFAULT_ZSTD_LEVEL = 1
-_CHUNK = 1 << 20
 
 
 # --- names and small atomic helpers --------------------------------------------------------------
@@ -63,74 +63,6 @@ def shard_file_name(index: int, format: str) -> str:
 def temp_file_name(index: int, format: str) -> str:
     """The hidden name a shard is written under until it is complete."""
     return f".{shard_file_name(index, format)}.tmp"
-
-
-def canonical_json(value: Any) -> str:
-    """Compact JSON with sorted keys (what serde_json's ``json!`` prints): the hashing form."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def fingerprint(identity: Mapping[str, Any]) -> str:
-    """sha256 (hex) of the canonical JSON of everything that determines a corpus's bytes."""
-    return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()
-
-
-def sorted_json(value: Any) -> Any:
-    """``value`` with every object's keys sorted, recursively (serde_json's ``Value`` order)."""
-    if isinstance(value, Mapping):
-        return {k: sorted_json(value[k]) for k in sorted(value)}
-    if isinstance(value, (list, tuple)):
-        return [sorted_json(v) for v in value]
-    return value
-
-
-def manifest_json(manifest: Mapping[str, Any]) -> str:
-    """The manifest's text: two-space indented JSON and a final newline, like the generator."""
-    return json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def sync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def naming(path: Path, error: OSError) -> OSError:
-    """``error`` as one line naming ``path`` (``[Errno 28] PATH: No space left on device``): what
-    a failed write says, as the generator says it. Buffered and pyarrow writes name no file."""
-    if error.errno:
-        return OSError(error.errno, f"{path}: {os.strerror(error.errno)}")
-    return OSError(f"{path}: {error}")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a synced temporary file (``.NAME.tmp``) and a rename;
-    a failure (a full disk, Ctrl-C) leaves no temporary file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise naming(path, e) from e
-        raise
-    os.replace(tmp, path)
-
-
-def file_digest(path: Path) -> tuple[int, str]:
-    """Size and sha256 (hex) of a file."""
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-    return size, h.hexdigest()
 
 
 def shard_ok(directory: Path, info: ShardInfo) -> bool:

@@ -23,8 +23,8 @@ import numpy as np
 
 from hyperword._hyperword import check_entry_path
 from hyperword.errors import CorruptCorpusError
+from hyperword.formats.atomic import file_digest
 from hyperword.manifest import MANIFEST_FILE, Manifest
-from hyperword.shards import file_digest
 
 __all__ = ["Problem", "Report", "extra_files", "foreign_files_note", "verify"]
 

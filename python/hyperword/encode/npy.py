@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hyperword.errors import ConfigError, InternalError
-from hyperword.shards import file_digest, naming
+from hyperword.formats.atomic import file_digest, naming
 
 __all__ = ["NpyWriter", "dtype_for_vocab", "header_bytes"]
 

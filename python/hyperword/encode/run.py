@@ -36,8 +36,9 @@ from hyperword.encode.state import TokenRun
 from hyperword.encode.tokenizer import TokenizerInfo, load_tokenizer
 from hyperword.encode.workers import WorkerPool
 from hyperword.errors import ConfigError, CorruptCorpusError
+from hyperword.formats.atomic import write_atomic
+from hyperword.formats.identity import fingerprint, manifest_json
 from hyperword.manifest import MANIFEST_FILE, RunStats
-from hyperword.shards import fingerprint, manifest_json, write_atomic
 
 __all__ = ["MODES", "encode"]
 

@@ -13,9 +13,10 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from hyperword.errors import ConfigError, CorruptCorpusError
+from hyperword.formats.atomic import file_digest
 from hyperword.manifest import MANIFEST_FILE, ShardInfo
 from hyperword.reader import Corpus, refuse_split
-from hyperword.shards import file_digest, verify_shards
+from hyperword.shards import verify_shards
 
 __all__ = ["Source", "Task", "TaskReader", "open_source", "shard_tasks"]
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from hyperword.encode.manifest import TokenManifest, TokenShard, docs_file_name, read_token_manifest, tokens_file_name
 from hyperword.errors import OutputExistsError
-from hyperword.shards import DirectoryRun, Layout, canonical_json, file_digest
+from hyperword.formats.atomic import file_digest
+from hyperword.formats.identity import canonical_json
+from hyperword.shards import DirectoryRun, Layout
 
 __all__ = ["TokenRun", "shard_intact"]
 

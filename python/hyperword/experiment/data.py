@@ -52,8 +52,8 @@ from hyperword._hyperword import dyck_symbols
 from hyperword.encode import encode, read_token_manifest
 from hyperword.errors import ConfigError
 from hyperword.experiment.scoring import Part, part_of
+from hyperword.formats.identity import canonical_json, fingerprint
 from hyperword.ingest import ingest_all
-from hyperword.shards import canonical_json, fingerprint
 from hyperword.tokenizer import TrainOptions, train_tokenizer
 
 __all__ = ["DataSpec", "Prepared", "prepare"]

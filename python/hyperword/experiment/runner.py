@@ -39,7 +39,8 @@ from hyperword.errors import ConfigError
 from hyperword.experiment.data import MNEMO_VALIDATION_WORDS, TOKENIZER_DATA, DataSpec, Prepared, prepare
 from hyperword.experiment.plot import plot_curves
 from hyperword.experiment.results import REFERENCE_ARM, CurvePoint, RunRecord, summarize, to_markdown
-from hyperword.shards import fingerprint, write_atomic
+from hyperword.formats.atomic import write_atomic
+from hyperword.formats.identity import fingerprint
 
 __all__ = ["DEFAULT_ARMS", "DEFAULT_LADDER", "VOCAB_SIZES", "Experiment", "RunSpec", "run_experiment"]
 

@@ -14,13 +14,15 @@ from typing import Any
 
 from hyperword._hyperword import __version__
 from hyperword.errors import ConfigError, OutputExistsError
+from hyperword.formats.atomic import file_digest
+from hyperword.formats.identity import fingerprint
 from hyperword.ingest.options import DEFAULT_SHARD_DOCS, KIND, SPLIT_SIDES, PathArg, Progress, _options
 from hyperword.ingest.readers import _chunks
 from hyperword.ingest.sources import _Source, _sources
 from hyperword.ingest.split import _partition
 from hyperword.ingest.writer import _SideWriter
 from hyperword.manifest import Manifest
-from hyperword.shards import FORMAT_VERSION, CorpusRun, file_digest, fingerprint, remove_corpus_files
+from hyperword.shards import FORMAT_VERSION, CorpusRun, remove_corpus_files
 
 
 def _sources_record(sources: list[_Source], side: str | None) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from hyperword.errors import ConfigError
-from hyperword.shards import fingerprint
+from hyperword.formats.identity import fingerprint
 from hyperword.torch.corpus import check_seq_len
 from hyperword.torch.options import CorporaArg, check_schedule, open_corpora, positive, schedule_name, topology
 from hyperword.torch.stream import BatchPlan, MixState, RankStream, Schedule, normalize_weights

@@ -19,8 +19,9 @@ from hyperword._hyperword import __version__
 from hyperword.encode.manifest import DTYPE_RULE, FORMAT, FORMAT_VERSION, KIND, docs_file_name, tokens_file_name
 from hyperword.encode.npy import dtype_for_vocab
 from hyperword.errors import ConfigError
+from hyperword.formats.atomic import file_digest, write_atomic
+from hyperword.formats.identity import fingerprint, manifest_json
 from hyperword.manifest import MANIFEST_FILE
-from hyperword.shards import file_digest, fingerprint, manifest_json, write_atomic
 
 __all__ = ["random_documents", "write_token_dir"]
 

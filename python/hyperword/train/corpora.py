@@ -41,8 +41,9 @@ from hyperword.encode.manifest import (
 )
 from hyperword.encode.npy import NpyWriter
 from hyperword.errors import ConfigError, HyperwordError
+from hyperword.formats.atomic import write_atomic
+from hyperword.formats.identity import fingerprint, manifest_json
 from hyperword.manifest import MANIFEST_FILE
-from hyperword.shards import fingerprint, manifest_json, write_atomic
 
 __all__ = ["TWINS", "TokenDir", "check_tokenizer", "describe", "random_twin", "special_ids", "twin"]
 

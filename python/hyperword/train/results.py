@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyperword.shards import write_atomic
+from hyperword.formats.atomic import write_atomic
 
 __all__ = ["RUN_FILE", "CurvePoint", "RunResult", "StageResult", "read_run"]
 

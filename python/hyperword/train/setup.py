@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from hyperword.errors import ConfigError
-from hyperword.shards import fingerprint
+from hyperword.formats.identity import fingerprint
 from hyperword.train.arms import resolve_plan
 from hyperword.train.checkpoint import find_checkpoint, model_config, read_trainer_state
 from hyperword.train.corpora import TWINS, TokenDir, check_tokenizer, describe, twin
