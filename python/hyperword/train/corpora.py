@@ -29,21 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from hyperword._hyperword import __version__
-from hyperword.encode.manifest import (
-    DTYPE_RULE,
-    FORMAT,
-    FORMAT_VERSION,
-    KIND,
-    docs_file_name,
-    read_token_manifest,
-    tokens_file_name,
-)
-from hyperword.encode.npy import NpyWriter
 from hyperword.errors import ConfigError, HyperwordError
-from hyperword.formats.atomic import write_atomic
-from hyperword.formats.identity import fingerprint, manifest_json
-from hyperword.manifest import MANIFEST_FILE
+from hyperword.formats.identity import fingerprint
+from hyperword.formats.run import MANIFEST_FILE
+from hyperword.formats.tokens import read_token_manifest, write_token_dir, write_token_shard
 
 __all__ = ["TWINS", "TokenDir", "check_tokenizer", "describe", "random_twin", "special_ids", "twin"]
 
@@ -210,32 +199,21 @@ def twin(
     shards = []
     for shard, shard_ends in zip(source.shards, ends):
         tokens = draw(shard.tokens, shard_ends).astype(dtype)
-        shards.append(_write_shard(tmp, shard.index, tokens, shard_ends.astype("<i8")))
-    data = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "kind": KIND,
-        "mode": role,
-        "versions": {"hyperword": __version__, "numpy": np.__version__},
-        "fingerprint": fp,
-        "tokenizer": source.tokenizer,
-        "source": {
+        shards.append(write_token_shard(tmp, shard.index, tokens, shard_ends.astype("<i8")))
+    write_token_dir(
+        tmp,
+        shards,
+        fingerprint=fp,
+        mode=role,
+        tokenizer=source.tokenizer,
+        source={
             "kind": role,
             "like": {"path": str(like.path), "fingerprint": like.fingerprint},
             "seed": seed,
             **({"excluded_ids": identity["excluded"]} if role == "random" else {}),
         },
-        "dtype": dtype.name,
-        "dtype_rule": DTYPE_RULE,
-        "eos_after_every_document": True,
-        "totals": {
-            "shards": len(shards),
-            "documents": sum(s["documents"] for s in shards),
-            "tokens": sum(s["tokens"] for s in shards),
-        },
-        "shards": shards,
-    }
-    write_atomic(tmp / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
+        dtype=dtype,
+    )
     if out.exists():
         shutil.rmtree(out)
     os.replace(tmp, out)
@@ -284,29 +262,6 @@ def _drawer(
         return tokens
 
     return with_eos
-
-
-def _write_shard(
-    directory: Path, index: int, tokens: np.ndarray[Any, Any], ends: np.ndarray[Any, Any]
-) -> dict[str, Any]:
-    writers = [
-        NpyWriter(directory / tokens_file_name(index), tokens.dtype),
-        NpyWriter(directory / docs_file_name(index), ends.dtype),
-    ]
-    writers[0].write(tokens)
-    writers[1].write(ends)
-    (tokens_bytes, tokens_sha), (docs_bytes, docs_sha) = (w.finish() for w in writers)
-    return {
-        "index": index,
-        "tokens_path": tokens_file_name(index),
-        "docs_path": docs_file_name(index),
-        "documents": int(len(ends)),
-        "tokens": int(len(tokens)),
-        "tokens_bytes": tokens_bytes,
-        "docs_bytes": docs_bytes,
-        "tokens_sha256": tokens_sha,
-        "docs_sha256": docs_sha,
-    }
 
 
 def describe_all(paths: Mapping[str, str | os.PathLike[str]]) -> dict[str, TokenDir]:

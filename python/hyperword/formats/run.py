@@ -1,0 +1,338 @@
+"""One directory run: the refusal, resume and state rules every writer of an output directory
+follows (a corpus written from Python, token shards; the generator's ``rust/core/src/corpus.rs``
+keeps the same rules for the shards it writes itself).
+
+A directory of a run holds:
+
+- its shard files, complete only, each written under a hidden ``.NAME.tmp`` and renamed;
+- ``manifest.json``, written last: present means complete;
+- ``.hyperword/`` while the run is unfinished: ``run.json`` (``{"fingerprint":"..."}``, compact
+  JSON) and one record per finished shard (``shard-00000.arrow.json``, ``tokens-00000.npy.json``).
+
+The API, the same for every format::
+
+    run = CorpusRun.check(directory, fingerprint, force=force)   # looks, refuses, changes nothing
+    if run.complete is not None:
+        return run.finish()                                      # nothing to write
+    run.begin()                                                  # lock, state, leftovers removed
+    try:
+        for index in ...:
+            if run.kept(index) is None:                          # intact from an earlier run?
+                run.record(write_the_shard(index))               # durable, kept by a rerun
+    except BaseException:
+        run.remove_temporaries()                                 # the one failure path
+        raise
+    return run.finish(manifest_data)                             # manifest last, state removed
+
+A format is a subclass of :class:`DirectoryRun` that says how its manifest and records read,
+which files a shard has, and which files are its own (removed by ``force``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from hyperword._hyperword import OutputLock, check_unlocked, lock_output
+from hyperword.errors import CorruptCorpusError, OutputExistsError
+from hyperword.formats.atomic import sync_dir, write_atomic
+from hyperword.formats.identity import canonical_json, manifest_json
+
+__all__ = [
+    "LOCK_FILE",
+    "MANIFEST_FILE",
+    "RUN_FILE",
+    "STATE_DIR",
+    "DirectoryRun",
+    "RunStats",
+    "own_file_pattern",
+    "remove_run_files",
+    "run_json",
+]
+
+#: Written last by every run: present means complete.
+MANIFEST_FILE = "manifest.json"
+#: The run state of an unfinished run (removed when its manifest is written).
+STATE_DIR = ".hyperword"
+#: ``STATE_DIR/RUN_FILE``: the fingerprint of the unfinished run.
+RUN_FILE = "run.json"
+#: The lock a writer holds in its output directory for the length of a run (the rule, flock on
+#: this file, lives in ``rust/core/src/corpus.rs``: ``lock_output``, ``check_unlocked``).
+LOCK_FILE = ".hyperword.lock"
+
+
+def run_json(fingerprint: str) -> str:
+    """The text of ``STATE_DIR/RUN_FILE``."""
+    return canonical_json({"fingerprint": fingerprint})
+
+
+def own_file_pattern(*shard_names: str) -> re.Pattern[str]:
+    """The names of shard files (regular expressions ``shard_names``, e.g. ``shard-\\d+\\.arrow``)
+    and of their temporaries (``.NAME.tmp``, ``.NAME.ray.tmp``): the files of a run."""
+    return re.compile(rf"^\.?({'|'.join(shard_names)})(\..*\.tmp|\.tmp)?$")
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """What one run did (not part of ``manifest.json``)."""
+
+    generated_shards: int
+    reused_shards: int
+
+
+class _Record(Protocol):
+    @property
+    def index(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Record)
+_R_co = TypeVar("_R_co", bound=_Record, covariant=True)
+_T = TypeVar("_T")
+
+
+class _Manifest(Protocol[_R_co]):
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def shards(self) -> Sequence[_R_co]: ...
+
+    def with_run(self: _T, run: RunStats) -> _T: ...
+
+
+M = TypeVar("M", bound=_Manifest[Any])
+Run = TypeVar("Run", bound="DirectoryRun[Any, Any]")
+
+
+class DirectoryRun(ABC, Generic[M, R]):
+    """Writing (resuming, or confirming) one output directory; see the module docstring."""
+
+    #: How a directory of this kind is named in messages: "corpus", "token shards"; what a
+    #: complete and an unfinished one are called.
+    what: ClassVar[str]
+    complete_name: ClassVar[str]
+    unfinished_name: ClassVar[str]
+    #: Why another run's output is refused: "with a different configuration or input".
+    differs: ClassVar[str]
+    #: What its shards are called in messages: "shards", "token shards".
+    shards_name: ClassVar[str]
+    #: How the names of its shard records in ``STATE_DIR`` begin (``shard-``, ``tokens-``).
+    record_prefix: ClassVar[str]
+    #: How the names of its temporary files begin (``.shard-``).
+    temp_prefixes: ClassVar[tuple[str, ...]]
+
+    # --- what a format says -------------------------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def read_manifest(cls, directory: Path) -> M:
+        """The directory's manifest (an error when it is not one of this format)."""
+
+    @classmethod
+    @abstractmethod
+    def parse_manifest(cls, data: dict[str, Any], directory: Path) -> M:
+        """The manifest of ``data``, just written."""
+
+    @classmethod
+    @abstractmethod
+    def parse_record(cls, data: dict[str, Any]) -> R:
+        """A shard record read back from ``STATE_DIR``."""
+
+    @classmethod
+    @abstractmethod
+    def record_name(cls, record: R) -> str:
+        """The ``STATE_DIR`` file name of a record."""
+
+    @classmethod
+    @abstractmethod
+    def record_bytes(cls, record: R) -> bytes:
+        """A record as written to ``STATE_DIR``."""
+
+    @classmethod
+    @abstractmethod
+    def intact(cls, directory: Path, record: R) -> bool:
+        """Every file of the record exists with its recorded size and sha256."""
+
+    @classmethod
+    @abstractmethod
+    def is_own_file(cls, name: str) -> bool:
+        """A shard file of this format (removed by ``force``), besides manifest and temporaries."""
+
+    @abstractmethod
+    def expected(self, index: int, record: R) -> bool:
+        """The record names the files shard ``index`` of this run has."""
+
+    # --- the run ------------------------------------------------------------------------------
+
+    def __init__(self, directory: Path, fp: str, force: bool, complete: M | None, known: dict[int, R]) -> None:
+        self.directory = directory
+        self.fingerprint = fp
+        self.force = force
+        #: The existing complete output of this fingerprint, every shard verified: nothing to do.
+        self.complete = complete
+        self._known = known
+        self._shards: dict[int, R] = {}
+        self.generated = 0
+        self.reused = 0
+        self._lock: OutputLock | None = None
+
+    @classmethod
+    def check(cls: type[Run], directory: str | os.PathLike[str], fp: str, *, force: bool = False) -> Run:
+        """Look at what ``directory`` holds of this fingerprint (a complete output, or shard
+        records to try to keep) and refuse what must not be touched; change nothing.
+
+        Raises ``OutputExistsError`` when it holds output of another fingerprint (complete or
+        not) or files that are none of this kind, unless ``force``; ``OutputLockedError`` while
+        another live run writes there.
+        """
+        d = Path(directory)
+        complete, known = cls._inspect(d, fp, force)
+        return cls(d, fp, force, complete, known)
+
+    @classmethod
+    def _inspect(cls, d: Path, fp: str, force: bool) -> tuple[M | None, dict[int, R]]:
+        if d.exists() and not d.is_dir():
+            raise OutputExistsError(f"{d} exists and is not a directory")
+        if d.is_dir():
+            check_unlocked(d)  # another live run writes here: say so before anything else
+        if not d.exists() or force:
+            return None, {}
+
+        def other(what: str) -> OutputExistsError:
+            return OutputExistsError(
+                f"{d} already holds {what} {cls.differs}; pass --force (force=True) to overwrite it"
+            )
+
+        if (d / MANIFEST_FILE).exists():
+            m = cls.read_manifest(d)
+            if m.fingerprint != fp:
+                raise other(cls.complete_name)
+            shards = m.shards
+            if all(cls.intact(d, s) for s in shards):
+                return m, {}
+            return None, {s.index: s for s in shards}
+        state = d / STATE_DIR
+        try:
+            run = (state / RUN_FILE).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            run = None
+        if run is not None:
+            if run.strip() != run_json(fp):
+                raise other(cls.unfinished_name)
+            known: dict[int, R] = {}
+            for p in sorted(state.iterdir()):
+                if p.name.startswith(cls.record_prefix) and p.name.endswith(".json"):
+                    try:  # a record that does not parse (or names a file outside) is treated as absent
+                        r = cls.parse_record(json.loads(p.read_bytes()))
+                    except (ValueError, TypeError, CorruptCorpusError):
+                        continue
+                    known[r.index] = r
+            return None, known
+        if any(p.name != LOCK_FILE for p in d.iterdir()):
+            raise OutputExistsError(
+                f"{d} is not empty and holds no hyperword {cls.what}; choose another directory or pass --force (force=True)"
+            )
+        return None, {}
+
+    def begin(self) -> None:
+        """Prepare the directory: with ``force``, remove earlier output of this kind; record the
+        fingerprint and the shards that may be kept; drop the manifest and stale temporaries.
+        Takes the directory's lock (``OutputLockedError`` while another live run holds it),
+        released by :meth:`finish` or :meth:`remove_temporaries`."""
+        d = self.directory
+        if self._lock is None:
+            self._lock = lock_output(d)  # creates the directory
+        state = d / STATE_DIR
+        if self.force:
+            remove_run_files(d, self.is_own_file)
+        state.mkdir(exist_ok=True)
+        write_atomic(state / RUN_FILE, run_json(self.fingerprint).encode("utf-8"))
+        for r in self._known.values():
+            write_atomic(state / self.record_name(r), self.record_bytes(r))
+        manifest = d / MANIFEST_FILE
+        if manifest.exists():
+            manifest.unlink()
+        self._drop_temporaries()  # left by an interrupted run
+        sync_dir(d)
+
+    def kept(self, index: int) -> R | None:
+        """The record of shard ``index`` when an earlier run left it intact (it is then kept)."""
+        r = self._known.get(index)
+        if r is None or not self.expected(index, r) or not self.intact(self.directory, r):
+            return None
+        self._shards[index] = r
+        self.reused += 1
+        return r
+
+    def record(self, record: R) -> None:
+        """Record a shard just written (renamed into place): durable, and kept by a rerun."""
+        sync_dir(self.directory)
+        write_atomic(self.directory / STATE_DIR / self.record_name(record), self.record_bytes(record))
+        self._shards[record.index] = record
+        self.generated += 1
+
+    @property
+    def shards(self) -> list[R]:
+        """The shards written or kept so far, in order."""
+        return [self._shards[i] for i in sorted(self._shards)]
+
+    def finish(self, data: Mapping[str, Any] | None = None) -> M:
+        """End the run: write ``data`` as ``manifest.json`` (shards consecutive from 0), remove the
+        run state, release the lock; return the manifest with this run's stats. For the complete
+        output :meth:`check` found (``data`` not needed): remove a run state that a run killed
+        between writing its manifest and removing its state left, and say nothing was written."""
+        if self.complete is not None:
+            if (self.directory / STATE_DIR).is_dir():
+                self._remove_state()
+            return self.complete.with_run(RunStats(generated_shards=0, reused_shards=len(self.complete.shards)))
+        if data is None:
+            raise TypeError("finish() of a run that wrote shards needs its manifest")
+        indices = [s.index for s in self.shards]
+        if indices != list(range(len(indices))):
+            raise CorruptCorpusError(f"{self.directory}: {self.shards_name} {indices} are not consecutive")
+        write_atomic(self.directory / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
+        self._remove_state()
+        m = self.parse_manifest(dict(data), self.directory)
+        return m.with_run(RunStats(generated_shards=self.generated, reused_shards=self.reused))
+
+    def remove_temporaries(self) -> None:
+        """The failure path: remove this kind's temporary files and release the lock. Called when
+        a run stops on an exception (Ctrl-C included) after its writers aborted: a signal can
+        land between a writer creating its file and the caller holding the writer, which then
+        cannot abort it."""
+        self._drop_temporaries()
+        self._release()
+
+    def _drop_temporaries(self) -> None:
+        for p in self.directory.iterdir():
+            if p.name.startswith(self.temp_prefixes) and p.name.endswith(".tmp"):
+                p.unlink(missing_ok=True)
+
+    def _remove_state(self) -> None:
+        shutil.rmtree(self.directory / STATE_DIR)
+        sync_dir(self.directory)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def remove_run_files(directory: Path, is_own_file: Callable[[str], bool]) -> None:
+    """Remove the state directory, the manifest, temporaries and the files ``is_own_file``
+    names (and nothing else)."""
+    for p in directory.iterdir():
+        name = p.name
+        is_temp = name.startswith(".") and name.endswith(".tmp")
+        if name == STATE_DIR and p.is_dir():
+            shutil.rmtree(p)
+        elif (is_own_file(name) or is_temp or name == MANIFEST_FILE) and not p.is_dir():
+            p.unlink()
