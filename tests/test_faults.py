@@ -535,8 +535,8 @@ def test_a_failed_write_names_the_file_and_leaves_no_temporary(tmp_path: Path) -
     full, whichever write fails: the buffered one, the flush at the end, or the close in abort."""
     import numpy as np
 
-    from hyperword.encode.npy import NpyWriter
     from hyperword.formats.atomic import write_atomic
+    from hyperword.formats.tokens import NpyWriter
 
     with small_file_limit() as limit:
         manifest = tmp_path / "manifest.json"

@@ -179,7 +179,7 @@ def test_a_lock_left_by_a_killed_process_is_taken_over_by_ingest(tmp_path: Path,
 
 
 def test_the_lock_is_released_when_a_python_run_fails(tmp_path: Path) -> None:
-    from hyperword.shards import CorpusRun
+    from hyperword.formats.corpus import CorpusRun
 
     run = CorpusRun.check(tmp_path / "c", "f" * 64)
     run.begin()

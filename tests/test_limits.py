@@ -60,7 +60,7 @@ def test_phrase_length_joiner_and_shard_count(tmp_path: Path) -> None:
 
 
 def test_token_ids_must_fit_the_dtype() -> None:
-    from hyperword.encode.npy import dtype_for_vocab
+    from hyperword.formats.tokens import dtype_for_vocab
 
     assert dtype_for_vocab(2**16).name == "uint16" and dtype_for_vocab(2**16 + 1).name == "uint32"
     with pytest.raises(ConfigError, match="does not fit uint32"):

@@ -21,7 +21,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from hyperword.errors import ConfigError
-from hyperword.manifest import MANIFEST_FILE, Manifest, read_manifest
+from hyperword.formats.corpus import MANIFEST_FILE, Manifest, read_manifest
 
 #: The two corpora ``hyperword ingest --split`` writes under its output directory.
 SPLIT_SIDES = ("train", "validation")

@@ -6,7 +6,7 @@
     >>> m.documents, m.tokens, m.dtype                                       # doctest: +SKIP
 """
 
-from hyperword.encode.manifest import TokenManifest, TokenShard, read_token_manifest
 from hyperword.encode.run import MODES, encode
+from hyperword.formats.tokens import TokenManifest, TokenShard, read_token_manifest
 
 __all__ = ["MODES", "TokenManifest", "TokenShard", "encode", "read_token_manifest"]

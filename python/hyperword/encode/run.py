@@ -8,37 +8,33 @@ run), and ``manifest.json`` is written last.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from hyperword._hyperword import Lexicon, __version__, encode_aligned
 from hyperword.encode.aligned import agreement, corpus_lexicon, token_table, words_and_joiner
-from hyperword.encode.manifest import (
-    DTYPE_RULE,
-    FORMAT,
-    FORMAT_VERSION,
-    KIND,
-    TokenManifest,
-    TokenShard,
-    docs_file_name,
-    tokens_file_name,
-)
-from hyperword.encode.npy import NpyWriter, dtype_for_vocab
 from hyperword.encode.source import Source, open_source, shard_tasks
-from hyperword.encode.state import TokenRun
 from hyperword.encode.tokenizer import TokenizerInfo, load_tokenizer
 from hyperword.encode.workers import WorkerPool
 from hyperword.errors import ConfigError, CorruptCorpusError
-from hyperword.formats.atomic import write_atomic
-from hyperword.formats.identity import fingerprint, manifest_json
-from hyperword.manifest import MANIFEST_FILE, RunStats
+from hyperword.formats.identity import fingerprint
+from hyperword.formats.tokens import (
+    DTYPE_RULE,
+    FORMAT_VERSION,
+    NpyWriter,
+    TokenManifest,
+    TokenRun,
+    TokenShard,
+    docs_file_name,
+    dtype_for_vocab,
+    tokens_file_name,
+    write_token_dir,
+)
 
 __all__ = ["MODES", "encode"]
 
@@ -164,7 +160,7 @@ def _encode_aligned(
                     f"re-draws {w['documents']} and {w['words']}"
                 )
             del w["words"]
-            run.add(TokenShard(**w))
+            run.record(TokenShard(**w))
         if progress is not None:
             progress(run.reused + run.generated, len(source.shards))
 
@@ -214,10 +210,7 @@ def encode(
     fp = fingerprint(_identity(mode, tok, source, array_dtype, lex))
     run = TokenRun.check(Path(out), fp, force=force)
     if run.complete is not None:
-        run.settle()
-        return dataclasses.replace(
-            run.complete, run=RunStats(generated_shards=0, reused_shards=len(run.complete.shards))
-        )
+        return run.finish()
     run.begin()
     try:
         if lex is not None:
@@ -226,46 +219,31 @@ def encode(
             with WorkerPool(tok.model, tok.eos_id, array_dtype.str, n) as pool:
                 for i in range(len(source.shards)):
                     if run.kept(i) is None:
-                        run.add(_encode_shard(run, pool, source, i, array_dtype))
+                        run.record(_encode_shard(run, pool, source, i, array_dtype))
                     if progress is not None:
                         progress(i + 1, len(source.shards))
     except BaseException:
         run.remove_temporaries()
         raise
-    shards = run.shards
-    if [s.index for s in shards] != list(range(len(source.shards))):
-        raise CorruptCorpusError(f"{run.directory}: token shards {[s.index for s in shards]} are not consecutive")
-    data: dict[str, Any] = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "kind": KIND,
-        "mode": mode,
-        "versions": {
-            "hyperword": __version__,
-            "sentencepiece": _sp_version(),
-            "numpy": np.__version__,
-            "pyarrow": pa.__version__,
-        },
-        "fingerprint": fp,
-        "tokenizer": tok.to_dict(),
-        "source": source.to_dict(),
-        "dtype": array_dtype.name,
-        "dtype_rule": DTYPE_RULE if dtype is None else f"{array_dtype.name} chosen by the caller (every id fits)",
-        "eos_after_every_document": True,
-        "totals": {
-            "shards": len(shards),
-            "documents": sum(s.documents for s in shards),
-            "tokens": sum(s.tokens for s in shards),
-        },
-        "shards": [s.to_dict() for s in shards],
-    }
+    extra = None
     if lex is not None:
-        data["lexicon"] = {"source": lex.source, "sha256": lex.sha256}
-        data["aligned_agreement"] = agreement(run.directory, source, tok.model, tok.eos_id)
-    write_atomic(run.directory / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
-    run.end()
-    m = TokenManifest.from_dict(data, run.directory)
-    return dataclasses.replace(m, run=RunStats(generated_shards=run.generated, reused_shards=run.reused))
+        extra = {
+            "lexicon": {"source": lex.source, "sha256": lex.sha256},
+            "aligned_agreement": agreement(run.directory, source, tok.model, tok.eos_id),
+        }
+    return write_token_dir(
+        run.directory,
+        run.shards,
+        fingerprint=fp,
+        mode=mode,
+        tokenizer=tok.to_dict(),
+        source=source.to_dict(),
+        dtype=array_dtype,
+        versions={"sentencepiece": _sp_version(), "numpy": np.__version__, "pyarrow": pa.__version__},
+        dtype_rule=DTYPE_RULE if dtype is None else f"{array_dtype.name} chosen by the caller (every id fits)",
+        extra=extra,
+        run=run,
+    )
 
 
 def _sp_version() -> str:

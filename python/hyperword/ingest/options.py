@@ -16,8 +16,8 @@ import pyarrow as pa
 # The package, for the constants tests patch on it (``BATCH_TEXT_BYTES``), read at call time.
 import hyperword.ingest as _package
 from hyperword.errors import ConfigError
+from hyperword.formats.corpus import ShardOptions
 from hyperword.reader import SPLIT_SIDES as SPLIT_SIDES
-from hyperword.shards import ShardOptions
 
 KIND = "natural"
 INPUT_FORMATS = ("text", "jsonl", "parquet", "arrow", "hf")

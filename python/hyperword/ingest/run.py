@@ -15,14 +15,13 @@ from typing import Any
 from hyperword._hyperword import __version__
 from hyperword.errors import ConfigError, OutputExistsError
 from hyperword.formats.atomic import file_digest
+from hyperword.formats.corpus import FORMAT_VERSION, CorpusRun, Manifest, remove_corpus_files
 from hyperword.formats.identity import fingerprint
 from hyperword.ingest.options import DEFAULT_SHARD_DOCS, KIND, SPLIT_SIDES, PathArg, Progress, _options
 from hyperword.ingest.readers import _chunks
 from hyperword.ingest.sources import _Source, _sources
 from hyperword.ingest.split import _partition
 from hyperword.ingest.writer import _SideWriter
-from hyperword.manifest import Manifest
-from hyperword.shards import FORMAT_VERSION, CorpusRun, remove_corpus_files
 
 
 def _sources_record(sources: list[_Source], side: str | None) -> list[dict[str, Any]]:
@@ -92,7 +91,7 @@ def _run(
     pending = {side: run for side, run in runs.items() if run.complete is None}
     for side, run in runs.items():
         if run.complete is not None:
-            result[side] = run.confirmed()
+            result[side] = run.finish()
     if pending:
         if opts.split is not None and force and out_dir.is_dir():
             remove_corpus_files(out_dir)
@@ -128,7 +127,7 @@ def _run(
             progress(done, grand_total)
         for side, run in pending.items():
             result[side] = run.finish(
-                kind=KIND, config=opts.config(side), extra={"sources": _sources_record(srcs, side)}
+                run.manifest(kind=KIND, config=opts.config(side), extra={"sources": _sources_record(srcs, side)})
             )
     return {
         ("all" if side is None else side): m for side, m in sorted(result.items(), key=lambda kv: sides.index(kv[0]))

@@ -12,9 +12,9 @@ import pyarrow as pa
 
 # The package, for the constants tests patch on it (``BATCH_TEXT_BYTES``), read at call time.
 import hyperword.ingest as _package
+from hyperword.formats.corpus import CorpusRun, ShardWriter
 from hyperword.ingest.options import _Options
 from hyperword.ingest.readers import _Chunk
-from hyperword.shards import CorpusRun, ShardWriter
 
 
 class _SideWriter:
@@ -36,7 +36,7 @@ class _SideWriter:
         while i < len(chunk):
             if self.pos % n == 0:
                 index = self.pos // n
-                if self.run.kept(index, self.opts.output.format) is None:
+                if self.run.kept(index) is None:
                     self.writer = self.run.open_shard(index, self.schema, self.opts.output)
             take = min(len(chunk) - i, n - self.pos % n)
             if self.writer is not None:
@@ -84,7 +84,7 @@ class _SideWriter:
             self._flush()
         info = self.writer.finish()
         self.writer = None
-        self.run.add_shard(info)
+        self.run.record(info)
 
     def abort(self) -> None:
         if self.writer is not None:

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from hyperword.errors import ConfigError, CorruptCorpusError
-from hyperword.manifest import MANIFEST_FILE
+from hyperword.formats.corpus import MANIFEST_FILE
 from hyperword.reader import Corpus, refuse_split
 
 __all__ = ["CorpusSource", "allocate", "open_source", "parse_spec", "sample_rows"]

@@ -49,7 +49,7 @@ import sentencepiece as spm
 
 from hyperword._hyperword import dyck_symbols
 from hyperword.errors import ConfigError, OutputExistsError
-from hyperword.manifest import Manifest
+from hyperword.formats.corpus import Manifest
 from hyperword.tokenizer.hf import export_hf
 from hyperword.tokenizer.sources import allocate, choose_indices, open_source, sample_rows
 

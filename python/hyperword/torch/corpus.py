@@ -21,10 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hyperword.encode.manifest import TokenManifest, read_token_manifest
-from hyperword.encode.npy import dtype_for_vocab
-from hyperword.encode.state import shard_intact
 from hyperword.errors import ConfigError, CorruptCorpusError
+from hyperword.formats.tokens import TokenManifest, dtype_for_vocab, read_token_manifest, shard_intact
 
 __all__ = ["TokenCorpus"]
 

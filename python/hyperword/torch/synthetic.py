@@ -15,13 +15,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hyperword._hyperword import __version__
-from hyperword.encode.manifest import DTYPE_RULE, FORMAT, FORMAT_VERSION, KIND, docs_file_name, tokens_file_name
-from hyperword.encode.npy import dtype_for_vocab
 from hyperword.errors import ConfigError
-from hyperword.formats.atomic import file_digest, write_atomic
-from hyperword.formats.identity import fingerprint, manifest_json
-from hyperword.manifest import MANIFEST_FILE
+from hyperword.formats import tokens as token_format
+from hyperword.formats.identity import fingerprint
+from hyperword.formats.run import MANIFEST_FILE
+from hyperword.formats.tokens import TokenShard, dtype_for_vocab, write_token_shard
 
 __all__ = ["random_documents", "write_token_dir"]
 
@@ -62,7 +60,7 @@ def write_token_dir(
         raise ConfigError(f"{path} already holds a {MANIFEST_FILE}")
     path.mkdir(parents=True, exist_ok=True)
     dtype = dtype_for_vocab(vocab_size)
-    records: list[dict[str, Any]] = []
+    records: list[TokenShard] = []
     for i, shard in enumerate(shards):
         tokens = np.asarray(shard)
         if tokens.ndim != 1 or (tokens.size and (int(tokens.min()) < 0 or int(tokens.max()) >= vocab_size)):
@@ -71,23 +69,7 @@ def write_token_dir(
             raise ConfigError(f"shard {i}: must end with the eos id {eos_id}")
         tokens = tokens.astype(dtype, copy=False)
         ends = (np.flatnonzero(tokens == eos_id) + 1).astype("<i8")
-        np.save(path / tokens_file_name(i), tokens)
-        np.save(path / docs_file_name(i), ends)
-        tokens_bytes, tokens_sha = file_digest(path / tokens_file_name(i))
-        docs_bytes, docs_sha = file_digest(path / docs_file_name(i))
-        records.append(
-            {
-                "index": i,
-                "tokens_path": tokens_file_name(i),
-                "docs_path": docs_file_name(i),
-                "documents": int(ends.shape[0]),
-                "tokens": int(tokens.shape[0]),
-                "tokens_bytes": tokens_bytes,
-                "docs_bytes": docs_bytes,
-                "tokens_sha256": tokens_sha,
-                "docs_sha256": docs_sha,
-            }
-        )
+        records.append(write_token_shard(path, i, tokens, ends))
     tokenizer = {
         "path": "synthetic",
         "sha256": tokenizer_sha256,
@@ -95,25 +77,14 @@ def write_token_dir(
         "eos_id": eos_id,
         "model_type": "synthetic",
     }
-    identity = {"synthetic": True, "tokenizer": tokenizer, "shards": [r["tokens_sha256"] for r in records]}
-    data = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "kind": KIND,
-        "mode": "synthetic",
-        "versions": {"hyperword": __version__, "numpy": np.__version__},
-        "fingerprint": fingerprint(identity),
-        "tokenizer": tokenizer,
-        "source": {"path": "synthetic", "kind": "synthetic"},
-        "dtype": dtype.name,
-        "dtype_rule": DTYPE_RULE,
-        "eos_after_every_document": True,
-        "totals": {
-            "shards": len(records),
-            "documents": sum(int(r["documents"]) for r in records),
-            "tokens": sum(int(r["tokens"]) for r in records),
-        },
-        "shards": records,
-    }
-    write_atomic(path / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
+    identity = {"synthetic": True, "tokenizer": tokenizer, "shards": [r.tokens_sha256 for r in records]}
+    token_format.write_token_dir(
+        path,
+        records,
+        fingerprint=fingerprint(identity),
+        mode="synthetic",
+        tokenizer=tokenizer,
+        source={"path": "synthetic", "kind": "synthetic"},
+        dtype=dtype,
+    )
     return path
