@@ -28,8 +28,8 @@ import pyarrow.ipc as ipc
 import sentencepiece as spm
 
 import hyperword
-from hyperword.config import parse_count
 from hyperword.encode import encode
+from hyperword.generation import parse_count
 from hyperword.tokenizer import TrainOptions, train_tokenizer
 
 LANGS = "en,ru,es,fr,fi,pl"

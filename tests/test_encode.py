@@ -16,9 +16,10 @@ import pyarrow.ipc as ipc
 import pytest
 
 import hyperword
-from hyperword import ConfigError, CorruptCorpusError, HyperwordError, OutputExistsError, cli_encode
+from hyperword import ConfigError, CorruptCorpusError, HyperwordError, OutputExistsError
+from hyperword.cli import encode as cli_encode
 from hyperword.encode import encode, read_token_manifest
-from hyperword.encode.npy import NpyWriter, dtype_for_vocab
+from hyperword.formats.tokens import NpyWriter, dtype_for_vocab
 from hyperword.tokenizer import META_FILE, TrainOptions, train_tokenizer
 
 spm = pytest.importorskip("sentencepiece")

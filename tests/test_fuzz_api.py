@@ -39,7 +39,7 @@ from hypothesis import strategies as st
 
 import hyperword
 from hyperword import ConfigError, HyperwordError, InternalError
-from hyperword.corpus import MAX_SAMPLE, MAX_THREADS
+from hyperword.generation import MAX_SAMPLE, MAX_THREADS
 
 CALL_SECONDS = 60
 

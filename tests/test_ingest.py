@@ -27,8 +27,10 @@ import pytest
 from _helpers import FIXTURES, dir_bytes, snapshot
 
 import hyperword
-from hyperword import cli, cli_ingest, shards
+from hyperword import cli
 from hyperword import ingest as ingest_mod
+from hyperword.cli import ingest as cli_ingest
+from hyperword.formats import corpus as shards
 from hyperword.ingest import ingest, ingest_all, split_side
 from hyperword.reader import open_corpus
 

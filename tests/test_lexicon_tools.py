@@ -28,8 +28,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import hyperword
-from hyperword import ConfigError, Lexicon, LexiconError, cli_lexicon
+from hyperword import ConfigError, Lexicon, LexiconError
 from hyperword._hyperword import validate_word
+from hyperword.cli import lexicon as cli_lexicon
 from hyperword.lexicon import (
     add_wordfreq_weights,
     build_wordfreq,

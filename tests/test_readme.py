@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from _helpers import REPO
 
-from hyperword.config import parse_count
+from hyperword.generation import parse_count
 
 SCALE = float(os.environ.get("HYPERWORD_README_SCALE", "1e-4"))
 _FENCE = re.compile(r"^(\s*)```(\w*)\s*$")

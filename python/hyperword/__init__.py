@@ -9,8 +9,6 @@
 
 from hyperword import _fork  # noqa: F401  (registers the fork hook)
 from hyperword._hyperword import LIMITS, Lexicon, __version__
-from hyperword.config import parse_count
-from hyperword.corpus import generate, sample, stream
 from hyperword.errors import (
     ArrowWriteError,
     ConfigError,
@@ -21,7 +19,9 @@ from hyperword.errors import (
     OutputExistsError,
     OutputLockedError,
 )
-from hyperword.manifest import Manifest, RunStats, ShardInfo, read_manifest
+from hyperword.formats.corpus import Manifest, RunStats, ShardInfo, read_manifest
+from hyperword.generation.api import generate, sample, stream
+from hyperword.generation.config import parse_count
 from hyperword.reader import Corpus, open_corpus
 
 __all__ = [

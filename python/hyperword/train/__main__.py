@@ -24,7 +24,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from hyperword.cli_train import add_arguments, run
+from hyperword.cli.train import add_arguments, run
 
 __all__ = ["build_parser", "main"]
 

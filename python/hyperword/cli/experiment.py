@@ -11,6 +11,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from hyperword.cli.args import comma_list, count
+
 __all__ = ["register"]
 
 
@@ -52,7 +54,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     g.add_argument(
         "--natural-budget",
-        type=_count,
+        type=count,
         metavar="N",
         help="natural tokens N (default: half the preset's budget under additive; the budget under matched)",
     )
@@ -106,7 +108,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     r.add_argument("--lr", type=float, help="peak learning rate of full stages")
     r.add_argument("--warmup", type=float, metavar="W", help="warm-up as a fraction of each stage")
     r.add_argument("--schedule", help="cosine (default) | wsd | constant")
-    r.add_argument("--eval-every", type=_count, metavar="T", help="periodic evaluation every T tokens")
+    r.add_argument("--eval-every", type=count, metavar="T", help="periodic evaluation every T tokens")
     p.add_argument(
         "--bridge",
         type=float,
@@ -118,16 +120,6 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_experiment, parser=p)
-
-
-def _count(text: str) -> int:
-    from hyperword._hyperword import HyperwordError
-    from hyperword.config import parse_count
-
-    try:
-        return parse_count(text)
-    except HyperwordError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _numbers(flag: str, text: str) -> tuple[float, ...]:
@@ -187,12 +179,12 @@ def _experiment(a: argparse.Namespace) -> Any:
         if v is not None
     }
     return Experiment(
-        arms=tuple(x.strip() for x in a.arms.split(",") if x.strip()),
+        arms=comma_list(a.arms),
         seeds=a.seeds,
         preset=a.preset,
         out=Path(a.out),
         natural=natural,
-        langs=tuple(x.strip() for x in a.langs.split(",") if x.strip()),
+        langs=comma_list(a.langs),
         mnemo_fraction=a.mnemo_fraction,
         bridge=a.bridge,
         vocab_size=a.vocab_size,

@@ -10,30 +10,10 @@ import argparse
 import time
 from typing import Any
 
-from hyperword.config import parse_count
-from hyperword.errors import HyperwordError
+from hyperword.cli.args import add_file_format, add_force, add_progress, count, fraction
+from hyperword.formats.corpus import Manifest
 from hyperword.ingest import DEFAULT_SHARD_DOCS, INPUT_FORMATS, ingest_all
-from hyperword.manifest import Manifest
 from hyperword.progress import progress
-
-
-def _count(text: str) -> int:
-    try:
-        return parse_count(text)
-    except HyperwordError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(
-            f"invalid fraction {text!r}: expected a number strictly between 0 and 1, e.g. 0.01"
-        )
-    return value
 
 
 def register(sub: Any) -> None:
@@ -64,30 +44,17 @@ def register(sub: Any) -> None:
     )
     out = p.add_argument_group("output")
     out.add_argument(
-        "--shard-docs", type=_count, default=DEFAULT_SHARD_DOCS, metavar="N", help="documents per shard (default 100k)"
+        "--shard-docs", type=count, default=DEFAULT_SHARD_DOCS, metavar="N", help="documents per shard (default 100k)"
     )
     out.add_argument(
         "--split",
-        type=_fraction,
+        type=fraction,
         metavar="FRACTION",
         help="hold out this fraction (by document hash) in DIR/validation, the rest in DIR/train",
     )
-    out.add_argument("--compression", choices=["zstd", "lz4", "none"], default="zstd")
-    out.add_argument(
-        "--compression-level", type=int, metavar="L", help="zstd level 1-22, or -1..-7 for the fast levels (default 1)"
-    )
-    out.add_argument("--format", choices=["arrow", "parquet"], default="arrow")
-    out.add_argument(
-        "--force",
-        action="store_true",
-        help="replace a corpus of another configuration or input (or write into a non-empty directory)",
-    )
-    out.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show progress: a bar on a terminal, a line every 30 s in a log (default: on a terminal only)",
-    )
+    add_file_format(out)
+    add_force(out, "replace a corpus of another configuration or input (or write into a non-empty directory)")
+    add_progress(out)
     p.set_defaults(func=run)
 
 

@@ -18,14 +18,9 @@ import argparse
 import sys
 from typing import Any
 
+from hyperword.cli.args import named_path, set_torch_threads
+
 __all__ = ["add_arguments", "register", "run"]
-
-
-def _pair(text: str) -> tuple[str, str]:
-    name, sep, path = text.partition("=")
-    if not sep or not name or not path:
-        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
-    return name, path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corpus",
         action="append",
-        type=_pair,
+        type=named_path,
         default=[],
         metavar="ROLE=DIR",
         help="a corpus role's token directory (repeatable)",
@@ -43,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--val",
         action="append",
-        type=_pair,
+        type=named_path,
         default=[],
         metavar="NAME=DIR",
         help="a validation token directory (repeatable)",
@@ -85,7 +80,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _list() -> None:
-    from hyperword.train.arms import ARM_DESCRIPTIONS, ARMS
+    from hyperword.train.plans import ARM_DESCRIPTIONS, ARMS
     from hyperword.train.presets import PRESETS
 
     print("arms:")
@@ -114,12 +109,7 @@ def run(args: argparse.Namespace) -> int:
             names = [n for n, _ in pairs]
             if len(set(names)) != len(names):
                 raise ConfigError(f"{flag}: a name is given twice: {names}")
-        if args.threads is not None:
-            if args.threads < 1:
-                raise ConfigError(f"--threads must be positive, got {args.threads}")
-            import torch
-
-            torch.set_num_threads(args.threads)
+        set_torch_threads(args.threads)
         from hyperword.train.trainer import run_plan
 
         with launched(args.device) as (world, device):  # torch.distributed under torchrun

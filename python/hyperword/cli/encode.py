@@ -3,7 +3,7 @@
     hyperword encode --tokenizer DIR --corpus DIR --out DIR --mode exact|aligned [--threads N]
                      [--dtype uint16|uint32] [--lexicon FILE] [--force]
 
-Wired in by ``hyperword.cli.build_parser`` with ``cli_encode.register(sub)``. The handler
+Wired in by ``hyperword.cli.build_parser`` with ``register(sub)``. The handler
 raises ``HyperwordError`` or ``OSError`` on failure (the caller prints one line, exits 1).
 """
 
@@ -13,21 +13,12 @@ import argparse
 import time
 from typing import Any
 
+from hyperword.cli.args import add_force, add_progress, positive
 from hyperword.encode import encode
 from hyperword.encode.run import DTYPES, MODES
 from hyperword.progress import progress
 
 __all__ = ["register"]
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -63,14 +54,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         metavar="FILE",
         help="aligned: the lexicon the corpus was generated from (default: the shipped one)",
     )
-    p.add_argument("--threads", type=_positive, metavar="N", help="worker processes (default: the usable cores)")
-    p.add_argument("--force", action="store_true", help="overwrite token shards of another tokenizer, corpus or mode")
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show progress: a bar on a terminal, a line every 30 s in a log (default: on a terminal only)",
-    )
+    p.add_argument("--threads", type=positive, metavar="N", help="worker processes (default: the usable cores)")
+    add_force(p, "overwrite token shards of another tokenizer, corpus or mode")
+    add_progress(p)
     p.set_defaults(func=_cmd_encode)
 
 

@@ -7,7 +7,7 @@
     hyperword lexicon check FILE [--lang L] [--json]
     hyperword lexicon info FILE [--lang L] [--json]
 
-Wired in by ``hyperword.cli.build_parser`` with ``cli_lexicon.register(sub)``. Each handler
+Wired in by ``hyperword.cli.build_parser`` with ``register(sub)``. Each handler
 raises ``HyperwordError`` or ``OSError`` on failure (the caller prints one line and exits
 1); ``check`` prints its report and exits 1 when the lexicon would be rejected at load.
 """
@@ -18,8 +18,8 @@ import argparse
 import sys
 from typing import Any
 
-from hyperword.config import parse_count
-from hyperword.errors import ConfigError, HyperwordError
+from hyperword.cli.args import add_json, count
+from hyperword.errors import ConfigError
 from hyperword.lexicon import (
     FORMATS,
     WORDLISTS,
@@ -41,13 +41,6 @@ def _mapping(text: str) -> tuple[str, str]:
     if not sep or not target.strip() or not source.strip():
         raise argparse.ArgumentTypeError(f"invalid column mapping {text!r}: expected TARGET=SOURCE, e.g. word=lemma")
     return target.strip(), source.strip()
-
-
-def _count(text: str) -> int:
-    try:
-        return parse_count(text)
-    except HyperwordError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -82,13 +75,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         action="store_false",
         help="reject words not in NFC instead of normalising them",
     )
-    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_json(imp)
     imp.set_defaults(func=_cmd_import)
 
     bld = cmds.add_parser("build", help="build a frequency-weighted lexicon, or add frequency weights to one")
     bld.add_argument("--source", required=True, choices=["wordfreq"], help="where the words and frequencies come from")
     bld.add_argument("--lang", metavar="L", help="the language of the lexicon to build")
-    bld.add_argument("--top", type=_count, metavar="N", help="how many of the most frequent words (default 50000)")
+    bld.add_argument("--top", type=count, metavar="N", help="how many of the most frequent words (default 50000)")
     bld.add_argument(
         "--min-zipf",
         type=float,
@@ -111,19 +104,19 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     bld.add_argument("--wordlist", choices=WORDLISTS, default="best", help="wordfreq word list (default best)")
     bld.add_argument("--out", required=True, metavar="FILE.tsv", help="the lexicon to write (atomically)")
-    bld.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_json(bld)
     bld.set_defaults(func=_cmd_build)
 
     chk = cmds.add_parser("check", help="report every problem of a lexicon, with counts per language, field and script")
     chk.add_argument("file", metavar="FILE")
     chk.add_argument("--lang", metavar="L", help="read FILE as a plain word list in this language")
-    chk.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_json(chk)
     chk.set_defaults(func=_cmd_check)
 
     inf = cmds.add_parser("info", help="summarise a lexicon: languages, fields, concepts, weights, content hash")
     inf.add_argument("file", metavar="FILE")
     inf.add_argument("--lang", metavar="L", help="read FILE as a plain word list in this language")
-    inf.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_json(inf)
     inf.set_defaults(func=_cmd_info)
 
 

@@ -13,6 +13,8 @@ import argparse
 import json
 from typing import Any
 
+from hyperword.cli.args import set_torch_threads
+
 __all__ = ["register"]
 
 
@@ -54,14 +56,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _cmd_train(a: argparse.Namespace) -> int:
-    from hyperword._hyperword import ConfigError
-
-    if a.threads is not None:
-        if a.threads < 1:
-            raise ConfigError(f"--threads must be positive, got {a.threads}")
-        import torch
-
-        torch.set_num_threads(a.threads)
+    set_torch_threads(a.threads)
     from hyperword.train.bench import bench_train
 
     result = bench_train(

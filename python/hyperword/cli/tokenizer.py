@@ -5,7 +5,7 @@
     hyperword tokenizer report --tokenizer DIR --corpus DIR[:NAME] ... [--lexicon PATH]
                                [--max-rows N] [--json FILE]
 
-Wired in by ``hyperword.cli.build_parser`` with ``cli_tokenizer.register(sub)``. Handlers
+Wired in by ``hyperword.cli.build_parser`` with ``register(sub)``. Handlers
 raise ``HyperwordError`` or ``OSError`` on failure (the caller prints one line, exits 1).
 """
 
@@ -15,21 +15,13 @@ import argparse
 import json
 from typing import Any
 
-from hyperword.config import parse_count
-from hyperword.errors import HyperwordError
+from hyperword.cli.args import add_force, add_progress, count
 from hyperword.progress import progress
 from hyperword.tokenizer import TrainOptions, format_table, tokenizer_report, train_tokenizer
 from hyperword.tokenizer.report import DEFAULT_MAX_ROWS
 from hyperword.tokenizer.train import DEFAULT_MAX_SENTENCE_LENGTH, DEFAULT_MAX_SENTENCES
 
 __all__ = ["register"]
-
-
-def _count(text: str) -> int:
-    try:
-        return parse_count(text)
-    except HyperwordError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _symbols(text: str) -> tuple[str, ...]:
@@ -49,12 +41,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         metavar="DIR[:WEIGHT]",
         help="a corpus directory and its sampling weight (default 1); repeatable",
     )
-    tr.add_argument("--vocab-size", type=_count, required=True, metavar="V")
+    tr.add_argument("--vocab-size", type=count, required=True, metavar="V")
     tr.add_argument("--model-type", choices=["unigram", "bpe"], default="unigram")
     tr.add_argument("--out", required=True, metavar="DIR", help="the tokenizer directory to write")
     tr.add_argument(
         "--max-sentences",
-        type=_count,
+        type=count,
         default=DEFAULT_MAX_SENTENCES,
         metavar="N",
         help=f"rows sampled across corpora at most (default {DEFAULT_MAX_SENTENCES})",
@@ -102,13 +94,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     tr.add_argument(
         "--num-threads", type=int, default=1, metavar="T", help="trainer threads (default 1: byte-identical reruns)"
     )
-    tr.add_argument("--force", action="store_true", help="replace a non-empty --out directory")
-    tr.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="say when training starts and ends (default: on a terminal only)",
-    )
+    add_force(tr, "replace a non-empty --out directory")
+    add_progress(tr, "say when training starts and ends (default: on a terminal only)")
     tr.set_defaults(func=_cmd_train)
 
     rp = cmds.add_parser("report", help="fertility, boundary alignment and script shares of a tokenizer on corpora")
@@ -125,7 +112,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     rp.add_argument(
         "--max-rows",
-        type=_count,
+        type=count,
         default=DEFAULT_MAX_ROWS,
         metavar="N",
         help=f"rows read per corpus (default {DEFAULT_MAX_ROWS})",
