@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,16 @@ import numpy as np
 
 from hyperword._hyperword import check_entry_path
 from hyperword.errors import CorruptCorpusError
+from hyperword.formats import corpus as corpus_format
+from hyperword.formats import tokens as token_format
 from hyperword.formats.atomic import file_digest
-from hyperword.manifest import MANIFEST_FILE, Manifest
+from hyperword.formats.corpus import MANIFEST_FILE, Manifest
+from hyperword.formats.run import STATE_DIR, own_file_pattern
 
 __all__ = ["Problem", "Report", "extra_files", "foreign_files_note", "verify"]
 
-_OWN_FILE = re.compile(r"^\.?(shard-\d+\.(arrow|parquet)|tokens-\d+\.npy|docs-\d+\.npy)(\..*\.tmp|\.tmp)?$")
-STATE_DIR = ".hyperword"
+#: shard files of either format, and their temporaries
+_OWN_FILE = own_file_pattern(corpus_format.SHARD_NAME, *token_format.SHARD_NAMES)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def _token_shard(report: Report, directory: Path, s: dict[str, Any], dtype: str,
 
 def _outside_entries(d: Path, kind: str, shards: list[dict[str, Any]]) -> list[Problem]:
     """One problem per file name the manifest lists that is not a file inside ``d``."""
-    keys = {"hyperword-corpus": ("path",), "hyperword-tokens": ("tokens_path", "docs_path")}.get(kind, ())
+    keys = {corpus_format.FORMAT: ("path",), token_format.FORMAT: ("tokens_path", "docs_path")}.get(kind, ())
     problems = []
     for i, s in enumerate(shards):
         for key in keys:
@@ -150,7 +152,7 @@ def verify(directory: str | os.PathLike[str]) -> Report:
         report.problems.extend(outside)
         return report
     listed: set[str] = set()
-    if kind == "hyperword-corpus":
+    if kind == corpus_format.FORMAT:
         for s in shards:
             listed.add(s["path"])
             if _file_ok(report, d / s["path"], s["bytes"], s["sha256"]):
@@ -160,7 +162,7 @@ def verify(directory: str | os.PathLike[str]) -> Report:
         for k, v in sums.items():
             if k in totals and totals[k] != v:
                 report.add(d / MANIFEST_FILE, f"totals.{k} is {totals[k]}, the shards sum to {v}")
-    elif kind == "hyperword-tokens":
+    elif kind == token_format.FORMAT:
         eos = int(manifest["tokenizer"]["eos_id"])
         for s in shards:
             listed.update((s["tokens_path"], s["docs_path"]))

@@ -30,17 +30,26 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from hyperword._hyperword import __version__, check_entry_path
+from hyperword._hyperword import DEFAULT_ZSTD_LEVEL, __version__, check_entry_path, check_shard_compression
 from hyperword.errors import ConfigError, CorruptCorpusError
 from hyperword.formats.atomic import file_digest, naming
 from hyperword.formats.identity import sorted_json
-from hyperword.formats.run import MANIFEST_FILE, STATE_DIR, DirectoryRun, RunStats, remove_run_files
+from hyperword.formats.run import (
+    MANIFEST_FILE,
+    STATE_DIR,
+    DirectoryRun,
+    Folder,
+    LocalFolder,
+    RunStats,
+    remove_run_files,
+)
 
 __all__ = [
     "COMPRESSIONS",
     "FORMAT",
     "FORMATS",
     "FORMAT_VERSION",
+    "GeneratedCorpusRun",
     "MANIFEST_FILE",
     "SHARD_NAME",
     "CorpusRun",
@@ -62,7 +71,6 @@ FORMAT = "hyperword-corpus"
 FORMAT_VERSION = 1
 FORMATS = ("arrow", "parquet")
 COMPRESSIONS = ("zstd", "lz4", "none")
-DEFAULT_ZSTD_LEVEL = 1
 #: A shard file's name, as a regular expression (``verify`` and the run's own files).
 SHARD_NAME = r"shard-\d+\.(arrow|parquet)"
 
@@ -164,15 +172,19 @@ def read_manifest(directory: str | os.PathLike[str]) -> Manifest:
     not a hyperword manifest or names a shard outside the directory (``../x.arrow``).
     """
     path = Path(directory) / MANIFEST_FILE
-    with open(path, encoding="utf-8") as f:
-        try:
-            data = json.load(f)
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ValueError("not a hyperword corpus manifest")
-            m = Manifest.from_dict(data, directory)
-        except (ValueError, KeyError, TypeError) as e:
-            reason = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-            raise CorruptCorpusError(f"{path}: {reason}") from None
+    return manifest_from_bytes(path.read_bytes(), path, directory)
+
+
+def manifest_from_bytes(text: bytes, path: Path | str, directory: str | os.PathLike[str]) -> Manifest:
+    """The manifest ``text`` read from ``path`` (:func:`read_manifest`'s checks and errors)."""
+    try:
+        data = json.loads(text.decode("utf-8"))
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError("not a hyperword corpus manifest")
+        m = Manifest.from_dict(data, directory)
+    except (ValueError, KeyError, TypeError) as e:
+        reason = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+        raise CorruptCorpusError(f"{path}: {reason}") from None
     for shard in m.shards:
         check_entry_path(path, f"shard {shard.index}", shard.path)
     return m
@@ -193,13 +205,7 @@ def temp_file_name(index: int, format: str) -> str:
 
 def shard_ok(directory: Path, info: ShardInfo) -> bool:
     """Whether the shard file exists with the recorded size and sha256."""
-    path = directory / info.path
-    try:
-        if path.stat().st_size != info.bytes:
-            return False
-        return file_digest(path) == (info.bytes, info.sha256)
-    except OSError:
-        return False
+    return LocalFolder(directory).matches(info.path, info.bytes, info.sha256)
 
 
 def verify_shards(directory: Path, shards: Iterable[ShardInfo]) -> None:
@@ -236,17 +242,7 @@ class ShardOptions:
             raise ConfigError(f"unknown format {self.format!r}: expected one of {', '.join(FORMATS)}")
         if self.compression not in COMPRESSIONS:
             raise ConfigError(f"unknown compression {self.compression!r}: expected one of {', '.join(COMPRESSIONS)}")
-        level = self.compression_level
-        if level is not None and (
-            isinstance(level, bool)
-            or not isinstance(level, int)
-            or self.compression != "zstd"
-            or not -7 <= level <= 22
-            or level == 0
-        ):
-            raise ConfigError(
-                f"compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels"
-            )
+        check_shard_compression(self.compression, self.compression_level)  # the rule of config.rs
 
     @property
     def zstd_level(self) -> int:
@@ -360,8 +356,14 @@ class CorpusRun(DirectoryRun[Manifest, ShardInfo]):
     temp_prefixes: ClassVar[tuple[str, ...]] = (".shard-",)
 
     @classmethod
-    def read_manifest(cls, directory: Path) -> Manifest:
-        return read_manifest(directory)
+    def read_manifest(cls, folder: Folder) -> Manifest:
+        if isinstance(folder, LocalFolder):
+            return read_manifest(folder.path)
+        where = f"{folder}/{MANIFEST_FILE}"
+        text = folder.read(MANIFEST_FILE)
+        if text is None:
+            raise FileNotFoundError(where)
+        return manifest_from_bytes(text, where, folder.path)
 
     @classmethod
     def parse_manifest(cls, data: dict[str, Any], directory: Path) -> Manifest:
@@ -380,8 +382,8 @@ class CorpusRun(DirectoryRun[Manifest, ShardInfo]):
         return shard_record(record)
 
     @classmethod
-    def intact(cls, directory: Path, record: ShardInfo) -> bool:
-        return shard_ok(directory, record)
+    def intact(cls, folder: Folder, record: ShardInfo) -> bool:
+        return folder.matches(record.path, record.bytes, record.sha256)
 
     @classmethod
     def is_own_file(cls, name: str) -> bool:
@@ -446,6 +448,13 @@ def build_manifest(
     return data
 
 
+class GeneratedCorpusRun(CorpusRun):
+    """A corpus the generator draws, its shards written by the Rust core one at a time and
+    recorded here (the Ray engine): the same rules, refused as the local generator refuses."""
+
+    differs: ClassVar[str] = "with a different configuration or lexicon"
+
+
 def remove_corpus_files(directory: Path) -> None:
     """Remove every file a hyperword corpus consists of (and nothing else)."""
-    remove_run_files(directory, is_shard_file)
+    remove_run_files(LocalFolder(directory), is_shard_file)

@@ -25,11 +25,14 @@ The API, the same for every format::
     return run.finish(manifest_data)                             # manifest last, state removed
 
 A format is a subclass of :class:`DirectoryRun` that says how its manifest and records read,
-which files a shard has, and which files are its own (removed by ``force``).
+which files a shard has, and which files are its own (removed by ``force``). The directory is a
+:class:`Folder`: a local one (:class:`LocalFolder`: fsynced writes, the output lock) or one on
+a pyarrow filesystem (:class:`ArrowFolder`, the Ray engine's shared or object-store output).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -42,7 +45,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from hyperword._hyperword import OutputLock, check_unlocked, lock_output
 from hyperword.errors import CorruptCorpusError, OutputExistsError
-from hyperword.formats.atomic import sync_dir, write_atomic
+from hyperword.formats.atomic import file_digest, sync_dir, write_atomic
 from hyperword.formats.identity import canonical_json, manifest_json
 
 __all__ = [
@@ -50,7 +53,10 @@ __all__ = [
     "MANIFEST_FILE",
     "RUN_FILE",
     "STATE_DIR",
+    "ArrowFolder",
     "DirectoryRun",
+    "Folder",
+    "LocalFolder",
     "RunStats",
     "own_file_pattern",
     "remove_run_files",
@@ -77,6 +83,184 @@ def own_file_pattern(*shard_names: str) -> re.Pattern[str]:
     """The names of shard files (regular expressions ``shard_names``, e.g. ``shard-\\d+\\.arrow``)
     and of their temporaries (``.NAME.tmp``, ``.NAME.ray.tmp``): the files of a run."""
     return re.compile(rf"^\.?({'|'.join(shard_names)})(\..*\.tmp|\.tmp)?$")
+
+
+class Folder(ABC):
+    """An output directory, as a run reads and writes it; names are relative to it (``a/b``)."""
+
+    #: The directory, as messages name it.
+    path: Path | str
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    @abstractmethod
+    def kind(self, name: str = "") -> str | None:
+        """``"dir"``, ``"file"``, or ``None`` when absent (``""``: the directory itself)."""
+
+    @abstractmethod
+    def names(self, name: str = "") -> list[str]:
+        """The entries of a directory, sorted."""
+
+    @abstractmethod
+    def read(self, name: str) -> bytes | None:
+        """A file's bytes; ``None`` when it cannot be read."""
+
+    @abstractmethod
+    def write(self, name: str, data: bytes) -> None:
+        """Write a file atomically (a temporary ``.NAME.tmp`` beside it, then a rename)."""
+
+    @abstractmethod
+    def remove(self, name: str) -> None:
+        """Remove a file (absent: nothing)."""
+
+    @abstractmethod
+    def remove_tree(self, name: str) -> None:
+        """Remove a directory and everything under it."""
+
+    @abstractmethod
+    def make_dir(self, name: str) -> None:
+        """Create a directory (and the folder itself) if absent."""
+
+    @abstractmethod
+    def matches(self, name: str, size: int, sha256: str) -> bool:
+        """The file exists with this size and sha256."""
+
+    def sync(self) -> None:
+        """Make the directory's entries durable (renames and new files)."""
+        return None
+
+    def check_unlocked(self) -> None:
+        """``OutputLockedError`` while another live run holds the directory's lock."""
+        return None
+
+    def lock(self) -> OutputLock | None:
+        """Take the directory's lock for a run (creating the directory)."""
+        self.make_dir("")
+        return None
+
+
+class LocalFolder(Folder):
+    """A local directory: writes are fsynced, a run holds the lock (``LOCK_FILE``)."""
+
+    path: Path
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def _at(self, name: str) -> Path:
+        return self.path / name if name else self.path
+
+    def kind(self, name: str = "") -> str | None:
+        p = self._at(name)
+        return "dir" if p.is_dir() else "file" if p.exists() else None
+
+    def names(self, name: str = "") -> list[str]:
+        return sorted(p.name for p in self._at(name).iterdir())
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            return self._at(name).read_bytes()
+        except OSError:
+            return None
+
+    def write(self, name: str, data: bytes) -> None:
+        write_atomic(self._at(name), data)
+
+    def remove(self, name: str) -> None:
+        self._at(name).unlink(missing_ok=True)
+
+    def remove_tree(self, name: str) -> None:
+        shutil.rmtree(self._at(name))
+
+    def make_dir(self, name: str) -> None:
+        self._at(name).mkdir(parents=True, exist_ok=True)
+
+    def matches(self, name: str, size: int, sha256: str) -> bool:
+        path = self._at(name)
+        try:
+            if path.stat().st_size != size:
+                return False
+            return file_digest(path) == (size, sha256)
+        except OSError:
+            return False
+
+    def sync(self) -> None:
+        sync_dir(self.path)
+
+    def check_unlocked(self) -> None:
+        check_unlocked(self.path)
+
+    def lock(self) -> OutputLock | None:
+        return lock_output(self.path)  # creates the directory
+
+
+_CHUNK = 1 << 22
+
+
+class ArrowFolder(Folder):
+    """A directory on a pyarrow filesystem (``pyarrow.fs``: local, shared, or an object store
+    such as S3): no lock and no fsync, which such filesystems do not offer."""
+
+    path: str
+
+    def __init__(self, fs: Any, root: str) -> None:
+        self.fs = fs
+        self.path = root
+
+    def _at(self, name: str) -> str:
+        return f"{self.path}/{name}" if name else self.path
+
+    def kind(self, name: str = "") -> str | None:
+        import pyarrow.fs as pafs
+
+        t = self.fs.get_file_info(self._at(name)).type
+        return "dir" if t == pafs.FileType.Directory else None if t == pafs.FileType.NotFound else "file"
+
+    def names(self, name: str = "") -> list[str]:
+        import pyarrow.fs as pafs
+
+        infos = self.fs.get_file_info(pafs.FileSelector(self._at(name), allow_not_found=True))
+        return sorted(i.base_name for i in infos if i.type != pafs.FileType.NotFound)
+
+    def read(self, name: str) -> bytes | None:
+        import pyarrow as pa
+
+        try:
+            with self.fs.open_input_stream(self._at(name)) as f:
+                return bytes(f.read())
+        except (FileNotFoundError, pa.ArrowIOError):
+            return None
+
+    def write(self, name: str, data: bytes) -> None:
+        path = self._at(name)
+        tmp = f"{os.path.dirname(path)}/.{os.path.basename(path)}.tmp"
+        with self.fs.open_output_stream(tmp) as f:
+            f.write(data)
+        self.fs.move(tmp, path)
+
+    def remove(self, name: str) -> None:
+        if self.kind(name) is not None:
+            self.fs.delete_file(self._at(name))
+
+    def remove_tree(self, name: str) -> None:
+        self.fs.delete_dir(self._at(name))
+
+    def make_dir(self, name: str) -> None:
+        self.fs.create_dir(self._at(name), recursive=True)
+
+    def matches(self, name: str, size: int, sha256: str) -> bool:
+        import pyarrow as pa
+
+        digest, n = hashlib.sha256(), 0
+        try:
+            with self.fs.open_input_stream(self._at(name)) as f:
+                while chunk := f.read(_CHUNK):
+                    digest.update(chunk)
+                    n += len(chunk)
+        except (FileNotFoundError, pa.ArrowIOError):
+            return False
+        return n == size and digest.hexdigest() == sha256
 
 
 @dataclass(frozen=True)
@@ -132,7 +316,7 @@ class DirectoryRun(ABC, Generic[M, R]):
 
     @classmethod
     @abstractmethod
-    def read_manifest(cls, directory: Path) -> M:
+    def read_manifest(cls, folder: Folder) -> M:
         """The directory's manifest (an error when it is not one of this format)."""
 
     @classmethod
@@ -157,7 +341,7 @@ class DirectoryRun(ABC, Generic[M, R]):
 
     @classmethod
     @abstractmethod
-    def intact(cls, directory: Path, record: R) -> bool:
+    def intact(cls, folder: Folder, record: R) -> bool:
         """Every file of the record exists with its recorded size and sha256."""
 
     @classmethod
@@ -171,8 +355,10 @@ class DirectoryRun(ABC, Generic[M, R]):
 
     # --- the run ------------------------------------------------------------------------------
 
-    def __init__(self, directory: Path, fp: str, force: bool, complete: M | None, known: dict[int, R]) -> None:
-        self.directory = directory
+    def __init__(self, folder: Folder, fp: str, force: bool, complete: M | None, known: dict[int, R]) -> None:
+        self.folder = folder
+        #: The directory (local runs write their shards into it).
+        self.directory = Path(folder.path)
         self.fingerprint = fp
         self.force = force
         #: The existing complete output of this fingerprint, every shard verified: nothing to do.
@@ -184,7 +370,7 @@ class DirectoryRun(ABC, Generic[M, R]):
         self._lock: OutputLock | None = None
 
     @classmethod
-    def check(cls: type[Run], directory: str | os.PathLike[str], fp: str, *, force: bool = False) -> Run:
+    def check(cls: type[Run], directory: str | os.PathLike[str] | Folder, fp: str, *, force: bool = False) -> Run:
         """Look at what ``directory`` holds of this fingerprint (a complete output, or shard
         records to try to keep) and refuse what must not be touched; change nothing.
 
@@ -192,17 +378,18 @@ class DirectoryRun(ABC, Generic[M, R]):
         not) or files that are none of this kind, unless ``force``; ``OutputLockedError`` while
         another live run writes there.
         """
-        d = Path(directory)
-        complete, known = cls._inspect(d, fp, force)
-        return cls(d, fp, force, complete, known)
+        folder = directory if isinstance(directory, Folder) else LocalFolder(directory)
+        complete, known = cls._inspect(folder, fp, force)
+        return cls(folder, fp, force, complete, known)
 
     @classmethod
-    def _inspect(cls, d: Path, fp: str, force: bool) -> tuple[M | None, dict[int, R]]:
-        if d.exists() and not d.is_dir():
+    def _inspect(cls, d: Folder, fp: str, force: bool) -> tuple[M | None, dict[int, R]]:
+        kind = d.kind()
+        if kind == "file":
             raise OutputExistsError(f"{d} exists and is not a directory")
-        if d.is_dir():
-            check_unlocked(d)  # another live run writes here: say so before anything else
-        if not d.exists() or force:
+        if kind == "dir":
+            d.check_unlocked()  # another live run writes here: say so before anything else
+        if kind is None or force:
             return None, {}
 
         def other(what: str) -> OutputExistsError:
@@ -210,7 +397,7 @@ class DirectoryRun(ABC, Generic[M, R]):
                 f"{d} already holds {what} {cls.differs}; pass --force (force=True) to overwrite it"
             )
 
-        if (d / MANIFEST_FILE).exists():
+        if d.kind(MANIFEST_FILE) is not None:
             m = cls.read_manifest(d)
             if m.fingerprint != fp:
                 raise other(cls.complete_name)
@@ -218,24 +405,24 @@ class DirectoryRun(ABC, Generic[M, R]):
             if all(cls.intact(d, s) for s in shards):
                 return m, {}
             return None, {s.index: s for s in shards}
-        state = d / STATE_DIR
+        run_bytes = d.read(f"{STATE_DIR}/{RUN_FILE}")
         try:
-            run = (state / RUN_FILE).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            run = None if run_bytes is None else run_bytes.decode("utf-8")
+        except UnicodeDecodeError:
             run = None
         if run is not None:
             if run.strip() != run_json(fp):
                 raise other(cls.unfinished_name)
             known: dict[int, R] = {}
-            for p in sorted(state.iterdir()):
-                if p.name.startswith(cls.record_prefix) and p.name.endswith(".json"):
+            for name in d.names(STATE_DIR):
+                if name.startswith(cls.record_prefix) and name.endswith(".json"):
                     try:  # a record that does not parse (or names a file outside) is treated as absent
-                        r = cls.parse_record(json.loads(p.read_bytes()))
+                        r = cls.parse_record(json.loads(d.read(f"{STATE_DIR}/{name}") or b""))
                     except (ValueError, TypeError, CorruptCorpusError):
                         continue
                     known[r.index] = r
             return None, known
-        if any(p.name != LOCK_FILE for p in d.iterdir()):
+        if any(name != LOCK_FILE for name in d.names()):
             raise OutputExistsError(
                 f"{d} is not empty and holds no hyperword {cls.what}; choose another directory or pass --force (force=True)"
             )
@@ -246,26 +433,23 @@ class DirectoryRun(ABC, Generic[M, R]):
         fingerprint and the shards that may be kept; drop the manifest and stale temporaries.
         Takes the directory's lock (``OutputLockedError`` while another live run holds it),
         released by :meth:`finish` or :meth:`remove_temporaries`."""
-        d = self.directory
+        d = self.folder
         if self._lock is None:
-            self._lock = lock_output(d)  # creates the directory
-        state = d / STATE_DIR
+            self._lock = d.lock()  # creates the directory
         if self.force:
             remove_run_files(d, self.is_own_file)
-        state.mkdir(exist_ok=True)
-        write_atomic(state / RUN_FILE, run_json(self.fingerprint).encode("utf-8"))
+        d.make_dir(STATE_DIR)
+        d.write(f"{STATE_DIR}/{RUN_FILE}", run_json(self.fingerprint).encode("utf-8"))
         for r in self._known.values():
-            write_atomic(state / self.record_name(r), self.record_bytes(r))
-        manifest = d / MANIFEST_FILE
-        if manifest.exists():
-            manifest.unlink()
+            d.write(f"{STATE_DIR}/{self.record_name(r)}", self.record_bytes(r))
+        d.remove(MANIFEST_FILE)
         self._drop_temporaries()  # left by an interrupted run
-        sync_dir(d)
+        d.sync()
 
     def kept(self, index: int) -> R | None:
         """The record of shard ``index`` when an earlier run left it intact (it is then kept)."""
         r = self._known.get(index)
-        if r is None or not self.expected(index, r) or not self.intact(self.directory, r):
+        if r is None or not self.expected(index, r) or not self.intact(self.folder, r):
             return None
         self._shards[index] = r
         self.reused += 1
@@ -273,8 +457,8 @@ class DirectoryRun(ABC, Generic[M, R]):
 
     def record(self, record: R) -> None:
         """Record a shard just written (renamed into place): durable, and kept by a rerun."""
-        sync_dir(self.directory)
-        write_atomic(self.directory / STATE_DIR / self.record_name(record), self.record_bytes(record))
+        self.folder.sync()
+        self.folder.write(f"{STATE_DIR}/{self.record_name(record)}", self.record_bytes(record))
         self._shards[record.index] = record
         self.generated += 1
 
@@ -283,13 +467,14 @@ class DirectoryRun(ABC, Generic[M, R]):
         """The shards written or kept so far, in order."""
         return [self._shards[i] for i in sorted(self._shards)]
 
-    def finish(self, data: Mapping[str, Any] | None = None) -> M:
-        """End the run: write ``data`` as ``manifest.json`` (shards consecutive from 0), remove the
-        run state, release the lock; return the manifest with this run's stats. For the complete
+    def finish(self, data: Mapping[str, Any] | str | None = None) -> M:
+        """End the run: write ``data`` as ``manifest.json`` (shards consecutive from 0; a ``str``
+        is the manifest's text, as the generator prints it), remove the run state, release the
+        lock; return the manifest with this run's stats. For the complete
         output :meth:`check` found (``data`` not needed): remove a run state that a run killed
         between writing its manifest and removing its state left, and say nothing was written."""
         if self.complete is not None:
-            if (self.directory / STATE_DIR).is_dir():
+            if self.folder.kind(STATE_DIR) == "dir":
                 self._remove_state()
             return self.complete.with_run(RunStats(generated_shards=0, reused_shards=len(self.complete.shards)))
         if data is None:
@@ -297,9 +482,10 @@ class DirectoryRun(ABC, Generic[M, R]):
         indices = [s.index for s in self.shards]
         if indices != list(range(len(indices))):
             raise CorruptCorpusError(f"{self.directory}: {self.shards_name} {indices} are not consecutive")
-        write_atomic(self.directory / MANIFEST_FILE, manifest_json(data).encode("utf-8"))
+        text = data if isinstance(data, str) else manifest_json(data)
+        self.folder.write(MANIFEST_FILE, text.encode("utf-8"))
         self._remove_state()
-        m = self.parse_manifest(dict(data), self.directory)
+        m = self.parse_manifest(json.loads(text) if isinstance(data, str) else dict(data), self.directory)
         return m.with_run(RunStats(generated_shards=self.generated, reused_shards=self.reused))
 
     def remove_temporaries(self) -> None:
@@ -311,13 +497,13 @@ class DirectoryRun(ABC, Generic[M, R]):
         self._release()
 
     def _drop_temporaries(self) -> None:
-        for p in self.directory.iterdir():
-            if p.name.startswith(self.temp_prefixes) and p.name.endswith(".tmp"):
-                p.unlink(missing_ok=True)
+        for name in self.folder.names():
+            if name.startswith(self.temp_prefixes) and name.endswith(".tmp"):
+                self.folder.remove(name)
 
     def _remove_state(self) -> None:
-        shutil.rmtree(self.directory / STATE_DIR)
-        sync_dir(self.directory)
+        self.folder.remove_tree(STATE_DIR)
+        self.folder.sync()
         self._release()
 
     def _release(self) -> None:
@@ -326,13 +512,13 @@ class DirectoryRun(ABC, Generic[M, R]):
             self._lock = None
 
 
-def remove_run_files(directory: Path, is_own_file: Callable[[str], bool]) -> None:
+def remove_run_files(folder: Folder, is_own_file: Callable[[str], bool]) -> None:
     """Remove the state directory, the manifest, temporaries and the files ``is_own_file``
     names (and nothing else)."""
-    for p in directory.iterdir():
-        name = p.name
+    for name in folder.names():
         is_temp = name.startswith(".") and name.endswith(".tmp")
-        if name == STATE_DIR and p.is_dir():
-            shutil.rmtree(p)
-        elif (is_own_file(name) or is_temp or name == MANIFEST_FILE) and not p.is_dir():
-            p.unlink()
+        kind = folder.kind(name)
+        if name == STATE_DIR and kind == "dir":
+            folder.remove_tree(name)
+        elif (is_own_file(name) or is_temp or name == MANIFEST_FILE) and kind != "dir":
+            folder.remove(name)

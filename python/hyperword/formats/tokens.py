@@ -31,7 +31,7 @@ from hyperword._hyperword import __version__, check_entry_path
 from hyperword.errors import ConfigError, CorruptCorpusError, InternalError, OutputExistsError
 from hyperword.formats.atomic import file_digest, naming, write_atomic
 from hyperword.formats.identity import canonical_json, manifest_json
-from hyperword.formats.run import MANIFEST_FILE, DirectoryRun, RunStats
+from hyperword.formats.run import MANIFEST_FILE, DirectoryRun, Folder, LocalFolder, RunStats
 
 __all__ = [
     "DTYPE_RULE",
@@ -341,17 +341,13 @@ def write_token_dir(
 
 def shard_intact(directory: Path, s: TokenShard) -> bool:
     """Both files exist with the recorded sizes and sha256s."""
-    try:
-        for name, size, sha in (
-            (s.tokens_path, s.tokens_bytes, s.tokens_sha256),
-            (s.docs_path, s.docs_bytes, s.docs_sha256),
-        ):
-            path = directory / name
-            if path.stat().st_size != size or file_digest(path) != (size, sha):
-                return False
-        return True
-    except OSError:
-        return False
+    return _intact(LocalFolder(directory), s)
+
+
+def _intact(folder: Folder, s: TokenShard) -> bool:
+    return folder.matches(s.tokens_path, s.tokens_bytes, s.tokens_sha256) and folder.matches(
+        s.docs_path, s.docs_bytes, s.docs_sha256
+    )
 
 
 class TokenRun(DirectoryRun[TokenManifest, TokenShard]):
@@ -367,12 +363,12 @@ class TokenRun(DirectoryRun[TokenManifest, TokenShard]):
     temp_prefixes: ClassVar[tuple[str, ...]] = (".tokens-", ".docs-")
 
     @classmethod
-    def read_manifest(cls, directory: Path) -> TokenManifest:
+    def read_manifest(cls, folder: Folder) -> TokenManifest:
         try:
-            return read_token_manifest(directory)
+            return read_token_manifest(folder.path)
         except Exception:
             raise OutputExistsError(
-                f"{directory} holds a manifest.json that is not a token manifest; choose another directory or pass --force (force=True)"
+                f"{folder} holds a manifest.json that is not a token manifest; choose another directory or pass --force (force=True)"
             ) from None
 
     @classmethod
@@ -392,8 +388,8 @@ class TokenRun(DirectoryRun[TokenManifest, TokenShard]):
         return canonical_json(record.to_dict()).encode("utf-8")
 
     @classmethod
-    def intact(cls, directory: Path, record: TokenShard) -> bool:
-        return shard_intact(directory, record)
+    def intact(cls, folder: Folder, record: TokenShard) -> bool:
+        return _intact(folder, record)
 
     @classmethod
     def is_own_file(cls, name: str) -> bool:

@@ -335,13 +335,7 @@ impl CorpusConfig {
                 )));
             }
         }
-        if let Some(level) = self.compression_level {
-            if self.compression != Compression::Zstd || !(-7..=22).contains(&level) || level == 0 {
-                return Err(Error::config(format!(
-                    "compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels"
-                )));
-            }
-        }
+        check_compression_level(self.compression, self.compression_level.map(i64::from))?;
         if self.fuses() {
             return self.fusion.validate();
         }
@@ -407,6 +401,24 @@ impl CorpusConfig {
         let start = index * self.shard_words;
         self.shard_words.min(self.words - start)
     }
+}
+
+/// The compression level rule: only zstd takes a level, 1 to 22 or -1 to -7 (its fast levels);
+/// `None` is [`DEFAULT_ZSTD_LEVEL`]. Python's shard writer asks this rule too.
+pub fn check_compression_level(compression: Compression, level: Option<i64>) -> Result<()> {
+    match level {
+        Some(level) if compression != Compression::Zstd || !(-7..=22).contains(&level) || level == 0 => {
+            Err(compression_level_error(level))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The error of a compression level the rule refuses (`level` as the caller wrote it).
+pub fn compression_level_error(level: impl std::fmt::Display) -> Error {
+    Error::config(format!(
+        "compression level {level}: only zstd takes a level: 1 to 22, or -1 to -7 for its fast levels"
+    ))
 }
 
 fn check_weights(what: &str, weights: impl Iterator<Item = f64>) -> Result<()> {
