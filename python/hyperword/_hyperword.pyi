@@ -19,6 +19,9 @@ __all__ = [
     "sample",
     "validate_word",
     "write_shard",
+    "shard_count",
+    "check_shard_compression",
+    "DEFAULT_ZSTD_LEVEL",
     "corpus_manifest",
     "check_entry_path",
     "lock_output",
@@ -42,6 +45,7 @@ __all__ = [
 __version__: str
 ARROW_RS_VERSION: str
 FORMAT_VERSION: int
+DEFAULT_ZSTD_LEVEL: int
 LIMITS: dict[str, int]
 KIND_LIMITS: dict[str, int]
 
@@ -90,6 +94,8 @@ def stream(lexicon: Lexicon, config: str) -> BatchStream: ...
 def sample(lexicon: Lexicon, fusion: str, seed: int, n: int) -> list[str]: ...
 def write_shard(dir: str | PathLike[str], lexicon: Lexicon, config: str, index: int) -> str: ...
 def corpus_manifest(lexicon: Lexicon, config: str, shards: str) -> str: ...
+def shard_count(config: str) -> int: ...
+def check_shard_compression(compression: str, level: object = None) -> None: ...
 def check_entry_path(manifest: str | PathLike[str], entry: str, name: str) -> None: ...
 
 @final

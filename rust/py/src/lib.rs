@@ -63,6 +63,9 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(corpus::stream, m)?)?;
     m.add_function(wrap_pyfunction!(fusion::sample, m)?)?;
     m.add_function(wrap_pyfunction!(shard::write_shard, m)?)?;
+    m.add_function(wrap_pyfunction!(shard::shard_count, m)?)?;
+    m.add_function(wrap_pyfunction!(shard::check_shard_compression, m)?)?;
+    m.add("DEFAULT_ZSTD_LEVEL", hyperword_core::config::DEFAULT_ZSTD_LEVEL)?;
     m.add_function(wrap_pyfunction!(manifest::corpus_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(manifest::check_entry_path, m)?)?;
     m.add_function(wrap_pyfunction!(corpus::lock_output, m)?)?;
