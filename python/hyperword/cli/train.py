@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from hyperword.cli.args import named_path, set_torch_threads
 
-__all__ = ["add_arguments", "register", "run"]
+__all__ = ["add_arguments", "main", "register", "run", "standalone_parser"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +78,21 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     add_arguments(p)
     p.set_defaults(func=run)
+
+
+def standalone_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m hyperword.train`` (what ``torchrun`` starts): these flags alone."""
+    parser = argparse.ArgumentParser(
+        prog="python -m hyperword.train",
+        description="Train a small model on token directories following a curriculum plan.",
+    )
+    add_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m hyperword.train``: the same run as ``hyperword train``; the exit status."""
+    return run(standalone_parser().parse_args(argv))
 
 
 def _list() -> None:
