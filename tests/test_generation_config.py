@@ -76,6 +76,7 @@ def test_a_manifest_config_is_a_corpus_config(tmp_path: Path, lexicon: hyperword
         {"langs": "en:2,ru", "words_per_phrase": "2-4", "mix": "word", "alpha": 1, "joiner": "-", "case": "title"},
         {"kind": "bridge", "bridge": "translate", "exclude_pivot": True, "template": "<{source}|{target}>"},
         {"kind": "dyck", "dyck_k": 4, "seq_len": 16},
+        {"kind": "dyck"},
     ],
 )
 def test_config_and_keywords_make_the_same_rows(lexicon: hyperword.Lexicon, options: dict[str, Any]) -> None:
@@ -87,6 +88,8 @@ def test_config_and_keywords_make_the_same_rows(lexicon: hyperword.Lexicon, opti
     by_config = hyperword.stream(2000, config=built, **lex, **pivot).read_all()
     assert by_config.equals(by_keywords)
     assert hyperword.sample(5, config=built, **lex, **pivot) == hyperword.sample(5, **lex, **options, seed=9)
+    # the first row of shard 0 is the stream's first (a dyck row may fill a shard)
+    assert hyperword.sample(1, **lex, **options, seed=9) == by_keywords.column("text").to_pylist()[:1]
 
 
 def _config_of(lexicon: hyperword.Lexicon | None, shape: dict[str, Any], **layout: Any) -> CorpusConfig:

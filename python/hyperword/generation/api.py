@@ -135,9 +135,17 @@ def _fusion(options: SampleOptions) -> tuple[_hyperword.Lexicon, FusionConfig, K
     return lex, fusion, kind_options
 
 
+def _kind_of(config: KindConfig) -> str:
+    """``dyck`` or ``ngram`` when the configuration sets those options (even to ``{}``, all
+    defaults), else ``mnemo`` (bridges included): as the engine reads it."""
+    if config.get("dyck") is not None:
+        return "dyck"
+    return "ngram" if config.get("ngram") is not None else "mnemo"
+
+
 def _given_config(config: CorpusConfig, options: SampleOptions) -> tuple[_hyperword.Lexicon, CorpusConfig]:
     """A ``config=`` with its lexicon (and the pivot left out, with ``exclude_pivot``)."""
-    _no_lexicon("dyck" if config.get("dyck") else "ngram" if config.get("ngram") else "mnemo", options)
+    _no_lexicon(_kind_of(config), options)
     lex = resolve_lexicon(options["lexicon"], options["lexicon_lang"])
     if options["exclude_pivot"]:
         config = {**config, "fusion": without_pivot(config.get("fusion", {}), lex)}
@@ -145,7 +153,7 @@ def _given_config(config: CorpusConfig, options: SampleOptions) -> tuple[_hyperw
 
 
 def _corpus_config(
-    words: int | str, options: StreamOptions, fusion: FusionConfig, kind_options: KindConfig
+    words: int | str, options: GenerateOptions, fusion: FusionConfig, kind_options: KindConfig
 ) -> CorpusConfig:
     # Counts may be written as the CLI takes them ("10M", "2.5k", "1e9"), parsed exactly.
     counts = [
@@ -154,16 +162,15 @@ def _corpus_config(
     for name, value in zip(("words", "shard_words", "batch_words"), counts):
         _check_whole(name, value, minimum=1)
     _check_whole("seed", options["seed"], minimum=0)
-    o = cast(GenerateOptions, options)
     columns = options["columns"]
     return {
         "words": counts[0],
         "shard_words": counts[1],
         "batch_words": counts[2],
         "seed": options["seed"],
-        "format": o["format"],
-        "compression": o["compression"],
-        "compression_level": o["compression_level"],
+        "format": options["format"],
+        "compression": options["compression"],
+        "compression_level": options["compression_level"],
         "columns": parse_columns(columns)
         if columns is not None
         else default_columns("bridge" if "bridge" in fusion else "mnemo"),
@@ -173,7 +180,7 @@ def _corpus_config(
 
 
 def _config(
-    func: str, words: int | str | None, config: CorpusConfig | None, options: StreamOptions
+    func: str, words: int | str | None, config: CorpusConfig | None, options: GenerateOptions
 ) -> tuple[_hyperword.Lexicon, CorpusConfig]:
     """The lexicon and the configuration of ``generate`` or ``stream``: ``config=`` as given
     (``words``, when given, replacing its word count), or built from the keyword arguments."""
@@ -290,8 +297,8 @@ def sample(n: int, *, config: CorpusConfig | None = None, **options: Unpack[Samp
     else:
         lex, config = _given_config(config, o)
         fusion, seed = config.get("fusion", {}), config.get("seed", 0)
-        kind_options = {"dyck": config.get("dyck"), "ngram": config.get("ngram")}
-    if kind_options.get("dyck") or kind_options.get("ngram"):  # Dyck sequences, n-gram documents: the first rows
+        kind_options = config
+    if _kind_of(kind_options) != "mnemo":  # Dyck sequences, n-gram documents: the first rows of the stream
         if n == 0:
             return []
         words = n * _hyperword.KIND_LIMITS["max_seq_len"]  # room for n rows of any length, in one shard
