@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,7 +40,9 @@ from hyperword.formats.run import (
     DirectoryRun,
     Folder,
     LocalFolder,
+    ManifestFile,
     RunStats,
+    load_manifest,
     remove_run_files,
 )
 
@@ -98,7 +100,7 @@ class ShardInfo:
 
 
 @dataclass(frozen=True)
-class Manifest:
+class Manifest(ManifestFile):
     """A corpus manifest: configuration, seed, lexicon hash, versions and every shard."""
 
     directory: Path
@@ -132,17 +134,17 @@ class Manifest:
 
     @property
     def rows(self) -> int:
-        return sum(s.rows for s in self.shards)
+        return self.total("rows")
 
     @property
     def words(self) -> int:
-        return sum(s.words for s in self.shards)
+        return self.total("words")
 
     @property
     def file_bytes(self) -> int:
         """Bytes the shard files occupy on disk, all shards (compressed; the manifest's
         ``totals.bytes``). The manifest and run state are not counted."""
-        return sum(s.bytes for s in self.shards)
+        return self.total("bytes")
 
     @property
     def bytes(self) -> int:
@@ -152,17 +154,14 @@ class Manifest:
     @property
     def text_bytes(self) -> int:
         """UTF-8 bytes of the ``text`` column, all rows (uncompressed; ``totals.text_bytes``)."""
-        return sum(s.text_bytes for s in self.shards)
+        return self.total("text_bytes")
 
     def shard_paths(self) -> list[Path]:
-        return [self.directory / s.path for s in self.shards]
+        return self.paths("path")
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.raw)
-
-    def with_run(self, run: RunStats) -> Manifest:
-        """This manifest with what one run did."""
-        return dataclasses.replace(self, run=run)
+    def entries(self) -> Iterator[tuple[int, str]]:
+        for s in self.shards:
+            yield s.index, s.path
 
 
 def read_manifest(directory: str | os.PathLike[str]) -> Manifest:
@@ -177,17 +176,9 @@ def read_manifest(directory: str | os.PathLike[str]) -> Manifest:
 
 def manifest_from_bytes(text: bytes, path: Path | str, directory: str | os.PathLike[str]) -> Manifest:
     """The manifest ``text`` read from ``path`` (:func:`read_manifest`'s checks and errors)."""
-    try:
-        data = json.loads(text.decode("utf-8"))
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError("not a hyperword corpus manifest")
-        m = Manifest.from_dict(data, directory)
-    except (ValueError, KeyError, TypeError) as e:
-        reason = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-        raise CorruptCorpusError(f"{path}: {reason}") from None
-    for shard in m.shards:
-        check_entry_path(path, f"shard {shard.index}", shard.path)
-    return m
+    return load_manifest(
+        text, path, FORMAT, "not a hyperword corpus manifest", lambda data: Manifest.from_dict(data, directory)
+    )
 
 
 # --- names and small atomic helpers --------------------------------------------------------------

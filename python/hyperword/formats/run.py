@@ -32,18 +32,19 @@ a pyarrow filesystem (:class:`ArrowFolder`, the Ray engine's shared or object-st
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import re
 import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
-from hyperword._hyperword import OutputLock, check_unlocked, lock_output
+from hyperword._hyperword import OutputLock, check_entry_path, check_unlocked, lock_output
 from hyperword.errors import CorruptCorpusError, OutputExistsError
 from hyperword.formats.atomic import file_digest, sync_dir, write_atomic
 from hyperword.formats.identity import canonical_json, manifest_json
@@ -55,9 +56,11 @@ __all__ = [
     "STATE_DIR",
     "ArrowFolder",
     "DirectoryRun",
+    "ManifestFile",
     "Folder",
     "LocalFolder",
     "RunStats",
+    "load_manifest",
     "own_file_pattern",
     "remove_run_files",
     "run_json",
@@ -74,6 +77,9 @@ RUN_FILE = "run.json"
 LOCK_FILE = ".hyperword.lock"
 
 
+_T = TypeVar("_T")
+
+
 def run_json(fingerprint: str) -> str:
     """The text of ``STATE_DIR/RUN_FILE``."""
     return canonical_json({"fingerprint": fingerprint})
@@ -83,6 +89,56 @@ def own_file_pattern(*shard_names: str) -> re.Pattern[str]:
     """The names of shard files (regular expressions ``shard_names``, e.g. ``shard-\\d+\\.arrow``)
     and of their temporaries (``.NAME.tmp``, ``.NAME.ray.tmp``): the files of a run."""
     return re.compile(rf"^\.?({'|'.join(shard_names)})(\..*\.tmp|\.tmp)?$")
+
+
+class ManifestFile:
+    """What every manifest (a frozen dataclass with ``raw`` and ``run`` fields) shares: its
+    JSON as read, the file names it lists, and a copy with one run's stats."""
+
+    raw: dict[str, Any]
+    shards: list[Any]
+    directory: Path
+
+    def total(self, name: str) -> int:
+        """The sum of one count (``rows``, ``tokens``...) over every shard."""
+        return sum(int(getattr(s, name)) for s in self.shards)
+
+    def paths(self, name: str) -> list[Path]:
+        """One file of every shard (``path``, ``tokens_path``...), in the directory."""
+        return [self.directory / getattr(s, name) for s in self.shards]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+    def with_run(self: _T, run: RunStats) -> _T:
+        """This manifest with what one run did."""
+        return cast(_T, dataclasses.replace(cast(Any, self), run=run))
+
+    def entries(self) -> Iterable[tuple[int, str]]:
+        """(shard index, file name) of every file the manifest lists."""
+        raise NotImplementedError
+
+
+_F = TypeVar("_F", bound=ManifestFile)
+
+
+def load_manifest(
+    text: bytes, path: Path | str, format: str, refusal: str, build: Callable[[dict[str, Any]], _F]
+) -> _F:
+    """The manifest ``text`` read from ``path``: ``CorruptCorpusError`` (``path: refusal``)
+    unless it is JSON of ``format``, naming a missing field, or listing a file that is not a
+    plain name inside its directory (``../x.arrow``)."""
+    try:
+        data = json.loads(text.decode("utf-8"))
+        if not isinstance(data, dict) or data.get("format") != format:
+            raise ValueError(refusal)
+        m = build(data)
+    except (ValueError, KeyError, TypeError) as e:
+        reason = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+        raise CorruptCorpusError(f"{path}: {reason}") from None
+    for index, name in m.entries():
+        check_entry_path(path, f"shard {index}", name)
+    return m
 
 
 class Folder(ABC):
@@ -278,7 +334,6 @@ class _Record(Protocol):
 
 R = TypeVar("R", bound=_Record)
 _R_co = TypeVar("_R_co", bound=_Record, covariant=True)
-_T = TypeVar("_T")
 
 
 class _Manifest(Protocol[_R_co]):

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,11 +26,19 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from hyperword._hyperword import __version__, check_entry_path
-from hyperword.errors import ConfigError, CorruptCorpusError, InternalError, OutputExistsError
+from hyperword._hyperword import __version__
+from hyperword.errors import ConfigError, InternalError, OutputExistsError
 from hyperword.formats.atomic import file_digest, naming, write_atomic
 from hyperword.formats.identity import canonical_json, manifest_json
-from hyperword.formats.run import MANIFEST_FILE, DirectoryRun, Folder, LocalFolder, RunStats
+from hyperword.formats.run import (
+    MANIFEST_FILE,
+    DirectoryRun,
+    Folder,
+    LocalFolder,
+    ManifestFile,
+    RunStats,
+    load_manifest,
+)
 
 __all__ = [
     "DTYPE_RULE",
@@ -89,7 +96,7 @@ class TokenShard:
 
 
 @dataclass(frozen=True)
-class TokenManifest:
+class TokenManifest(ManifestFile):
     directory: Path
     fingerprint: str
     mode: str
@@ -115,42 +122,34 @@ class TokenManifest:
 
     @property
     def documents(self) -> int:
-        return sum(s.documents for s in self.shards)
+        return self.total("documents")
 
     @property
     def tokens(self) -> int:
-        return sum(s.tokens for s in self.shards)
+        return self.total("tokens")
 
     def tokens_paths(self) -> list[Path]:
-        return [self.directory / s.tokens_path for s in self.shards]
+        return self.paths("tokens_path")
 
     def docs_paths(self) -> list[Path]:
-        return [self.directory / s.docs_path for s in self.shards]
+        return self.paths("docs_path")
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.raw)
-
-    def with_run(self, run: RunStats) -> TokenManifest:
-        """This manifest with what one run did."""
-        return dataclasses.replace(self, run=run)
+    def entries(self) -> Iterator[tuple[int, str]]:
+        for s in self.shards:
+            yield s.index, s.tokens_path
+            yield s.index, s.docs_path
 
 
 def read_token_manifest(directory: str | Path) -> TokenManifest:
     """Read ``DIR/manifest.json`` of a token directory (``FileNotFoundError`` when absent)."""
     path = Path(directory) / MANIFEST_FILE
-    with open(path, encoding="utf-8") as f:
-        try:
-            data = json.load(f)
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ValueError(f"not a {FORMAT} manifest")
-            m = TokenManifest.from_dict(data, directory)
-        except (ValueError, KeyError, TypeError) as e:
-            reason = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-            raise CorruptCorpusError(f"{path}: {reason}") from None
-    for shard in m.shards:
-        check_entry_path(path, f"shard {shard.index}", shard.tokens_path)
-        check_entry_path(path, f"shard {shard.index}", shard.docs_path)
-    return m
+    return load_manifest(
+        path.read_bytes(),
+        path,
+        FORMAT,
+        f"not a {FORMAT} manifest",
+        lambda data: TokenManifest.from_dict(data, directory),
+    )
 
 
 # --- the .npy files -----------------------------------------------------------------------------
