@@ -28,10 +28,17 @@ from hyperword.train import (  # noqa: E402
     with_bridge,
 )
 from hyperword.train.__main__ import main as cli_main  # noqa: E402
-from hyperword.train.data import lm_loss  # noqa: E402
-from hyperword.train.model import DOCUMENTED_VOCAB, SIZES, build_model, get_size, reinit_embedding_rows, size_of  # noqa: E402
-from hyperword.train.plan import MixtureSchedule  # noqa: E402
-from hyperword.train.schedule import LRSchedule, make_scheduler  # noqa: E402
+from hyperword.train.model import (  # noqa: E402
+    DOCUMENTED_VOCAB,
+    SIZES,
+    build_model,
+    get_size,
+    lm_loss,
+    reinit_embedding_rows,
+    size_of,
+)
+from hyperword.train.plans import MixtureSchedule  # noqa: E402
+from hyperword.train.presets import LRSchedule, make_scheduler  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -287,7 +294,7 @@ def test_every_arm_has_the_same_total_and_natural_text_the_same_budget() -> None
 
 
 def test_additive_arms_share_the_natural_stage_and_add_the_pre_stage() -> None:
-    from hyperword.train.arms import build_additive
+    from hyperword.train.plans import build_additive
 
     step, n = 512, 512 * 32
     plans = {a: build_additive(a, natural_tokens=n, fraction=0.125, step_tokens=step) for a in ARMS}
@@ -313,8 +320,8 @@ def test_additive_arms_share_the_natural_stage_and_add_the_pre_stage() -> None:
 
 
 def test_stages_sharing_a_stream_read_the_same_batches_wherever_they_stand(data: Data) -> None:
-    from hyperword.train.arms import build_additive
     from hyperword.train.data import stage_loader
+    from hyperword.train.plans import build_additive
 
     only = build_additive("natural-only", natural_tokens=4096, fraction=1.0, step_tokens=512)
     after = build_additive("mnemo-first", natural_tokens=4096, fraction=0.5, step_tokens=512)
@@ -388,7 +395,7 @@ def test_warm_up_stable_decay_and_constant_schedules() -> None:
         {"stages": [{"mixture": {"natural": 1}, "tokens": 512, "schedule": "wsd", "stream": "natural"}]}
     )
     assert plan.stages[0].schedule == "wsd" and plan.stages[0].stream == "natural"
-    from hyperword.train.trainer import stage_schedule
+    from hyperword.train.plans import stage_schedule
 
     # what the trainer runs: the stage's shape, else the preset's
     assert stage_schedule(plan.stages[0], PRESETS["smoke"]).shape == "wsd"

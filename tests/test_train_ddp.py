@@ -30,9 +30,8 @@ from test_train_data import Data, data  # noqa: E402,F401  (the session's token 
 from hyperword import ConfigError  # noqa: E402
 from hyperword.torch import TokenCorpus  # noqa: E402
 from hyperword.train import PRESETS, RunResult, load_model, prepare_run, read_run, run_plan  # noqa: E402
-from hyperword.train.checkpoint import read_trainer_state  # noqa: E402
-from hyperword.train.distributed import World  # noqa: E402
-from hyperword.train.trace import TRACE_ENV  # noqa: E402
+from hyperword.train.distributed import TRACE_ENV, World  # noqa: E402
+from hyperword.train.state import read_trainer_state  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -22,11 +22,12 @@ from hyperword.train.adapters import (  # noqa: E402
     adapters_enabled,
     add_adapter,
     base_state_dict,
+    load_model,
     owner_of,
     parameters_of,
+    save_model,
     set_trainable,
 )
-from hyperword.train.checkpoint import load_model, save_model  # noqa: E402
 from hyperword.train.model import build_model  # noqa: E402
 from hyperword.train.presets import PRESETS  # noqa: E402
 from hyperword.train.trainer import make_optimizer  # noqa: E402

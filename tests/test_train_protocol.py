@@ -15,8 +15,8 @@ from test_train_data import Data, data  # noqa: E402,F401  (the session's token 
 
 from hyperword import ConfigError  # noqa: E402
 from hyperword.train import PRESETS, run_plan  # noqa: E402
-from hyperword.train.arms import build_additive  # noqa: E402
-from hyperword.train.checkpoint import read_trainer_state  # noqa: E402
+from hyperword.train.plans import build_additive  # noqa: E402
+from hyperword.train.state import read_trainer_state  # noqa: E402
 
 torch.set_num_threads(1)
 PRESET = PRESETS["smoke"]  # 512 tokens a step

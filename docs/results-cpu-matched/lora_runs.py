@@ -17,8 +17,7 @@ from pathlib import Path
 
 from hyperword.train import PRESETS, run_plan
 from hyperword.train.adapters import LoraSpec
-from hyperword.train.arms import build_arm
-from hyperword.train.plan import Plan
+from hyperword.train.plans import Plan, build_arm
 
 
 def main(exp: Path, out: Path) -> None:

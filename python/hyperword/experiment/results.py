@@ -214,7 +214,7 @@ def summarize(
 
 
 def _order(arm: str) -> int:
-    from hyperword.train.arms import ARMS
+    from hyperword.train.plans import ARMS
 
     return ARMS.index(arm) if arm in ARMS else len(ARMS)
 

@@ -17,7 +17,7 @@ tokenizer, one report.
    Under the ``additive`` protocol (the default) the natural stage is the same ``N`` tokens in
    every arm and the pre-stage adds ``fraction × N``; under ``matched`` one total ``T`` (the
    preset's budget, or ``N``) is carved, the pre-stage taking ``fraction × T``
-   (:mod:`hyperword.train.arms`).
+   (:mod:`hyperword.train.plans`).
 4. Every finished run's final model is scored on every evaluation text in full
    (:mod:`hyperword.experiment.scoring`; cached as ``final_full.json`` in the run's folder).
 5. ``OUT/results.json`` (settings, data, overlap, every run, the summary of
@@ -101,7 +101,7 @@ class Experiment:
     def check(self) -> None:
         """Every input that can be wrong, before anything is made."""
         from hyperword.train import ARMS
-        from hyperword.train.arms import PROTOCOLS
+        from hyperword.train.plans import PROTOCOLS
 
         if self.protocol not in PROTOCOLS:
             raise ConfigError(f"unknown protocol {self.protocol!r}: expected one of {', '.join(PROTOCOLS)}")
@@ -209,8 +209,7 @@ class Experiment:
 
     def runs(self) -> list[RunSpec]:
         """Every run, in the order they train: per seed, the ladder, then each arm and fraction."""
-        from hyperword.train.arms import ARMS, build_additive, build_arm, pre_role, with_bridge
-        from hyperword.train.plan_file import load_plan
+        from hyperword.train.plans import ARMS, build_additive, build_arm, load_plan, pre_role, with_bridge
 
         p = self.effective_preset()
         step, n = p.step_tokens, self.budget()

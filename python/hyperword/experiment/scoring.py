@@ -1,7 +1,7 @@
 """Scoring a trained model on whole evaluation texts: every token of every held-out document,
 as loss per token and bits per byte, per part (a natural text's languages).
 
-The periodic evaluation of :mod:`hyperword.train.evaluation` reads a fixed sample of batches so
+The periodic evaluation of :mod:`hyperword.train.trainer` reads a fixed sample of batches so
 that curves are cheap; an arm's *final* figure must not depend on which sample that was. Here
 a text's token directory is read in full: its documents concatenated in order, each ending in
 eos (as encoded), preceded by one eos so that the first token is predicted too. The stream is
@@ -72,8 +72,7 @@ def _score(
 ) -> dict[str, float | int]:
     import torch
 
-    from hyperword.train.data import lm_loss
-    from hyperword.train.evaluation import autocast
+    from hyperword.train.model import autocast, lm_loss
 
     stream = _stream(part.tokens)
     predicted = len(stream) - 1

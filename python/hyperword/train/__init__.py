@@ -7,26 +7,29 @@ curve at fixed token counts.
     ...                   {"natural": "tok/natural-val"}, preset="cpu", seed=0, out_dir="runs/mf-0")  # doctest: +SKIP
     >>> result.final_eval, result.served_tokens                                              # doctest: +SKIP
 
-Modules: :mod:`~hyperword.train.model` (sizes), :mod:`~hyperword.train.presets`,
-:mod:`~hyperword.train.plan` (stages), :mod:`~hyperword.train.plan_file` (YAML/JSON), :mod:`~hyperword.train.arms` (built-in arms),
-:mod:`~hyperword.train.adapters` (LoRA), :mod:`~hyperword.train.schedule` (learning rate),
-:mod:`~hyperword.train.corpora` (token directories, the random control),
-:mod:`~hyperword.train.checkpoint`, :mod:`~hyperword.train.trainer` (the loop),
-:mod:`~hyperword.train.distributed` (many processes under ``torchrun``),
-:mod:`~hyperword.train.trace` (a per-rank debugging trace),
-:mod:`~hyperword.train.results` (``run.json``). Command line: ``python -m hyperword.train``.
+Modules, each with one job:
+
+- :mod:`~hyperword.train.trainer`: the loop, :func:`run_plan` (read it top to bottom);
+- :mod:`~hyperword.train.plans`: stages, plans, plan files (YAML/JSON) and the built-in arms;
+- :mod:`~hyperword.train.presets`: run settings and the learning-rate schedule;
+- :mod:`~hyperword.train.model`: the Llama-style model at named sizes, and the loss;
+- :mod:`~hyperword.train.adapters`: LoRA adapters (peft), and saving and loading models;
+- :mod:`~hyperword.train.corpora`: token directories and the twin control corpora;
+- :mod:`~hyperword.train.data`: batches of a stage and the fixed validation batches;
+- :mod:`~hyperword.train.state`: the checked set-up, where the run stands, checkpoints;
+- :mod:`~hyperword.train.distributed`: many processes under ``torchrun``, and a per-rank trace;
+- :mod:`~hyperword.train.results`: what a run reports (``run.json``);
+- :mod:`~hyperword.train.bench`: ``hyperword bench train``, the trainer's step timed.
+
+Command line: ``python -m hyperword.train`` (the same as ``hyperword train``).
 """
 
-from hyperword.train.adapters import LoraSpec, adapter_view
-from hyperword.train.arms import ARMS, build_arm, resolve_plan, with_bridge
-from hyperword.train.checkpoint import load_model, save_model
+from hyperword.train.adapters import LoraSpec, adapter_view, load_model, save_model
 from hyperword.train.model import SIZES, ModelSize, build_model, parameter_count
-from hyperword.train.plan import Plan, Stage
-from hyperword.train.plan_file import load_plan, plan_from_dict
-from hyperword.train.presets import PRESETS, Preset, get_preset
+from hyperword.train.plans import ARMS, Plan, Stage, build_arm, load_plan, plan_from_dict, resolve_plan, with_bridge
+from hyperword.train.presets import PRESETS, LRSchedule, Preset, get_preset
 from hyperword.train.results import CurvePoint, RunResult, StageResult, read_run
-from hyperword.train.schedule import LRSchedule
-from hyperword.train.setup import Setup, prepare_run
+from hyperword.train.state import RunState, Setup, prepare_run
 from hyperword.train.trainer import run_plan
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "Plan",
     "Preset",
     "RunResult",
+    "RunState",
     "Setup",
     "Stage",
     "StageResult",

@@ -1,5 +1,6 @@
 """LoRA adapters with ``peft``: adding named adapters, choosing which one the forward pass uses,
-and naming the parameters each part of the model owns.
+naming the parameters each part of the model owns, and saving and loading a model with its
+adapters.
 
 Two pitfalls shape this module:
 
@@ -16,22 +17,37 @@ An adapter may also own rows of the embedding matrix (``tokens`` of :func:`add_a
 their rows, trained with it, in the input embedding and (tied) in the output projection; the
 base rows stay frozen and come back when it is off. An adapter trained over a model whose
 embeddings never saw some ids needs this, or those ids keep their random initial rows.
+
+A saved model is a directory::
+
+    model/            the base weights, ``save_pretrained`` of a plain LlamaForCausalLM
+    adapters/NAME/    each LoRA adapter, peft's ``save_pretrained`` (adapter_config.json + weights)
+    adapters.json     the adapters in the order they were added
+
+This module is the one place that reaches into ``peft``'s internals (the embedding-row wrapper's
+state-dict methods, :func:`_rows_only_of_their_owners`); they set the lower bound on ``peft`` in
+``pyproject.toml``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
+import transformers.utils.logging as hf_logging
 from peft import LoraConfig, PeftModel, get_peft_model
 from peft.tuners.tuners_utils import BaseTunerLayer
+from transformers import LlamaConfig, LlamaForCausalLM
 
-from hyperword.errors import ConfigError, InternalError
-from hyperword.train.model import seeded
+from hyperword.errors import ConfigError, HyperwordError, InternalError
+from hyperword.train.model import describe_config, get_size, seeded, size_of
 
 __all__ = [
     "BASE",
@@ -42,9 +58,13 @@ __all__ = [
     "adapter_view",
     "add_adapter",
     "base_state_dict",
+    "load_model",
+    "model_config",
     "owner_of",
     "parameters_of",
+    "save_model",
     "set_trainable",
+    "view_name",
 ]
 
 #: the owner name of every parameter that belongs to no adapter
@@ -125,6 +145,11 @@ def set_trainable(model: torch.nn.Module, owners: Iterable[str]) -> None:
     wanted = set(owners)
     for n, p in model.named_parameters():
         p.requires_grad_(owner_of(n) in wanted)
+
+
+def view_name(view: str | None) -> str:
+    """How a view is named in results: the adapter's name, or ``base`` for the base model alone."""
+    return BASE if view is None else view
 
 
 def adapter_names(model: torch.nn.Module) -> list[str]:
@@ -259,3 +284,118 @@ def adapter_specs(model: torch.nn.Module) -> dict[str, LoraSpec]:
                 targets=tuple(t for t in LORA_TARGETS if t in names),
             )
     return specs
+
+
+# --- a saved model: base weights and adapters ---------------------------------------------------
+ADAPTERS_FILE = "adapters.json"
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """No transformers progress bars while saving or loading (they would break the run's own)."""
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # transformers leaves it unannotated
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]  # transformers leaves it unannotated
+
+
+@contextmanager
+def _rows_only_of_their_owners(model: torch.nn.Module) -> Iterator[None]:
+    """peft (0.21 as of this writing) raises ``KeyError`` saving or loading an adapter that owns
+    no embedding rows while another adapter does: the embedding wrapper looks up rows for every
+    adapter. In the block the wrapper saves and expects rows only for the adapters that own some.
+
+    This wraps peft internals: ``TrainableTokensWrapper`` (peft 0.15.0, with LoRA's
+    ``trainable_token_indices``) and its ``adapter_state_dict(name, state_dict)`` and
+    ``adapter_state_dict_load_map(name)`` in the form they have had since peft 0.15.1
+    (huggingface/peft#2456); hence ``peft>=0.15.1`` in ``pyproject.toml``."""
+    from peft.utils.other import TrainableTokensWrapper
+
+    wrappers = [m for m in model.modules() if isinstance(m, TrainableTokensWrapper)]
+    for m in wrappers:
+        save, load = m.adapter_state_dict, m.adapter_state_dict_load_map
+
+        def owns(name: str, _m: Any = m) -> bool:
+            return name in _m.token_adapter.trainable_tokens_delta
+
+        def saved(name: str, state_dict: dict[str, Any], _save: Any = save, _owns: Any = owns) -> dict[str, Any]:
+            return _save(name, state_dict) if _owns(name) else {}
+
+        def expected(name: str, _load: Any = load, _owns: Any = owns) -> dict[str, str]:
+            return _load(name) if _owns(name) else {}
+
+        m.adapter_state_dict, m.adapter_state_dict_load_map = saved, expected  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for m in wrappers:
+            del m.adapter_state_dict, m.adapter_state_dict_load_map
+
+
+def save_model(model: torch.nn.Module, directory: str | os.PathLike[str]) -> Path:
+    """Write ``model`` (a plain model or one with peft adapters) to ``directory`` (see the module doc)."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    base = model.get_base_model() if isinstance(model, PeftModel) else model
+    if not isinstance(base, LlamaForCausalLM):
+        raise ConfigError(f"can only save a LlamaForCausalLM (with or without adapters), got {type(base).__name__}")
+    with _quiet():
+        base.save_pretrained(str(out / "model"), state_dict=dict(base_state_dict(model)))
+        names = adapter_names(model)
+        if isinstance(model, PeftModel):
+            with _rows_only_of_their_owners(model):
+                for name in names:
+                    model.save_pretrained(str(out / "adapters"), selected_adapters=[name], save_embedding_layers=False)
+    (out / ADAPTERS_FILE).write_text(json.dumps({"adapters": names}) + "\n", encoding="utf-8")
+    return out
+
+
+def model_config(directory: str | os.PathLike[str]) -> LlamaConfig:
+    """The model config of a saved model directory; ``ConfigError`` when there is none."""
+    path = Path(directory) / "model"
+    if not (path / "config.json").is_file():
+        raise ConfigError(f"{str(directory)!r} holds no saved model (no model/config.json)")
+    config = LlamaConfig.from_pretrained(str(path))
+    return config
+
+
+def load_model(
+    directory: str | os.PathLike[str], *, size: str | None = None, vocab_size: int | None = None, trainable: bool = True
+) -> torch.nn.Module:
+    """A saved model back (its adapters too, trainable when ``trainable``). With ``size`` /
+    ``vocab_size``, a model of another size or vocabulary is a ``ConfigError`` before any weight
+    is read."""
+    path = Path(directory)
+    config = model_config(path)
+    if size is not None:
+        expected = get_size(size)
+        found = size_of(config)
+        if found != expected.name:
+            raise ConfigError(
+                f"{str(path)!r} holds a model of size {found or 'unknown'!r} ({describe_config(config)}), "
+                f"not {expected.name!r} ({describe_config(expected.config(config.vocab_size))})"
+            )
+    if vocab_size is not None and config.vocab_size != vocab_size:
+        raise ConfigError(
+            f"{str(path)!r} holds a model over {config.vocab_size} token ids, the tokenizer has {vocab_size}"
+        )
+    try:
+        names = list(json.loads((path / ADAPTERS_FILE).read_text(encoding="utf-8"))["adapters"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise HyperwordError(f"{str(path)!r}: {ADAPTERS_FILE} is missing or unreadable ({e})") from None
+    with _quiet(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # peft calls a deprecated transformers method
+        base = LlamaForCausalLM.from_pretrained(str(path / "model"), dtype=torch.float32)
+        if not names:
+            return base
+        model = PeftModel.from_pretrained(
+            base, str(path / "adapters" / names[0]), adapter_name=names[0], is_trainable=trainable
+        )
+        for name in names[1:]:
+            with _rows_only_of_their_owners(model):
+                model.load_adapter(str(path / "adapters" / name), adapter_name=name, is_trainable=trainable)
+        model.set_adapter(names[0])
+    return model

@@ -32,8 +32,7 @@ import torch
 
 from hyperword.errors import ConfigError
 from hyperword.train.model import build_model, get_size, parameter_count
-from hyperword.train.presets import Preset
-from hyperword.train.schedule import LRSchedule, make_scheduler
+from hyperword.train.presets import LRSchedule, Preset, make_scheduler
 from hyperword.train.trainer import TrainStep, make_optimizer
 
 __all__ = ["BenchResult", "PEAK_TFLOPS", "SIZE_DEFAULTS", "bench_train", "flops_per_token", "peak_tflops_of"]

@@ -1,15 +1,17 @@
-"""Batches for training and evaluation through :mod:`hyperword.torch`, and the language-model
-loss on them.
+"""Batches for training and evaluation through :mod:`hyperword.torch`: a stage's loader, and the
+fixed validation batches (:class:`EvalSets`).
 
 A batch is ``{"tokens": int64 [B, seq_len + 1], "corpus": int64 [B], ...}``: inputs are
-``tokens[:, :-1]``, targets ``tokens[:, 1:]`` (already shifted, so the loss is computed here,
-not by ``transformers``, which would shift a second time).
+``tokens[:, :-1]``, targets ``tokens[:, 1:]`` (already shifted: :func:`~hyperword.train.model.lm_loss`).
 
 Loaders are single-process (``num_workers=0``): the trainer's batches cost little next to a
 training step on these model sizes, and the loader's ``state_dict`` is then exactly where the
 trainer stands. The rank and world size are always given explicitly (``hyperword.torch`` would
 otherwise take them from an initialised ``torch.distributed``): a training rank reads its own
 part of each corpus, while validation batches are the same whole set on every rank.
+
+Validation batches are a fixed number of fixed batches of each held-out token directory, the
+same for every run, arm and seed (drawn with the constant :data:`EVAL_SEED`), held in memory.
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from hyperword.errors import ConfigError
 from hyperword.torch import TokenDataset, TokenLoader
 from hyperword.train.model import derive_seed
-from hyperword.train.plan import MixtureSchedule, Stage
+from hyperword.train.plans import MixtureSchedule, Stage
 
-__all__ = ["eval_batches", "lm_loss", "make_loader", "stage_loader", "stream_key"]
+__all__ = ["EVAL_SEED", "EvalSets", "eval_batches", "make_loader", "stage_loader", "stream_key"]
+
+#: the sampling seed of validation batches: a constant, so every run sees the same batches
+EVAL_SEED = 20_240_601
 
 
 def make_loader(
@@ -109,8 +113,23 @@ def eval_batches(
     return out
 
 
-def lm_loss(model: torch.nn.Module, tokens: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
-    """Next-token cross-entropy of ``model`` on a token batch ``[B, L + 1]`` (fp32 logits)."""
-    inputs, targets = tokens[:, :-1], tokens[:, 1:]
-    logits = model(input_ids=inputs).logits
-    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction=reduction)
+class EvalSets:
+    """The fixed validation batches of each validation set, held in memory (CPU)."""
+
+    def __init__(self, batches: Mapping[str, Sequence[torch.Tensor]]) -> None:
+        self.batches = {name: list(b) for name, b in batches.items()}
+
+    @classmethod
+    def load(
+        cls, validation: Mapping[str, str | os.PathLike[str]], *, seq_len: int, batch_size: int, batches: int
+    ) -> EvalSets:
+        return cls(
+            {
+                name: eval_batches(path, seq_len=seq_len, batch_size=batch_size, batches=batches, seed=EVAL_SEED)
+                for name, path in validation.items()
+            }
+        )
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.batches)

@@ -19,16 +19,22 @@ size      hidden  layers  heads  feed-forward  parameters @8k  meant for
 ========  ======  ======  =====  ============  ==============  ======================
 
 (:func:`parameter_count` gives the exact number for any vocabulary.)
+
+The loss is computed here, not by ``transformers``: a batch is ``int64 [B, seq_len + 1]`` token
+ids, inputs ``tokens[:, :-1]`` and targets ``tokens[:, 1:]`` already shifted (``transformers``
+would shift a second time). On a GPU the forward pass runs in bf16 autocast; on the CPU in fp32,
+where runs are exactly reproducible (:func:`autocast`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from hyperword.errors import ConfigError
@@ -37,10 +43,12 @@ __all__ = [
     "DOCUMENTED_VOCAB",
     "SIZES",
     "ModelSize",
+    "autocast",
     "build_model",
     "derive_seed",
     "describe_config",
     "get_size",
+    "lm_loss",
     "parameter_count",
     "reinit_embedding_rows",
     "seeded",
@@ -180,3 +188,17 @@ def reinit_embedding_rows(model: torch.nn.Module, rows: torch.Tensor | None, *, 
         mask = rows.to(device=weight.device, dtype=torch.bool)
         weight[mask] = fresh.to(device=weight.device, dtype=weight.dtype)[mask]
         return int(mask.sum())
+
+
+def lm_loss(model: torch.nn.Module, tokens: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
+    """Next-token cross-entropy of ``model`` on a token batch ``[B, L + 1]`` (fp32 logits)."""
+    inputs, targets = tokens[:, :-1], tokens[:, 1:]
+    logits = model(input_ids=inputs).logits
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction=reduction)
+
+
+def autocast(device: torch.device) -> AbstractContextManager[object]:
+    """bf16 autocast on a GPU; fp32 (no autocast) on the CPU, where runs are exactly reproducible."""
+    if device.type == "cuda":
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return nullcontext()

@@ -1,17 +1,17 @@
-"""The training loop: one model through a plan's stages, in order.
+"""The training loop: one model through a plan's stages, in order. Read :func:`run_plan` top to
+bottom:
 
-Read :func:`run_plan` top to bottom:
-
-1. check everything (:func:`~hyperword.train.setup.prepare_run`); a finished run in ``OUT`` is
+1. check everything (:func:`~hyperword.train.state.prepare_run`); a finished run in ``OUT`` is
    returned as it is, a checkpoint there is resumed;
-2. the model: built from scratch at the preset's size, or loaded from the checkpoint;
+2. the model and where the run stands (:class:`~hyperword.train.state.RunState`): from scratch,
+   or as the checkpoint left them;
 3. fixed validation batches;
-4. each stage: carry the embeddings over (keep / reset / re-initialise unseen ids), add its
+4. each stage: carry the embeddings over (keep / reset / re-initialise unseen ids) and add its
    LoRA adapter, switch to its adapter view, make an AdamW optimizer over exactly the parameters
-   it trains (chosen by name) with warm-up + cosine, then optimizer steps (:class:`TrainStep`)
-   of ``grad_accum`` micro-batches with gradient clipping (bf16 autocast on a GPU); every
-   ``eval_every`` tokens a curve point, every ``checkpoint_every`` tokens and at the end of each
-   stage a checkpoint;
+   it trains (chosen by name) with warm-up and decay, then optimizer steps (:class:`TrainStep`:
+   forward, loss and backward of ``grad_accum`` micro-batches, clipping, AdamW, the schedule;
+   bf16 autocast on a GPU); every ``eval_every`` tokens a curve point, every
+   ``checkpoint_every`` tokens and at the end of each stage a checkpoint;
 5. the final evaluation in every adapter view (done at the end of the last stage), the final
    model, ``OUT/run.json``.
 
@@ -34,21 +34,16 @@ stage; budgets, tokens and steps are global, and only rank 0 writes. The details
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import peft
 import torch
-import transformers
 from tqdm.auto import tqdm
 
-from hyperword._hyperword import __version__
 from hyperword.errors import InternalError
 from hyperword.torch import TokenLoader
 from hyperword.train import distributed
@@ -57,50 +52,279 @@ from hyperword.train.adapters import (
     adapter_tokens,
     adapter_view,
     add_adapter,
+    load_model,
     parameters_of,
+    save_model,
     set_trainable,
+    view_name,
 )
-from hyperword.train.checkpoint import load_model, read_trainer_state, save_checkpoint, save_model
-from hyperword.train.data import lm_loss, stage_loader
-from hyperword.train.evaluation import EvalSets, autocast, evaluate, evaluate_views, view_name
-from hyperword.train.model import build_model, parameter_count, reinit_embedding_rows
-from hyperword.train.plan import Plan, Stage
-from hyperword.train.presets import Preset
-from hyperword.train.results import CurvePoint, RunResult, StageResult
-from hyperword.train.schedule import LRSchedule, make_scheduler
-from hyperword.train.setup import Setup, prepare_run
-from hyperword.train.trace import Trace
+from hyperword.train.data import EvalSets
+from hyperword.train.distributed import Trace
+from hyperword.train.model import autocast, build_model, lm_loss, reinit_embedding_rows
+from hyperword.train.plans import Plan, Stage, stage_schedule
+from hyperword.train.presets import Preset, make_scheduler
+from hyperword.train.results import RunResult, StageResult
+from hyperword.train.state import RunState, Setup, prepare_run, read_trainer_state, set_rng_state
 
-__all__ = ["TrainStep", "make_optimizer", "run_plan", "stage_schedule", "to_device"]
+__all__ = ["TrainStep", "evaluate", "evaluate_views", "make_optimizer", "run_plan", "to_device"]
 
 
-@dataclass
-class Progress:
-    """Where the run is; saved in every checkpoint."""
+def run_plan(
+    plan: Plan | str | os.PathLike[str],
+    corpora: Mapping[str, str | os.PathLike[str]],
+    validation: Mapping[str, str | os.PathLike[str]],
+    preset: Preset | str = "cpu",
+    seed: int = 0,
+    out_dir: str | os.PathLike[str] = "run",
+    *,
+    mnemo_fraction: float = 0.5,
+    bridge: float = 0.0,
+    tokenizer: str | os.PathLike[str] | None = None,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    stop_after_steps: int | None = None,
+    keep_stage_models: bool = True,
+    compile: bool | None = None,
+) -> RunResult:
+    """Train ``plan`` (a :class:`~hyperword.train.plans.Plan`, a built-in arm's name or a plan
+    file) on ``corpora`` (role -> token directory), evaluating on ``validation`` (name -> token
+    directory), with ``preset`` and ``seed``; checkpoints, stage models (``OUT/stages/``), the
+    final model (``OUT/final/``) and ``run.json`` go to ``out_dir``, and a checkpoint there is
+    resumed. ``stop_after_steps`` stops (checkpointed, ``finished=False``) once the run has done
+    that many optimizer steps. ``compile``: ``torch.compile`` the training step (default: on
+    CUDA). In an initialised process group of several processes (torchrun), every rank calls
+    this alike and they train one model together (see the module doc)."""
+    # 1. Everything checked before any training starts (rank 0 first: it may write the twin corpora).
+    world = distributed.current()
 
-    stage: int = 0  # index of the stage under way
-    stage_step: int = 0  # optimizer steps done in it
-    step: int = 0  # optimizer steps done in the run
-    tokens: int = 0  # target tokens trained in the run
-    loss_sum: float = 0.0  # train loss (sum over micro-batches) since the last curve point
-    loss_count: int = 0
-    stage_loss_sum: float = 0.0  # ... and since the start of the stage
-    stage_loss_count: int = 0
-    train_seconds: float = 0.0
-    curve: list[dict[str, Any]] = field(default_factory=list)
-    stages: list[dict[str, Any]] = field(default_factory=list)
-    seen: torch.Tensor | None = None  # bool [vocab]: token ids some batch has held so far
-    carried: dict[str, dict[str, Any]] | None = None  # AdamW state by parameter name, for a next stage that keeps it
+    def check() -> Setup:
+        return prepare_run(
+            plan,
+            corpora,
+            validation,
+            preset,
+            seed,
+            out_dir,
+            mnemo_fraction=mnemo_fraction,
+            bridge=bridge,
+            tokenizer=tokenizer,
+            device=device,
+            world=world,
+        )
+
+    setup = distributed.main_first(check, world)
+    if setup.finished is not None:
+        return setup.finished
+    if world.main:
+        setup.out.mkdir(parents=True, exist_ok=True)
+    p, stages, dev = setup.preset, setup.plan.stages, setup.device
+    trace = Trace.from_env(world.rank)
+
+    # 2. The model and where the run stands: from scratch, or as the checkpoint left them.
+    model: torch.nn.Module
+    saved = None  # the checkpoint's trainer state (optimizer, scheduler, loader and RNG states)
+    if setup.checkpoint is not None:
+        saved = read_trainer_state(setup.checkpoint)
+        model = load_model(setup.checkpoint, size=p.size, vocab_size=setup.vocab_size)
+        run = RunState(**saved["progress"])
+    else:
+        model = build_model(p.size, setup.vocab_size, seed=seed, eos_id=setup.tokenizer.eos_id)
+        run = RunState.fresh(setup.vocab_size)
+    model.to(dev)
+    run.to(dev)
+    compiled = dev.type == "cuda" if compile is None else compile
+
+    # 3. Fixed validation batches (then, resuming, the random number generators as they were).
+    sets = EvalSets.load(
+        {n: d.path for n, d in setup.validation.items()},
+        seq_len=p.seq_len,
+        batch_size=p.eval_batch_size,
+        batches=p.eval_batches,
+    )
+    if saved is not None:
+        set_rng_state(distributed.mine(saved["rng"], world))
+
+    def losses_now() -> dict[str, float]:
+        """Validation losses in the current view, computed on rank 0, the same on every rank."""
+        return distributed.from_main(lambda: evaluate(model, sets, dev), world)
+
+    def train_stage(index: int, resume: dict[str, Any] | None) -> bool:
+        """Stage ``index``'s optimizer steps from ``run.stage_step`` on (``resume``: the
+        checkpoint's optimizer, scheduler and loader state, when it stopped within the stage),
+        then, the stage complete, its record and a checkpoint. Returns whether the run stops."""
+        stage, steps = stages[index], setup.steps(stages[index])
+        with adapter_view(model, stage.view):
+            # Exactly the parameters this stage trains, chosen by name; requires_grad made to agree.
+            named = parameters_of(model, [stage.owner])
+            set_trainable(model, [stage.owner])
+            schedule = stage_schedule(stage, p)
+            optimizer = make_optimizer(named, p, schedule.peak, fused=dev.type == "cuda")
+            scheduler = make_scheduler(optimizer, schedule, steps)
+            loader = setup.stage_loader(index)
+            if resume is not None:  # the optimizer, schedule and data as the checkpoint left them
+                if resume["optimizer_names"] != [n for n, _ in named]:
+                    raise InternalError(
+                        f"stage {stage.name!r}: the checkpoint's optimizer holds other parameters than the stage trains"
+                    )
+                optimizer.load_state_dict(resume["optimizer"])
+                scheduler.load_state_dict(resume["scheduler"])
+                loader.load_state_dict(distributed.mine(resume["loader"], world))
+            elif stage.optimizer == "keep":  # the previous stage's AdamW moments, where it trained these too
+                run.take_carried(optimizer, named)
+            batches = iter(loader)
+            net = distributed.data_parallel(model, dev, world)  # the model itself with one process
+            net.train()
+            step = TrainStep(
+                net,
+                [q for _, q in named],
+                optimizer,
+                scheduler,
+                grad_clip=p.grad_clip,
+                device=dev,
+                seen=run.seen,
+                compile=compiled,
+            )
+            pending: list[torch.Tensor] = []  # losses of the steps since they were last read
+            shown, stop = "", False
+            while run.stage_step < steps and not stop:
+                started = time.perf_counter()
+                micro_batches = []
+                for _ in range(p.grad_accum):
+                    batch = next(batches)
+                    if trace is not None:
+                        trace.batch(index, run.step, loader.dataset.names, batch)
+                    micro_batches.append(batch["tokens"].to(torch.int64))
+                pending.append(step(micro_batches))  # forward, loss, backward; clip, AdamW, schedule
+                run.stage_step += 1
+                run.step += 1
+                run.tokens += setup.step_tokens
+                stop = stop_after_steps is not None and run.step >= stop_after_steps
+                curve_point = run.tokens % p.eval_every == 0
+                checkpoint = run.stage_step < steps and (stop or run.tokens % p.checkpoint_every == 0)
+                if curve_point or checkpoint or run.stage_step == steps or stop:
+                    values = distributed.mean_each(torch.cat(pending).tolist(), world)  # the one wait for the device
+                    pending.clear()
+                    run.add_losses(values)
+                    shown = f"{values[-1]:.3f}"
+                run.train_seconds += time.perf_counter() - started
+                bar.update(1)
+                bar.set_postfix(stage=stage.name, loss=shown, tok_s=f"{run.tokens / max(run.train_seconds, 1e-9):.0f}")
+                if curve_point:
+                    run.add_curve_point(stage, losses_now())
+                if checkpoint:
+                    names = [n for n, _ in named]
+                    run.save(setup, model, optimizer=optimizer, names=names, scheduler=scheduler, loader=loader)
+            del net, step  # a wrapper lives for one stage (see distributed.data_parallel)
+        if run.stage_step < steps:
+            return stop  # stopped within the stage
+        # The stage is complete: AdamW's state kept for a next stage that starts from it, the
+        # stage recorded (and its model kept), a checkpoint at the start of the next one.
+        keeps = index + 1 < len(stages) and stages[index + 1].optimizer == "keep"
+        run.carry(optimizer, named if keeps else None)
+        _end_stage(model, stage, index, setup, run, sets, loader, keep_stage_models)
+        return stop
+
+    # 4. The stages, in order.
+    if stop_after_steps is not None and run.step >= stop_after_steps:
+        return _stopped(setup, run, model, trace)
+    bar = tqdm(
+        total=setup.plan.total_tokens // setup.step_tokens,
+        initial=run.step,
+        disable=not (progress and world.main),
+        desc=setup.plan.name,
+        unit="step",
+    )
+    try:
+        stop = False
+        while run.stage < len(stages) and not stop:
+            index, stage = run.stage, stages[run.stage]
+            resume = saved if saved is not None and run.stage_step > 0 else None
+            saved = None
+            if resume is None:  # a new stage: embeddings carried over, its adapter added
+                model = _begin_stage(model, stage, index, setup, run)
+            if run.tokens == 0 and not run.curve:  # the curve starts at the untrained model
+                with adapter_view(model, stage.view):
+                    run.add_curve_point(stage, losses_now())
+            stop = train_stage(index, resume)
+    finally:
+        bar.close()
+    if run.stage < len(stages):
+        return _stopped(setup, run, model, trace)
+
+    # 5. The final evaluation in every adapter view (the last stage's), the final model, run.json.
+    result = run.result(setup, finished=True, views=run.stages[-1]["eval"])
+    if world.main:
+        save_model(model, setup.out / "final")
+        result.write(setup.out)
+        shutil.rmtree(setup.out / "checkpoint", ignore_errors=True)
+    distributed.barrier(world)
+    if trace is not None:
+        trace.params(run.step, model)
+    return result
 
 
-def stage_schedule(stage: Stage, preset: Preset) -> LRSchedule:
-    """The stage's learning-rate schedule: its own settings over the preset's (LoRA stages
-    default to the preset's ``lora_lr``)."""
-    peak = stage.lr if stage.lr is not None else preset.lr if stage.train_adapter is None else preset.lora_lr
-    warmup = stage.warmup if stage.warmup is not None else preset.warmup
-    min_ratio = stage.min_lr_ratio if stage.min_lr_ratio is not None else preset.min_lr_ratio
-    shape = stage.schedule if stage.schedule is not None else preset.schedule
-    return LRSchedule(peak, warmup, min_ratio, shape=shape)
+LossFn = Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
+
+
+class TrainStep:
+    """One optimizer step, as the trainer runs it (and ``hyperword bench train`` measures it).
+    Calling it with the step's micro-batches returns their losses, a float32 tensor on the
+    device: nothing waits for the GPU. Token ids of the batches are marked in ``seen`` (a boolean
+    mask on the device) when one is given; with many processes gradients are averaged over the
+    ranks once, at the last micro-batch."""
+
+    def __init__(
+        self,
+        net: torch.nn.Module,
+        params: Sequence[torch.nn.Parameter],
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        *,
+        grad_clip: float,
+        device: torch.device,
+        seen: torch.Tensor | None = None,
+        compile: bool = False,
+    ) -> None:
+        self.net, self.params, self.optimizer, self.scheduler = net, list(params), optimizer, scheduler
+        self.grad_clip, self.device, self.seen = grad_clip, device, seen
+        self.loss: LossFn = torch.compile(lm_loss) if compile else lm_loss
+        self.compiled = compile
+
+    def __call__(self, batches: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The step over ``batches``, its micro-batches. When the compiled loss fails (no C
+        compiler, triton, an unsupported op), one line on stderr says so and the step (its
+        gradients dropped), and every later one, runs eagerly."""
+        try:
+            return self._step(batches)
+        except Exception as e:
+            if not self.compiled:
+                raise
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            print(
+                f"hyperword train: warning: torch.compile failed ({type(e).__name__}: {first[:200]}); training in eager mode",
+                file=sys.stderr,
+            )
+            self.loss, self.compiled = lm_loss, False
+            self.optimizer.zero_grad(set_to_none=True)
+            return self._step(batches)
+
+    def _step(self, batches: Sequence[torch.Tensor]) -> torch.Tensor:
+        losses = []
+        for micro, batch in enumerate(batches):
+            tokens = to_device(batch, self.device)
+            if self.seen is not None:
+                self.seen[tokens.reshape(-1)] = True
+            last = micro == len(batches) - 1
+            with distributed.no_sync(self.net, not last):  # gradients averaged over the ranks once a step
+                with autocast(self.device):
+                    loss = self.loss(self.net, tokens)  # forward pass and loss
+                torch.autograd.backward(loss / len(batches))  # backward: gradients of the step's mean loss
+            losses.append(loss.detach())
+        torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()  # the learning rate of the next step
+        self.optimizer.zero_grad(set_to_none=True)
+        return torch.stack(losses)
 
 
 def make_optimizer(
@@ -125,225 +349,44 @@ def to_device(tokens: torch.Tensor, device: torch.device) -> torch.Tensor:
     return tokens.to(device)
 
 
-LossFn = Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
-
-
-class TrainStep:
-    """One optimizer step, as the trainer runs it (and ``hyperword bench train`` measures it):
-    forward and backward of each micro-batch (gradients averaged over the ranks once, at the
-    last), clipping, AdamW, the learning-rate scheduler. Token ids of the batches are marked in
-    ``seen`` (a boolean mask on the device) when one is given.
-
-    Calling it returns the micro-batches' losses, a float32 tensor on the device: nothing waits
-    for the GPU. With ``compile``, the loss (forward pass included) goes through
-    ``torch.compile``; if compiling fails, one line on stderr says so and the step, and every
-    later one, runs eagerly (the failed step's gradients are dropped and it is run again)."""
-
-    def __init__(
-        self,
-        net: torch.nn.Module,
-        params: Sequence[torch.nn.Parameter],
-        optimizer: torch.optim.Optimizer,
-        scheduler: torch.optim.lr_scheduler.LRScheduler,
-        *,
-        grad_clip: float,
-        device: torch.device,
-        seen: torch.Tensor | None = None,
-        compile: bool = False,
-    ) -> None:
-        self.net, self.params, self.optimizer, self.scheduler = net, list(params), optimizer, scheduler
-        self.grad_clip, self.device, self.seen = grad_clip, device, seen
-        self.loss: LossFn = torch.compile(lm_loss) if compile else lm_loss
-        self.compiled = compile
-
-    def __call__(self, batches: Sequence[torch.Tensor]) -> torch.Tensor:
-        if not self.compiled:
-            return self._step(batches)
-        try:
-            return self._step(batches)
-        except Exception as e:  # a compiler that fails (no C compiler, triton, an unsupported op)
-            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-            print(
-                f"hyperword train: warning: torch.compile failed ({type(e).__name__}: {first[:200]}); training in eager mode",
-                file=sys.stderr,
-            )
-            self.loss, self.compiled = lm_loss, False
-            self.optimizer.zero_grad(set_to_none=True)
-            return self._step(batches)
-
-    def _step(self, batches: Sequence[torch.Tensor]) -> torch.Tensor:
-        losses = []
-        for micro, batch in enumerate(batches):
-            tokens = to_device(batch, self.device)
-            if self.seen is not None:
-                self.seen[tokens.reshape(-1)] = True
-            with distributed.no_sync(self.net, micro < len(batches) - 1):  # gradients averaged over ranks once a step
-                with autocast(self.device):
-                    loss = self.loss(self.net, tokens)
-                torch.autograd.backward(loss / len(batches))
-            losses.append(loss.detach())
-        torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
-        self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        return torch.stack(losses)
-
-
-def _rng_state() -> dict[str, Any]:
-    state: dict[str, Any] = {
-        "torch": torch.get_rng_state(),
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def run_plan(
-    plan: Plan | str | os.PathLike[str],
-    corpora: Mapping[str, str | os.PathLike[str]],
-    validation: Mapping[str, str | os.PathLike[str]],
-    preset: Preset | str = "cpu",
-    seed: int = 0,
-    out_dir: str | os.PathLike[str] = "run",
-    *,
-    mnemo_fraction: float = 0.5,
-    bridge: float = 0.0,
-    tokenizer: str | os.PathLike[str] | None = None,
-    device: str | torch.device | None = None,
-    progress: bool = True,
-    stop_after_steps: int | None = None,
-    keep_stage_models: bool = True,
-    compile: bool | None = None,
-) -> RunResult:
-    """Train ``plan`` (a :class:`~hyperword.train.plan.Plan`, a built-in arm's name or a plan
-    file) on ``corpora`` (role -> token directory), evaluating on ``validation`` (name -> token
-    directory), with ``preset`` and ``seed``; checkpoints, stage models (``OUT/stages/``), the
-    final model (``OUT/final/``) and ``run.json`` go to ``out_dir``, and a checkpoint there is
-    resumed. ``stop_after_steps`` stops (checkpointed, ``finished=False``) once the run has done
-    that many optimizer steps. ``compile``: ``torch.compile`` the training step (default: on
-    CUDA). In an initialised process group of several processes (torchrun), every rank calls
-    this alike and they train one model together (see the module doc)."""
-    # 1. Everything checked before any training starts (rank 0 first: it may write the random twin).
-    world = distributed.current()
-
-    def check() -> Setup:
-        return prepare_run(
-            plan,
-            corpora,
-            validation,
-            preset,
-            seed,
-            out_dir,
-            mnemo_fraction=mnemo_fraction,
-            bridge=bridge,
-            tokenizer=tokenizer,
-            device=device,
-            world=world,
-        )
-
-    setup = distributed.main_first(check, world)
-    if setup.finished is not None:
-        return setup.finished
-    if world.main:
-        setup.out.mkdir(parents=True, exist_ok=True)
-    p, stages = setup.preset, setup.plan.stages
-    trace = Trace.from_env(world.rank)
-
-    # 2. The model: from scratch, or where the checkpoint left it.
-    state: dict[str, Any] | None = None
-    if setup.checkpoint is not None:
-        state = read_trainer_state(setup.checkpoint)
-        model = load_model(setup.checkpoint, size=p.size, vocab_size=setup.vocab_size)
-        run = Progress(**state["progress"])
-    else:
-        model = build_model(p.size, setup.vocab_size, seed=seed, eos_id=setup.tokenizer.eos_id)
-        run = Progress(seen=torch.zeros(setup.vocab_size, dtype=torch.bool))
-    model.to(setup.device)
-    if run.seen is not None:
-        run.seen = run.seen.to(setup.device)
-    compiled = setup.device.type == "cuda" if compile is None else compile
-
-    # 3. Fixed validation batches.
-    sets = EvalSets.load(
-        {n: d.path for n, d in setup.validation.items()},
-        seq_len=p.seq_len,
-        batch_size=p.eval_batch_size,
-        batches=p.eval_batches,
-    )
-    if state is not None:
-        _set_rng_state(distributed.mine(state["rng"], world))
-
-    # 4. The stages.
-    if stop_after_steps is not None and run.step >= stop_after_steps:
-        return _stopped(setup, run, model, trace)
-    total_steps = setup.plan.total_tokens // setup.step_tokens
-    bar = tqdm(
-        total=total_steps, initial=run.step, disable=not (progress and world.main), desc=setup.plan.name, unit="step"
-    )
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, sets: EvalSets, device: torch.device) -> dict[str, float]:
+    """Mean next-token loss per validation set, in the model's current adapter view; the model
+    is put back in training mode if it was in it."""
+    was_training = model.training
+    model.eval()
+    out: dict[str, float] = {}
     try:
-        while run.stage < len(stages):
-            index, stage = run.stage, stages[run.stage]
-            resume = state if state is not None and run.stage_step > 0 else None
-            state = None
-            if resume is None:
-                model = _begin_stage(model, stage, index, setup, run)
-            if run.tokens == 0 and not run.curve:
-                with adapter_view(model, stage.view):
-                    losses = _evaluate(model, sets, setup)
-                run.curve.append(CurvePoint(0, 0, stage.name, view_name(stage.view), None, losses).to_dict())
-            stopped, served = _train_stage(
-                model, stage, index, setup, run, sets, bar, resume, stop_after_steps, trace, compiled
-            )
-            if served is not None:
-                _end_stage(model, stage, index, setup, run, sets, served, keep_stage_models)
-            if stopped and run.stage < len(stages):
-                return _stopped(setup, run, model, trace)
+        for name, batches in sets.batches.items():
+            total, count = 0.0, 0
+            for tokens in batches:
+                with autocast(device):
+                    loss = lm_loss(model, tokens.to(device), reduction="sum")
+                total += float(loss)
+                count += tokens[:, 1:].numel()
+            out[name] = total / count
     finally:
-        bar.close()
-
-    # 5. The final evaluation in every adapter view (the last stage's), the final model, run.json.
-    views = run.stages[-1]["eval"]
-    result = _result(setup, run, finished=True, views=views)
-    if world.main:
-        save_model(model, setup.out / "final")
-        result.write(setup.out)
-        shutil.rmtree(setup.out / "checkpoint", ignore_errors=True)
-    distributed.barrier(world)
-    if trace is not None:
-        trace.params(run.step, model)
-    return result
+        model.train(was_training)
+    return out
 
 
-def _stopped(setup: Setup, run: Progress, model: torch.nn.Module, trace: Trace | None) -> RunResult:
-    """The result of a run stopped early (rank 0 writes it; every rank waits for that)."""
-    result = _result(setup, run, finished=False)
-    if setup.world.main:
-        result.write(setup.out)
-    distributed.barrier(setup.world)
-    if trace is not None:
-        trace.params(run.step, model)
-    return result
+def evaluate_views(
+    model: torch.nn.Module, sets: EvalSets, device: torch.device, views: Sequence[str | None]
+) -> dict[str, dict[str, float]]:
+    """:func:`evaluate` in each of ``views`` (adapter names, ``None`` for the base model alone),
+    keyed by :func:`~hyperword.train.adapters.view_name`; the model's adapter state is unchanged
+    afterwards."""
+    out: dict[str, dict[str, float]] = {}
+    for view in views:
+        with adapter_view(model, view):
+            out[view_name(view)] = evaluate(model, sets, device)
+    return out
 
 
-def _evaluate(model: torch.nn.Module, sets: EvalSets, setup: Setup) -> dict[str, float]:
-    """Validation losses in the current view, computed on rank 0 and the same numbers handed to
-    every rank."""
-    return distributed.from_main(lambda: evaluate(model, sets, setup.device), setup.world)
-
-
-def _begin_stage(model: torch.nn.Module, stage: Stage, index: int, setup: Setup, run: Progress) -> torch.nn.Module:
+def _begin_stage(model: torch.nn.Module, stage: Stage, index: int, setup: Setup, run: RunState) -> torch.nn.Module:
     """Carry the embeddings over as the stage says and add its adapter if it is new (with the
-    embedding rows it owns); both seeded by (seed, stage) alone."""
+    embedding rows it owns: none, the ids no batch held so far, or all); both seeded by (seed,
+    stage) alone."""
     if run.seen is not None:
         run.seen = distributed.union(run.seen, setup.world)  # ids any rank's batches held
     if stage.embeddings != "keep":
@@ -361,7 +404,7 @@ def _begin_stage(model: torch.nn.Module, stage: Stage, index: int, setup: Setup,
     return model
 
 
-def _adapter_rows(stage: Stage, setup: Setup, run: Progress) -> list[int] | None:
+def _adapter_rows(stage: Stage, setup: Setup, run: RunState) -> list[int] | None:
     """The token ids whose embedding rows the stage's new adapter owns (``None``: none)."""
     if stage.train_tokens == "none":
         return None
@@ -371,150 +414,23 @@ def _adapter_rows(stage: Stage, setup: Setup, run: Progress) -> list[int] | None
     return ids or None  # every id was trained on already: the adapter needs no rows of its own
 
 
-def _train_stage(
-    model: torch.nn.Module,
-    stage: Stage,
-    index: int,
-    setup: Setup,
-    run: Progress,
-    sets: EvalSets,
-    bar: Any,
-    resume: dict[str, Any] | None,
-    stop_after_steps: int | None,
-    trace: Trace | None = None,
-    compile: bool = False,
-) -> tuple[bool, dict[str, int] | None]:
-    """The stage's optimizer steps from ``run.stage_step`` on. Returns whether the run stops
-    here, and the exact target tokens served per corpus role (over all ranks) once the stage is
-    complete. Train losses are read from the device (and averaged over ranks) only where they
-    are used: at curve points, checkpoints and the stage's end."""
-    p, world = setup.preset, setup.world
-    steps, accum = stage.tokens // setup.step_tokens, p.grad_accum
-    stop = False
-    with adapter_view(model, stage.view):
-        # Exactly the parameters this stage trains, chosen by name; requires_grad made to agree.
-        named = parameters_of(model, [stage.owner])
-        set_trainable(model, [stage.owner])
-        schedule = stage_schedule(stage, p)
-        optimizer = make_optimizer(named, p, schedule.peak, fused=setup.device.type == "cuda")
-        scheduler = make_scheduler(optimizer, schedule, steps)
-        loader = stage_loader(
-            stage,
-            index,
-            setup.paths,
-            seq_len=p.seq_len,
-            batch_size=p.batch_size,
-            seed=setup.seed,
-            batches=steps * accum,
-            rank=world.rank,
-            world_size=world.size,
-        )
-        if resume is not None:
-            if resume["optimizer_names"] != [n for n, _ in named]:
-                raise InternalError(
-                    f"stage {stage.name!r}: the checkpoint's optimizer holds other parameters than the stage trains"
-                )
-            optimizer.load_state_dict(resume["optimizer"])
-            scheduler.load_state_dict(resume["scheduler"])
-            loader.load_state_dict(distributed.mine(resume["loader"], world))
-        elif stage.optimizer == "keep" and run.carried:
-            # AdamW's moments (and step counts) of the parameters the previous stage trained too
-            for name, param in named:
-                if name in run.carried:
-                    optimizer.state[param] = {k: v.to(param.device).clone() for k, v in run.carried[name].items()}
-            run.carried = None  # from here on the optimizer's own state (and checkpoints) hold it
-        batches = iter(loader)
-        net = distributed.data_parallel(model, setup.device, world)  # the model itself with one process
-        net.train()
-        step = TrainStep(
-            net,
-            [q for _, q in named],
-            optimizer,
-            scheduler,
-            grad_clip=p.grad_clip,
-            device=setup.device,
-            seen=run.seen,
-            compile=compile,
-        )
-        pending: list[torch.Tensor] = []  # losses of the steps since they were last read
-        shown = ""
-        while run.stage_step < steps and not stop:
-            started = time.perf_counter()
-            micro_batches = []
-            for _ in range(accum):
-                batch = next(batches)
-                if trace is not None:
-                    trace.batch(index, run.step, loader.dataset.names, batch)
-                micro_batches.append(batch["tokens"].to(torch.int64))
-            pending.append(step(micro_batches))
-            run.stage_step += 1
-            run.step += 1
-            run.tokens += setup.step_tokens
-            stop = stop_after_steps is not None and run.step >= stop_after_steps
-            curve_point = run.tokens % p.eval_every == 0
-            checkpoint = run.stage_step < steps and (stop or run.tokens % p.checkpoint_every == 0)
-            if curve_point or checkpoint or run.stage_step == steps or stop:
-                values = distributed.mean_each(torch.cat(pending).tolist(), world)  # the one wait for the device
-                pending.clear()
-                for value in values:
-                    run.loss_sum += value
-                    run.stage_loss_sum += value
-                    run.loss_count += 1
-                    run.stage_loss_count += 1
-                shown = f"{values[-1]:.3f}"
-            run.train_seconds += time.perf_counter() - started
-            bar.update(1)
-            bar.set_postfix(stage=stage.name, loss=shown, tok_s=f"{run.tokens / max(run.train_seconds, 1e-9):.0f}")
-            if curve_point:
-                train_loss = run.loss_sum / run.loss_count
-                run.loss_sum, run.loss_count = 0.0, 0
-                point = CurvePoint(
-                    run.tokens, run.step, stage.name, view_name(stage.view), train_loss, _evaluate(model, sets, setup)
-                )
-                run.curve.append(point.to_dict())
-            if checkpoint:
-                _checkpoint(
-                    model,
-                    setup,
-                    run,
-                    optimizer=optimizer.state_dict(),
-                    scheduler=scheduler.state_dict(),
-                    names=[n for n, _ in named],
-                    loader=loader,
-                )
-        del net  # a wrapper lives for one stage (see distributed.data_parallel)
-    if run.stage_step < steps:
-        return stop, None
-    keeps = index + 1 < len(setup.plan.stages) and setup.plan.stages[index + 1].optimizer == "keep"
-    run.carried = (
-        {
-            n: {k: v.detach().cpu().clone() for k, v in optimizer.state[q].items()}
-            for n, q in named
-            if q in optimizer.state
-        }
-        if keeps
-        else None
-    )
-    served = distributed.sum_counts({str(k): int(v) for k, v in loader.served_tokens.items()}, world)
-    if sum(served.values()) != stage.tokens:
-        raise InternalError(
-            f"stage {stage.name!r}: the loader served {sum(served.values())} target tokens, the budget is {stage.tokens}"
-        )
-    return stop, served
-
-
 def _end_stage(
     model: torch.nn.Module,
     stage: Stage,
     index: int,
     setup: Setup,
-    run: Progress,
+    run: RunState,
     sets: EvalSets,
-    served: dict[str, int],
+    loader: TokenLoader,
     keep_model: bool,
 ) -> None:
-    """Record the stage (tokens served, mean train loss, evaluation in every adapter view), keep
-    its model, move on to the next stage and checkpoint there."""
+    """Record the finished stage (tokens served, mean train loss, evaluation in every adapter
+    view), keep its model, move on to the next stage and checkpoint there."""
+    served = distributed.sum_counts({str(k): int(v) for k, v in loader.served_tokens.items()}, setup.world)
+    if sum(served.values()) != stage.tokens:
+        raise InternalError(
+            f"stage {stage.name!r}: the loader served {sum(served.values())} target tokens, the budget is {stage.tokens}"
+        )
     views: list[str | None] = [None, *adapter_names(model)]
     result = StageResult(
         name=stage.name,
@@ -523,94 +439,23 @@ def _end_stage(
         tokens=stage.tokens,
         steps=run.stage_step,
         served_tokens=served,
-        train_loss=run.stage_loss_sum / run.stage_loss_count if run.stage_loss_count else None,
+        train_loss=run.stage_train_loss,
         eval=distributed.from_main(lambda: evaluate_views(model, sets, setup.device, views), setup.world),
         token_rows=0 if stage.train_adapter is None else len(adapter_tokens(model, stage.train_adapter)),
     )
-    run.stages.append(result.to_dict())
+    run.end_stage(result)
     if keep_model and index < len(setup.plan.stages) - 1 and setup.world.main:
         save_model(model, setup.out / "stages" / f"{index + 1}-{stage.name}")
-    run.stage, run.stage_step = index + 1, 0
-    run.stage_loss_sum, run.stage_loss_count = 0.0, 0
     if run.stage < len(setup.plan.stages):  # after the last stage, final/ and run.json take over
-        _checkpoint(model, setup, run)
+        run.save(setup, model)
 
 
-def _checkpoint(
-    model: torch.nn.Module,
-    setup: Setup,
-    run: Progress,
-    *,
-    optimizer: dict[str, Any] | None = None,
-    scheduler: dict[str, Any] | None = None,
-    names: list[str] | None = None,
-    loader: TokenLoader | None = None,
-) -> None:
-    """Every rank calls this; rank 0 writes ``OUT/checkpoint``. With many processes the loader
-    and RNG states are lists indexed by rank, and ``seen`` is united over the ranks first."""
-    world = setup.world
-    if run.seen is not None:
-        run.seen.copy_(distributed.union(run.seen, world))  # in place: the stage's TrainStep marks this tensor
-    loader_state: Any = None if loader is None else loader.state_dict()
-    rng: Any = _rng_state()
-    if world.size > 1:
-        loader_state, rng = distributed.gather(loader_state, world), distributed.gather(rng, world)
-    progress = asdict(run)
-    if run.seen is not None:
-        progress["seen"] = run.seen.cpu()  # a checkpoint loads on any device
-    state = {
-        "fingerprint": setup.fingerprint,
-        "progress": progress,
-        "optimizer": optimizer,
-        "scheduler": scheduler,
-        "optimizer_names": names,
-        "loader": loader_state,
-        "rng": rng,
-        "world_size": world.size,
-    }
-    if world.main:
-        save_checkpoint(setup.out, model, state)
-    distributed.barrier(world)
-
-
-def _result(
-    setup: Setup, run: Progress, *, finished: bool, views: dict[str, dict[str, float]] | None = None
-) -> RunResult:
-    served: dict[str, int] = {}
-    for s in run.stages:
-        for role, n in s.get("served_tokens", {}).items():
-            served[role] = served.get(role, 0) + int(n)
-    final_view = view_name(setup.plan.stages[-1].view)
-    p = setup.preset
-    result = RunResult(
-        name=setup.plan.name,
-        seed=setup.seed,
-        finished=finished,
-        fingerprint=setup.fingerprint,
-        out_dir=str(setup.out),
-        plan=setup.plan.to_dict(),
-        preset=p.to_dict(),
-        model={"size": p.size, "parameters": parameter_count(p.size, setup.vocab_size), "vocab_size": setup.vocab_size},
-        tokenizer_sha256=setup.tokenizer.tokenizer_sha256,
-        corpora={r: d.to_dict() for r, d in setup.corpora.items()},
-        validation={n: d.to_dict() for n, d in setup.validation.items()},
-        tokens=run.tokens,
-        steps=run.step,
-        served_tokens=served,
-        curve=[CurvePoint.from_dict(c) for c in run.curve],
-        stages=[StageResult.from_dict(s) for s in run.stages],
-        final_view=final_view if views else None,
-        final_eval=dict(views.get(final_view, {})) if views else {},
-        views=views or {},
-        device=str(setup.device),
-        world_size=setup.world.size,
-        train_seconds=run.train_seconds,
-        tokens_per_second=run.tokens / run.train_seconds if run.train_seconds else 0.0,
-        versions={
-            "hyperword": __version__,
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "peft": peft.__version__,
-        },
-    )
+def _stopped(setup: Setup, run: RunState, model: torch.nn.Module, trace: Trace | None) -> RunResult:
+    """The result of a run stopped early (rank 0 writes it; every rank waits for that)."""
+    result = run.result(setup, finished=False)
+    if setup.world.main:
+        result.write(setup.out)
+    distributed.barrier(setup.world)
+    if trace is not None:
+        trace.params(run.step, model)
     return result
