@@ -42,6 +42,7 @@ instance); ``lexicon``, ``lexicon_lang``, ``exclude_pivot`` and the run options 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import inspect
 import json
 import os
@@ -76,6 +77,18 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["DEFAULT_BATCH_WORDS", "DEFAULT_SHARD_WORDS", "MAX_SAMPLE", "MAX_THREADS", "generate", "sample", "stream"]
+
+
+class _Words(enum.Enum):
+    """``words`` not given: taken from ``config=`` (``None`` given is refused as a bad count)."""
+
+    FROM_CONFIG = "from config"
+
+    def __repr__(self) -> str:
+        return "<from config>"
+
+
+FROM_CONFIG = _Words.FROM_CONFIG
 
 # ``sample`` builds a Python list: more than this is a job for ``stream``.
 MAX_SAMPLE = 1_000_000
@@ -180,17 +193,17 @@ def _corpus_config(
 
 
 def _config(
-    func: str, words: int | str | None, config: CorpusConfig | None, options: GenerateOptions
+    func: str, words: int | str | _Words, config: CorpusConfig | None, options: GenerateOptions
 ) -> tuple[_hyperword.Lexicon, CorpusConfig]:
     """The lexicon and the configuration of ``generate`` or ``stream``: ``config=`` as given
     (``words``, when given, replacing its word count), or built from the keyword arguments."""
     if config is None:
-        if words is None:
+        if words is FROM_CONFIG:
             raise TypeError(f"{func}() missing 1 required positional argument: 'words'")
         lex, fusion, kind_options = _fusion(options)
         return lex, _corpus_config(words, options, fusion, kind_options)
     lex, config = _given_config(config, options)
-    if words is not None:
+    if words is not FROM_CONFIG:
         count = parse_count(words) if isinstance(words, str) else words
         _check_whole("words", count, minimum=1)
         config = {**config, "words": count}
@@ -219,7 +232,7 @@ def without_pivot(fusion: FusionConfig, lex: _hyperword.Lexicon) -> FusionConfig
 
 def generate(
     out: str | os.PathLike[str],
-    words: int | str | None = None,
+    words: int | str | _Words = FROM_CONFIG,
     *,
     config: CorpusConfig | None = None,
     **options: Unpack[GenerateOptions],
@@ -267,7 +280,7 @@ def generate(
 
 
 def stream(
-    words: int | str | None = None, *, config: CorpusConfig | None = None, **options: Unpack[StreamOptions]
+    words: int | str | _Words = FROM_CONFIG, *, config: CorpusConfig | None = None, **options: Unpack[StreamOptions]
 ) -> pa.RecordBatchReader:
     """The corpus ``generate`` would write, as a reader yielding ``pyarrow.RecordBatch``es.
 
