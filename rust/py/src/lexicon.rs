@@ -1,6 +1,7 @@
 //! `Lexicon`: a loaded, validated lexicon, shared cheaply with the Rust engine.
 
-use crate::error::to_py;
+use crate::error::{to_py, LexiconError};
+use hyperword_core::lexicon::{self, Check};
 use hyperword_core::word::Normalization;
 use hyperword_core::{Lexicon, LoadOptions};
 use pyo3::prelude::*;
@@ -117,15 +118,102 @@ pub fn validate_word(word: &str, strict_nfc: bool) -> PyResult<String> {
     } else {
         Normalization::Nfc
     };
-    let trimmed = word.trim();
-    let valid = hyperword_core::word::validate(trimmed, normalization).map_err(crate::error::LexiconError::new_err)?;
-    if valid.len() > hyperword_core::lexicon::MAX_WORD_BYTES {
-        let msg = format!(
-            "word of {} bytes is longer than the limit of {}",
-            valid.len(),
-            hyperword_core::lexicon::MAX_WORD_BYTES
-        );
-        return Err(crate::error::LexiconError::new_err(msg));
-    }
+    let valid = lexicon::validate_word(word.trim(), normalization).map_err(LexiconError::new_err)?;
     Ok(valid.into_owned())
+}
+
+/// Whether the lexicon loader accepts `code` as a language: `en`, `yue`, `zh-Hant`.
+#[pyfunction]
+pub fn is_language_code(code: &str) -> bool {
+    lexicon::is_language_code(code)
+}
+
+/// A `concept` cell (trimmed) as the loader reads it, or `LexiconError` with the reason.
+#[pyfunction]
+pub fn parse_concept(text: &str) -> PyResult<u32> {
+    lexicon::parse_concept(text).map_err(LexiconError::new_err)
+}
+
+/// A `weight` cell (trimmed) as the loader reads it, or `LexiconError` with the reason.
+#[pyfunction]
+pub fn parse_weight(text: &str) -> PyResult<f64> {
+    lexicon::parse_weight(text).map_err(LexiconError::new_err)
+}
+
+/// What the loader's collecting mode found in a lexicon file: every problem with its line.
+#[pyclass(name = "LexiconCheck", module = "hyperword._hyperword", frozen)]
+pub struct PyLexiconCheck {
+    inner: Check,
+}
+
+#[pymethods]
+impl PyLexiconCheck {
+    /// Whether the loader accepts the file (no problem).
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.ok()
+    }
+
+    /// The header's column names as the loader reads them (trimmed, lower-case).
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        self.inner.columns.clone()
+    }
+
+    /// Non-blank lines after the header, undecodable ones included.
+    #[getter]
+    fn rows(&self) -> usize {
+        self.inner.rows
+    }
+
+    /// `(line, reason)` for every problem, by line; line 0 is the file as a whole.
+    #[getter]
+    fn problems(&self) -> Vec<(usize, String)> {
+        self.inner
+            .problems
+            .iter()
+            .map(|p| (p.line, p.message.clone()))
+            .collect()
+    }
+
+    /// `(line, word, nfc)` for every word NFC normalisation changes.
+    #[getter]
+    fn normalized(&self) -> Vec<(usize, String, String)> {
+        let n = &self.inner.normalized;
+        n.iter().map(|n| (n.line, n.word.clone(), n.nfc.clone())).collect()
+    }
+
+    /// `(line, lang, word, concept, field, weight)` for every row without a problem, in
+    /// file order (`weight` None when its cell is empty or absent).
+    #[getter]
+    fn valid(&self) -> Vec<ValidRow> {
+        let rows = self.inner.valid.iter();
+        rows.map(|r| {
+            (
+                r.line,
+                r.lang.clone(),
+                r.word.clone(),
+                r.concept,
+                r.field.clone(),
+                r.weight,
+            )
+        })
+        .collect()
+    }
+}
+
+type ValidRow = (usize, String, String, Option<u32>, Option<String>, Option<f64>);
+
+/// Check the bytes of a lexicon file as `Lexicon.load` reads it (a plain word list in `lang`
+/// when given), going on past each problem: the loader's collecting mode.
+#[pyfunction]
+#[pyo3(signature = (data, lang=None))]
+pub fn check_lexicon(py: Python<'_>, data: &[u8], lang: Option<String>) -> PyLexiconCheck {
+    let opts = LoadOptions {
+        word_list_lang: lang,
+        ..Default::default()
+    };
+    PyLexiconCheck {
+        inner: py.detach(|| Lexicon::check(data, &opts)),
+    }
 }

@@ -74,6 +74,11 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(aligned::aligned_words, m)?)?;
     m.add_function(wrap_pyfunction!(aligned::encode_aligned, m)?)?;
     m.add_function(wrap_pyfunction!(lexicon::validate_word, m)?)?;
+    m.add_class::<lexicon::PyLexiconCheck>()?;
+    m.add_function(wrap_pyfunction!(lexicon::check_lexicon, m)?)?;
+    m.add_function(wrap_pyfunction!(lexicon::is_language_code, m)?)?;
+    m.add_function(wrap_pyfunction!(lexicon::parse_concept, m)?)?;
+    m.add_function(wrap_pyfunction!(lexicon::parse_weight, m)?)?;
     m.add_function(wrap_pyfunction!(_mark_forked, m)?)?;
     m.add_function(wrap_pyfunction!(_is_forked, m)?)?;
     error::register(m)
