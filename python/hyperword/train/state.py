@@ -320,16 +320,26 @@ class RunState:
         point = CurvePoint(self.tokens, self.step, stage.name, view_name(stage.view), train_loss, losses)
         self.curve.append(point.to_dict())
 
-    def end_stage(self, result: StageResult) -> None:
-        """Record the finished stage and move on to the next one."""
+    def end_stage(
+        self, stage: Stage, served: dict[str, int], losses: dict[str, dict[str, float]], token_rows: int
+    ) -> None:
+        """Record the finished ``stage`` (the target tokens ``served`` per corpus role, its mean
+        train loss, the validation ``losses`` in every adapter view, the embedding rows its
+        adapter owns) and move on to the next one."""
+        result = StageResult(
+            name=stage.name,
+            trains=stage.trains,
+            view=view_name(stage.view),
+            tokens=stage.tokens,
+            steps=self.stage_step,
+            served_tokens=served,
+            train_loss=self.stage_loss_sum / self.stage_loss_count if self.stage_loss_count else None,
+            eval=losses,
+            token_rows=token_rows,
+        )
         self.stages.append(result.to_dict())
         self.stage, self.stage_step = self.stage + 1, 0
         self.stage_loss_sum, self.stage_loss_count = 0.0, 0
-
-    @property
-    def stage_train_loss(self) -> float | None:
-        """The mean train loss since the start of the stage."""
-        return self.stage_loss_sum / self.stage_loss_count if self.stage_loss_count else None
 
     def carry(self, optimizer: torch.optim.Optimizer, named: list[tuple[str, torch.nn.Parameter]] | None) -> None:
         """Keep ``optimizer``'s state (AdamW's moments and step counts) of the parameters

@@ -45,7 +45,6 @@ import torch
 from tqdm.auto import tqdm
 
 from hyperword.errors import InternalError
-from hyperword.torch import TokenLoader
 from hyperword.train import distributed
 from hyperword.train.adapters import (
     adapter_names,
@@ -63,7 +62,7 @@ from hyperword.train.distributed import Trace
 from hyperword.train.model import autocast, build_model, lm_loss, reinit_embedding_rows
 from hyperword.train.plans import Plan, Stage, stage_schedule
 from hyperword.train.presets import Preset, make_scheduler
-from hyperword.train.results import RunResult, StageResult
+from hyperword.train.results import RunResult
 from hyperword.train.state import RunState, Setup, prepare_run, read_trainer_state, set_rng_state
 
 __all__ = ["TrainStep", "evaluate", "evaluate_views", "make_optimizer", "run_plan", "to_device"]
@@ -217,11 +216,24 @@ def run_plan(
             del net, step  # a wrapper lives for one stage (see distributed.data_parallel)
         if run.stage_step < steps:
             return stop  # stopped within the stage
-        # The stage is complete: AdamW's state kept for a next stage that starts from it, the
-        # stage recorded (and its model kept), a checkpoint at the start of the next one.
+        # The stage is complete: AdamW's state kept for a next stage that starts from it; the
+        # stage recorded (exact tokens served, evaluation in every adapter view) and its model
+        # kept; a checkpoint at the start of the next stage.
         keeps = index + 1 < len(stages) and stages[index + 1].optimizer == "keep"
         run.carry(optimizer, named if keeps else None)
-        _end_stage(model, stage, index, setup, run, sets, loader, keep_stage_models)
+        served = distributed.sum_counts({str(k): int(v) for k, v in loader.served_tokens.items()}, world)
+        if sum(served.values()) != stage.tokens:
+            raise InternalError(
+                f"stage {stage.name!r}: the loader served {sum(served.values())} target tokens, the budget is {stage.tokens}"
+            )
+        views: list[str | None] = [None, *adapter_names(model)]
+        losses = distributed.from_main(lambda: evaluate_views(model, sets, dev, views), world)
+        rows = 0 if stage.train_adapter is None else len(adapter_tokens(model, stage.train_adapter))
+        run.end_stage(stage, served, losses, rows)
+        if keep_stage_models and index < len(stages) - 1 and world.main:
+            save_model(model, setup.out / "stages" / f"{index + 1}-{stage.name}")
+        if run.stage < len(stages):  # after the last stage, final/ and run.json take over
+            run.save(setup, model)
         return stop
 
     # 4. The stages, in order.
@@ -412,42 +424,6 @@ def _adapter_rows(stage: Stage, setup: Setup, run: RunState) -> list[int] | None
         return list(range(setup.vocab_size))
     ids = (~run.seen).nonzero().flatten().tolist()
     return ids or None  # every id was trained on already: the adapter needs no rows of its own
-
-
-def _end_stage(
-    model: torch.nn.Module,
-    stage: Stage,
-    index: int,
-    setup: Setup,
-    run: RunState,
-    sets: EvalSets,
-    loader: TokenLoader,
-    keep_model: bool,
-) -> None:
-    """Record the finished stage (tokens served, mean train loss, evaluation in every adapter
-    view), keep its model, move on to the next stage and checkpoint there."""
-    served = distributed.sum_counts({str(k): int(v) for k, v in loader.served_tokens.items()}, setup.world)
-    if sum(served.values()) != stage.tokens:
-        raise InternalError(
-            f"stage {stage.name!r}: the loader served {sum(served.values())} target tokens, the budget is {stage.tokens}"
-        )
-    views: list[str | None] = [None, *adapter_names(model)]
-    result = StageResult(
-        name=stage.name,
-        trains=stage.trains,
-        view=view_name(stage.view),
-        tokens=stage.tokens,
-        steps=run.stage_step,
-        served_tokens=served,
-        train_loss=run.stage_train_loss,
-        eval=distributed.from_main(lambda: evaluate_views(model, sets, setup.device, views), setup.world),
-        token_rows=0 if stage.train_adapter is None else len(adapter_tokens(model, stage.train_adapter)),
-    )
-    run.end_stage(result)
-    if keep_model and index < len(setup.plan.stages) - 1 and setup.world.main:
-        save_model(model, setup.out / "stages" / f"{index + 1}-{stage.name}")
-    if run.stage < len(setup.plan.stages):  # after the last stage, final/ and run.json take over
-        run.save(setup, model)
 
 
 def _stopped(setup: Setup, run: RunState, model: torch.nn.Module, trace: Trace | None) -> RunResult:
