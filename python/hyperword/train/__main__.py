@@ -1,5 +1,5 @@
 """``python -m hyperword.train``: one run of a plan (a built-in arm or a plan file); the same
-command as ``hyperword train`` (:mod:`hyperword.cli_train` holds its flags and its run).
+command as ``hyperword train`` (:mod:`hyperword.cli.train` holds its flags, its parser and its run).
 
     python -m hyperword.train --plan mnemo-first --preset cpu --seed 0 --out runs/mf-0 \\
         --corpus mnemo=tok/mnemo --corpus natural=tok/natural --val natural=tok/natural-val
@@ -20,26 +20,12 @@ number of processes.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Sequence
 
-from hyperword.cli.train import add_arguments, run
+from hyperword.cli.train import main
+from hyperword.cli.train import standalone_parser as build_parser
 
 __all__ = ["build_parser", "main"]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m hyperword.train",
-        description="Train a small model on token directories following a curriculum plan.",
-    )
-    add_arguments(parser)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":
