@@ -13,12 +13,12 @@ import argparse
 import json
 from typing import Any
 
-from hyperword.cli.args import set_torch_threads
+from hyperword.cli.args import Subparsers, set_torch_threads
 
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
+def register(sub: Subparsers[Any]) -> None:
     """Add the ``bench`` command (and its ``train`` benchmark) to the ``hyperword`` subparsers."""
     bench = sub.add_parser("bench", help="benchmarks: bench train (the trainer's optimizer step, tokens/s and MFU)")
     kinds = bench.add_subparsers(dest="benchmark", required=True)

@@ -13,7 +13,7 @@ import argparse
 import time
 from typing import Any
 
-from hyperword.cli.args import add_force, add_progress, positive
+from hyperword.cli.args import Subparsers, add_force, add_progress, positive
 from hyperword.encode import encode
 from hyperword.encode.run import DTYPES, MODES
 from hyperword.progress import progress
@@ -21,7 +21,7 @@ from hyperword.progress import progress
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
+def register(sub: Subparsers[Any]) -> None:
     """Add the ``encode`` command to the ``hyperword`` subparsers."""
     p = sub.add_parser("encode", help="tokenize a corpus into token shards (tokens-*.npy, docs-*.npy, manifest.json)")
     p.add_argument(

@@ -11,12 +11,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from hyperword.cli.args import comma_list, count
+from hyperword.cli.args import Subparsers, comma_list, count
 
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
+def register(sub: Subparsers[Any]) -> None:
     """Add the ``experiment`` command to the ``hyperword`` subparsers."""
     from hyperword.experiment.runner import DEFAULT_ARMS, DEFAULT_LADDER
 

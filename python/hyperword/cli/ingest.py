@@ -10,13 +10,13 @@ import argparse
 import time
 from typing import Any
 
-from hyperword.cli.args import add_file_format, add_force, add_progress, count, fraction
+from hyperword.cli.args import Subparsers, add_file_format, add_force, add_progress, count, fraction
 from hyperword.formats.corpus import Manifest
 from hyperword.ingest import DEFAULT_SHARD_DOCS, INPUT_FORMATS, ingest_all
 from hyperword.progress import progress
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[Any]) -> None:
     """Add ``ingest`` to ``sub`` (what ``ArgumentParser.add_subparsers`` returned)."""
     p = sub.add_parser(
         "ingest",

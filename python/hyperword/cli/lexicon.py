@@ -18,7 +18,7 @@ import argparse
 import sys
 from typing import Any
 
-from hyperword.cli.args import add_json, count
+from hyperword.cli.args import Subparsers, add_json, count
 from hyperword.errors import ConfigError
 from hyperword.lexicon import (
     FORMATS,
@@ -43,7 +43,7 @@ def _mapping(text: str) -> tuple[str, str]:
     return target.strip(), source.strip()
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
+def register(sub: Subparsers[Any]) -> None:
     """Add the ``lexicon`` command (and its subcommands) to the ``hyperword`` subparsers ``sub``."""
     lex = sub.add_parser("lexicon", help="import, build, check and summarise lexicons", description=_DESCRIPTION)
     cmds = lex.add_subparsers(dest="lexicon_command", required=True, metavar="COMMAND")

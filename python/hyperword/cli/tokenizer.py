@@ -15,7 +15,7 @@ import argparse
 import json
 from typing import Any
 
-from hyperword.cli.args import add_force, add_progress, count
+from hyperword.cli.args import Subparsers, add_force, add_progress, count
 from hyperword.progress import progress
 from hyperword.tokenizer import TrainOptions, format_table, tokenizer_report, train_tokenizer
 from hyperword.tokenizer.report import DEFAULT_MAX_ROWS
@@ -28,7 +28,7 @@ def _symbols(text: str) -> tuple[str, ...]:
     return tuple(s for s in text.split(",") if s)
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
+def register(sub: Subparsers[Any]) -> None:
     """Add the ``tokenizer`` command (``train``, ``report``) to the ``hyperword`` subparsers."""
     tok = sub.add_parser("tokenizer", help="train a sentencepiece tokenizer on corpora, and report on it")
     cmds = tok.add_subparsers(dest="tokenizer_command", required=True, metavar="COMMAND")

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from hyperword.cli.args import named_path, set_torch_threads
+from hyperword.cli.args import Subparsers, named_path, set_torch_threads
 
 __all__ = ["add_arguments", "main", "register", "run", "standalone_parser"]
 
@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list", action="store_true", help="print the built-in arms and presets, then exit")
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
+def register(sub: Subparsers[Any]) -> None:
     """Add the ``train`` command to the ``hyperword`` subparsers."""
     p = sub.add_parser(
         "train", help="train a small model on token directories following a plan (torchrun: python -m hyperword.train)"

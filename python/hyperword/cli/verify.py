@@ -10,13 +10,14 @@ import argparse
 import sys
 from typing import Any
 
+from hyperword.cli.args import Subparsers
 from hyperword.reader import split_sides
 from hyperword.verify import verify
 
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
+def register(sub: Subparsers[Any]) -> None:
     """Add the ``verify`` command to the ``hyperword`` subparsers."""
     p = sub.add_parser(
         "verify", help="check corpus or token directories against their manifests (sizes, sha256, counts, readability)"
