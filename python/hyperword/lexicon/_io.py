@@ -1,22 +1,24 @@
 """Helpers shared by the lexicon tools: decoding, reading and atomically writing lexicon files.
 
-Also the engine loader's rules, mirrored where Python has no call into it: cell trimming,
-language codes, ``concept`` and ``weight`` parsing, and quoting values as its messages do.
+The lexicon format's rules (language codes, words, ``concept`` and ``weight`` cells, the
+header) are the engine loader's alone: the tools call it (``_hyperword.check_lexicon``,
+``is_language_code``, ``parse_concept``, ``parse_weight``, ``validate_word``). What is kept
+here reads import sources the loader never sees the way it reads lexicons: lines split on
+``\n`` and cells trimmed of Unicode White_Space, and values quoted as its messages quote them.
 """
 
 from __future__ import annotations
 
 import errno
-import math
 import os
-import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Union
 
 import unicodedata2
 
-from hyperword._hyperword import Lexicon
+from hyperword._hyperword import Lexicon, LexiconCheck, check_lexicon
+from hyperword._hyperword import is_language_code as is_language_code
 from hyperword.errors import HyperwordError, LexiconError
 
 PathArg = Union[str, "os.PathLike[str]"]
@@ -24,17 +26,8 @@ PathArg = Union[str, "os.PathLike[str]"]
 #: The columns of the lexicon TSV, in the order they are written.
 COLUMNS = ("lang", "word", "concept", "field", "pos", "weight")
 
-# What the engine's loader does, mirrored where Python has no call into it
-# (rust/core/src/lexicon.rs). Words themselves are only ever judged by `validate_word`.
-#: Characters Rust's `str::trim` removes (Unicode White_Space): cells are trimmed with it.
+#: Characters Rust's `str::trim` removes (Unicode White_Space): import sources are trimmed as the loader trims cells.
 _WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-#: `is_language_code`: `en`, `yue`, or a BCP 47 style tag such as `zh-Hant`.
-_LANG_CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
-#: `u32::from_str`.
-_U32 = re.compile(r"\+?[0-9]+")
-_U32_MAX = 2**32 - 1
-#: `f64::from_str`.
-_F64 = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE)
 
 _MAX_EXAMPLES = 20  # invalid rows quoted in an import report
 
@@ -43,31 +36,10 @@ def _trim(text: str) -> str:
     return text.strip(_WHITE_SPACE)
 
 
-def is_language_code(code: str) -> bool:
-    """Whether the engine accepts ``code`` as a language: ``en``, ``yue``, ``zh-Hant``."""
-    return _LANG_CODE.fullmatch(code) is not None
-
-
 def _normalize_lang_code(code: str) -> str:
     """``EN`` → ``en``, ``zh_Hant`` → ``zh-Hant`` (the primary subtag lower-cased, ``_`` → ``-``)."""
     primary, sep, rest = code.replace("_", "-").partition("-")
     return primary.lower() + sep + rest
-
-
-def _parse_concept(text: str) -> int | None:
-    """Like Rust's ``u32::from_str``; None when it would fail."""
-    if _U32.fullmatch(text) is None:
-        return None
-    value = int(text)
-    return value if value <= _U32_MAX else None
-
-
-def _parse_weight(text: str) -> float | None:
-    """Like Rust's ``f64::from_str`` plus the loader's check (finite, ≥ 0); None when it would fail."""
-    if _F64.fullmatch(text) is None:
-        return None
-    value = float(text)
-    return value if math.isfinite(value) and value >= 0 else None
 
 
 def _format_number(value: float) -> str:
@@ -168,5 +140,9 @@ def _write_lexicon(out: str, header: Sequence[str], rows: Iterable[Sequence[str]
     return lex
 
 
-def _ascii_lower(text: str) -> str:
-    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
+def _loaded_rows(path: str, lang: str | None = None) -> LexiconCheck:
+    """The rows of a lexicon ``Lexicon.load`` accepts, as the loader reads them (its collecting
+    mode: ``header``, ``columns``, ``cells()``, ``valid``); binary data fails as in an import."""
+    data = _read_bytes(path)
+    _decode(data, path)
+    return check_lexicon(data, lang)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hyperword._hyperword import Lexicon, LexiconCheck
+from hyperword._hyperword import Lexicon
 from hyperword._hyperword import check_lexicon as _check
-from hyperword.lexicon._io import COLUMNS, PathArg, _decode, _fspath, _read_bytes
+from hyperword.lexicon._io import COLUMNS, PathArg, _fspath, _loaded_rows, _read_bytes
 from hyperword.lexicon.reports import CheckReport, Duplicate, InfoReport, Normalized, Problem
 from hyperword.lexicon.scripts import word_scripts
 
@@ -84,9 +84,7 @@ def lexicon_info(path: PathArg, *, lang: str | None = None) -> InfoReport:
     """
     path_s = _fspath(path)
     lex = Lexicon.load(path_s, lang=lang)
-    data = _read_bytes(path_s)
-    _decode(data, path_s)  # binary data (a NUL byte in an ignored column) fails as in an import
-    rows: LexiconCheck = _check(data, lang)
+    rows = _loaded_rows(path_s, lang)
     return InfoReport(
         path=path_s,
         rows=len(lex),

@@ -7,24 +7,21 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import unicodedata2
 
-from hyperword._hyperword import validate_word
+from hyperword._hyperword import parse_concept, parse_weight, validate_word
 from hyperword.errors import ConfigError, LexiconError
 from hyperword.lexicon._io import (
     _MAX_EXAMPLES,
-    _U32_MAX,
     COLUMNS,
     PathArg,
     _decode,
     _format_number,
     _fspath,
     _normalize_lang_code,
-    _parse_concept,
-    _parse_weight,
     _q,
     _read_bytes,
     _trim,
@@ -43,8 +40,20 @@ from hyperword.lexicon.sources import (
 
 __all__ = ["import_lexicon"]
 
+_T = TypeVar("_T")
+
 #: How many invalid rows a failed import lists (every one, short of a file of garbage).
 _MAX_LISTED = 1000
+#: The largest concept id (the loader's u32), named in the message for a number out of range.
+_MAX_CONCEPT = 2**32 - 1
+
+
+def _loader_reads(parse: Callable[[str], _T], text: str) -> _T:
+    """``text`` read by one of the loader's cell parsers; ValueError with its reason when it refuses."""
+    try:
+        return parse(text)
+    except LexiconError as e:
+        raise ValueError(str(e)) from None
 
 
 def _cell_text(value: object, what: str) -> str:
@@ -100,17 +109,17 @@ class _Rows:
             if isinstance(value, bool):
                 raise ValueError(f"concept {_q(value)} is not a non-negative integer id")
             if isinstance(value, int):
-                if not 0 <= value <= _U32_MAX:
-                    raise ValueError(f"concept {_q(value)} is not a non-negative integer id (at most {_U32_MAX})")
-                concept = str(value)
+                try:
+                    concept = str(parse_concept(str(value)))
+                except LexiconError:
+                    raise ValueError(
+                        f"concept {_q(value)} is not a non-negative integer id (at most {_MAX_CONCEPT})"
+                    ) from None
             else:
                 text = _trim(_cell_text(value, "concept"))
                 text = re.sub(r"\.0*$", "", text) if re.fullmatch(r"\+?[0-9]+\.0*", text) else text
                 if text:
-                    parsed = _parse_concept(text)
-                    if parsed is None:
-                        raise ValueError(f"concept {_q(text)} is not a non-negative integer id")
-                    concept = str(parsed)
+                    concept = str(_loader_reads(parse_concept, text))
             out.append(concept)
         for name in ("field", "pos"):
             if name in self.has:
@@ -123,17 +132,14 @@ class _Rows:
             if isinstance(value, bool):
                 raise ValueError(f"weight {_q(value)} is not a non-negative number")
             if isinstance(value, (int, float)):
-                if not (math.isfinite(value) and value >= 0):
-                    raise ValueError(f"weight {_q(value)} is not a non-negative number")
-                out.append(_format_number(float(value)))
+                try:
+                    weight = parse_weight(repr(float(value)))
+                except LexiconError:
+                    raise ValueError(f"weight {_q(value)} is not a non-negative number") from None
+                out.append(_format_number(weight))
             else:
                 text = _trim(_cell_text(value, "weight"))
-                if text:
-                    weight = _parse_weight(text)
-                    if weight is None:
-                        raise ValueError(f"weight {_q(text)} is not a non-negative number")
-                    text = _format_number(weight)
-                out.append(text)
+                out.append(_format_number(_loader_reads(parse_weight, text)) if text else text)
         key = (lang, word, concept)
         if key in self.seen:
             self.duplicates += 1

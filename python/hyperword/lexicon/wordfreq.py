@@ -17,13 +17,9 @@ from hyperword.errors import ConfigError, LexiconError
 from hyperword.lexicon._io import (
     _MAX_EXAMPLES,
     PathArg,
-    _ascii_lower,
     _check_out,
-    _decode,
     _fspath,
-    _lines,
-    _read_bytes,
-    _trim,
+    _loaded_rows,
     _write_lexicon,
     is_language_code,
 )
@@ -212,10 +208,8 @@ def add_wordfreq_weights(
     Lexicon.load(src_s)  # fails with FILE:LINE: reason on a bad lexicon
     _check_out(out_s)
     wordfreq = _wordfreq()
-    text = _decode(_read_bytes(src_s), src_s)
-    lines = [(n, line) for n, line in _lines(text) if _trim(line)]
-    header = [_trim(c) for c in lines[0][1].split("\t")]
-    lower = [_ascii_lower(c) for c in header]
+    table = _loaded_rows(src_s)
+    header, lower = table.header, table.columns
     lang_i, word_i = lower.index("lang"), lower.index("word")
     replaced = "weight" in lower
     if replaced:
@@ -223,7 +217,7 @@ def add_wordfreq_weights(
     else:
         weight_i = len(header)
         header.append("weight")
-    rows = [[_trim(c) for c in line.split("\t")] for _, line in lines[1:]]
+    rows = table.cells()
 
     codes: dict[str, str | None] = {}
     skipped: dict[str, str] = {}

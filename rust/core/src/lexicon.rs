@@ -161,6 +161,8 @@ pub struct Row {
     pub pos: Option<String>,
     /// None when the cell is empty or there is no `weight` column (1 on load).
     pub weight: Option<f64>,
+    /// Every cell of the line, trimmed, ignored columns included (the word as written).
+    pub cells: Vec<String>,
 }
 
 /// A word that NFC normalisation changes on load.
@@ -178,6 +180,8 @@ pub struct Check {
     /// The header's column names as the loader reads them (trimmed, ASCII lower-case); empty
     /// for a plain word list or a file whose header could not be read.
     pub columns: Vec<String>,
+    /// The same names as written (trimmed).
+    pub header: Vec<String>,
     /// Non-blank lines after the header (every non-blank line of a word list), undecodable
     /// ones included.
     pub rows: usize,
@@ -263,7 +267,7 @@ impl<'a> Reader<'a> {
                 for (n, line) in lines {
                     let Some(text) = self.text(n, line)? else { continue };
                     if let (Some(word), true) = (self.word(n, text)?, lang_ok) {
-                        self.accept(n, lang, word, None, None, None, None)?;
+                        self.accept(n, lang, word, None, None, None, None, &[text.trim()])?;
                     }
                 }
             }
@@ -294,7 +298,8 @@ impl<'a> Reader<'a> {
                         cell(header.pos),
                         cell(header.weight),
                     );
-                    self.row(n, cells[header.lang], cells[header.word], concept, field, pos, weight)?;
+                    let (lang, word) = (cells[header.lang], cells[header.word]);
+                    self.row(n, lang, word, concept, field, pos, weight, &cells)?;
                 }
             }
         }
@@ -323,7 +328,8 @@ impl<'a> Reader<'a> {
 
     /// The header row: None (after its problems) when `lang` or `word` is missing.
     fn header(&mut self, line: usize, text: &str) -> Result<Option<Header>> {
-        let names: Vec<String> = text.split('\t').map(|s| s.trim().to_ascii_lowercase()).collect();
+        let header: Vec<&str> = text.split('\t').map(str::trim).collect();
+        let names: Vec<String> = header.iter().map(|s| s.to_ascii_lowercase()).collect();
         for (i, name) in names.iter().enumerate() {
             if names[..i].contains(name) {
                 self.problem(line, format!("duplicate column {name:?} in the header"))?;
@@ -345,7 +351,7 @@ impl<'a> Reader<'a> {
                 )?;
             }
         }
-        let header = Header {
+        let found = Header {
             width: names.len(),
             lang: find("lang").unwrap_or(0),
             word: find("word").unwrap_or(0),
@@ -355,7 +361,8 @@ impl<'a> Reader<'a> {
             weight: find("weight"),
         };
         self.check.columns = names;
-        Ok((!missing).then_some(header))
+        self.check.header = header.into_iter().map(str::to_string).collect();
+        Ok((!missing).then_some(found))
     }
 
     /// Whether `code` is a valid language code (a problem when not); loading, it gets its id.
@@ -402,6 +409,7 @@ impl<'a> Reader<'a> {
         field: Option<&str>,
         pos: Option<&str>,
         weight: Option<&str>,
+        cells: &[&str],
     ) -> Result<()> {
         let before = self.check.problems.len();
         let lang_ok = self.language(line, lang)?;
@@ -424,7 +432,7 @@ impl<'a> Reader<'a> {
         };
         match word {
             Some(word) if lang_ok && self.check.problems.len() == before => {
-                self.accept(line, lang, word, concept, field, pos, weight)
+                self.accept(line, lang, word, concept, field, pos, weight, cells)
             }
             _ => Ok(()),
         }
@@ -441,6 +449,7 @@ impl<'a> Reader<'a> {
         field: Option<&str>,
         pos: Option<&str>,
         weight: Option<f64>,
+        cells: &[&str],
     ) -> Result<()> {
         self.accepted += 1;
         match &mut self.build {
@@ -454,6 +463,7 @@ impl<'a> Reader<'a> {
                     field: field.map(str::to_string),
                     pos: pos.map(str::to_string),
                     weight,
+                    cells: cells.iter().map(|c| c.to_string()).collect(),
                 });
                 Ok(())
             }
@@ -721,7 +731,8 @@ mod tests {
                 concept: Some(1),
                 field: None,
                 pos: None,
-                weight: Some(2.0)
+                weight: Some(2.0),
+                cells: ["en", "water", "1", "2", "fine"].map(String::from).to_vec(),
             }
         );
         assert_eq!(
@@ -772,6 +783,10 @@ mod tests {
                 assert_first_is_the_error(text, &LoadOptions::default());
             }
         }
+        let c = check(b" Lang \tWORD\tGloss\nen\t a \t x y \n");
+        assert_eq!(c.header, ["Lang", "WORD", "Gloss"]);
+        assert_eq!(c.columns, ["lang", "word", "gloss"]);
+        assert_eq!(c.valid[0].cells, ["en", "a", "x y"]);
         // Rows are read past a duplicate column (the first of the name is used).
         let c = check(b"lang\tword\tword\nen\ta\tb\n");
         assert_eq!((c.valid.len(), c.valid[0].word.as_str()), (1, "a"));

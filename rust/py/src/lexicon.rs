@@ -160,6 +160,18 @@ impl PyLexiconCheck {
         self.inner.columns.clone()
     }
 
+    /// The header's column names as written (trimmed).
+    #[getter]
+    fn header(&self) -> Vec<String> {
+        self.inner.header.clone()
+    }
+
+    /// The cells (trimmed) of every row without a problem, in file order: a valid lexicon's
+    /// table as the loader splits it.
+    fn cells(&self) -> Vec<Vec<String>> {
+        self.inner.valid.iter().map(|r| r.cells.clone()).collect()
+    }
+
     /// Non-blank lines after the header, undecodable ones included.
     #[getter]
     fn rows(&self) -> usize {
