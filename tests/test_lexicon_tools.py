@@ -655,6 +655,10 @@ FIRST_PROBLEM_IS_THE_ERROR = [
     ("вода\nдва слова\n\n\u200b\n".encode(), "ru"),
     ("вода\nдва слова\n".encode(), "RU"),
     (b"\n\n", "ru"),
+    # values quoted as the loader quotes them (a vowel sign is escaped, a letter is not)
+    ("lang\tword\tconcept\nx\u09bey\tw\tx\u09bey\n".encode(), None),
+    ("lang\tword\tweight\nen\tw\t\u0c5c\n".encode(), None),
+    ("lang\tword\tlang\u09be\tlang\u09be\nen\tw\t\t\n".encode(), None),
 ] + [(content, None) for content, _, _ in HEADER_PROBLEMS if b"\x00" not in content]
 
 

@@ -35,7 +35,9 @@ The package, one job a module: ``importing`` (``import_lexicon``) reading throug
 ``wordfreq`` (``build_wordfreq``, ``add_wordfreq_weights``, ``wordfreq_language``); ``check``
 (``check_lexicon``, ``lexicon_info``); ``reports`` (the report dataclasses) with ``tables``
 (their text form); ``scripts`` (Unicode script detection); ``_io`` (shared helpers: decoding,
-reading, atomic writing, the loader's parsing rules).
+reading, atomic writing). The lexicon format's rules are the engine loader's alone: ``check``
+builds its report from the loader's collecting mode, ``importing`` and ``wordfreq`` call its
+cell parsers and read valid lexicons through it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 //! Fuzz the lexicon parser: `Lexicon::parse` on arbitrary bytes must return a lexicon or an
-//! error, never panic or hang; a lexicon it accepts must hold what the loader promises, and
+//! error, never panic or hang; its collecting mode `Lexicon::check` must agree with it (its
+//! first problem is the error); a lexicon it accepts must hold what the loader promises, and
 //! must be usable by the fusion engine (or rejected by it with an error).
 //!
 //! Input: one option byte, then the file's bytes. Option byte: bit 0 = strict NFC; bits 1-3
@@ -34,7 +35,28 @@ fuzz_target!(|data: &[u8]| {
         word_list_lang: word_list_lang.map(str::to_string),
         normalization,
     };
-    let Ok(lex) = Lexicon::parse(bytes, Path::new("fuzz.tsv"), &opts) else {
+    let parsed = Lexicon::parse(bytes, Path::new("fuzz.tsv"), &opts);
+
+    // The collecting mode is the same reading: it never panics, and without a NUL byte (which
+    // it reports alone, as binary data) its first problem is the loader's error, and it finds
+    // none exactly when the loader succeeds, accepting the same rows.
+    let check = Lexicon::check(bytes, &opts);
+    assert!(check.problems.windows(2).all(|w| w[0].line <= w[1].line));
+    if !bytes.contains(&0) {
+        match &parsed {
+            Ok(lex) => {
+                assert!(check.ok(), "{:?}", check.problems);
+                assert_eq!(check.valid.len(), lex.entries.len());
+                assert_eq!(check.normalized.len(), lex.normalized);
+            }
+            Err(e) => {
+                let first = &check.problems[0];
+                assert_eq!(e.to_string(), format!("fuzz.tsv:{}: {}", first.line, first.message));
+            }
+        }
+    }
+
+    let Ok(lex) = parsed else {
         return;
     };
 
