@@ -267,7 +267,17 @@ impl<'a> Reader<'a> {
                 for (n, line) in lines {
                     let Some(text) = self.text(n, line)? else { continue };
                     if let (Some(word), true) = (self.word(n, text)?, lang_ok) {
-                        self.accept(n, lang, word, None, None, None, None, &[text.trim()])?;
+                        let row = Accepted {
+                            line: n,
+                            lang,
+                            word,
+                            concept: None,
+                            field: None,
+                            pos: None,
+                            weight: None,
+                            cells: &[text.trim()],
+                        };
+                        self.accept(row)?;
                     }
                 }
             }
@@ -432,43 +442,54 @@ impl<'a> Reader<'a> {
         };
         match word {
             Some(word) if lang_ok && self.check.problems.len() == before => {
-                self.accept(line, lang, word, concept, field, pos, weight, cells)
+                let row = Accepted {
+                    line,
+                    lang,
+                    word,
+                    concept,
+                    field,
+                    pos,
+                    weight,
+                    cells,
+                };
+                self.accept(row)
             }
             _ => Ok(()),
         }
     }
 
     /// A row without a problem: into the lexicon when loading, into the report when checking.
-    #[allow(clippy::too_many_arguments)]
-    fn accept(
-        &mut self,
-        line: usize,
-        lang: &str,
-        word: String,
-        concept: Option<u32>,
-        field: Option<&str>,
-        pos: Option<&str>,
-        weight: Option<f64>,
-        cells: &[&str],
-    ) -> Result<()> {
+    fn accept(&mut self, row: Accepted<'_>) -> Result<()> {
         self.accepted += 1;
         match &mut self.build {
-            Some(b) => b.push(self.path, line, lang, word, concept, field, pos, weight),
+            Some(b) => b.push(self.path, row),
             None => {
                 self.check.valid.push(Row {
-                    line,
-                    lang: lang.to_string(),
-                    word,
-                    concept,
-                    field: field.map(str::to_string),
-                    pos: pos.map(str::to_string),
-                    weight,
-                    cells: cells.iter().map(|c| c.to_string()).collect(),
+                    line: row.line,
+                    lang: row.lang.to_string(),
+                    word: row.word,
+                    concept: row.concept,
+                    field: row.field.map(str::to_string),
+                    pos: row.pos.map(str::to_string),
+                    weight: row.weight,
+                    cells: row.cells.iter().map(|c| c.to_string()).collect(),
                 });
                 Ok(())
             }
         }
     }
+}
+
+/// A row without a problem, its cells read, borrowing the line.
+struct Accepted<'t> {
+    line: usize,
+    lang: &'t str,
+    word: String,
+    concept: Option<u32>,
+    field: Option<&'t str>,
+    pos: Option<&'t str>,
+    weight: Option<f64>,
+    cells: &'t [&'t str],
 }
 
 /// A lexicon being loaded: its language and field ids.
@@ -503,20 +524,10 @@ impl Builder {
             .ok_or_else(|| Error::lexicon(path, line, "too many languages"))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &mut self,
-        path: &Path,
-        line: usize,
-        lang: &str,
-        word: String,
-        concept: Option<u32>,
-        field: Option<&str>,
-        pos: Option<&str>,
-        weight: Option<f64>,
-    ) -> Result<()> {
-        let lang = self.lang_id(path, lang, line)?;
-        let field = match field {
+    fn push(&mut self, path: &Path, row: Accepted<'_>) -> Result<()> {
+        let line = row.line;
+        let lang = self.lang_id(path, row.lang, line)?;
+        let field = match row.field {
             None => None,
             Some(f) => Some(
                 intern(&mut self.lexicon.fields, &mut self.field_ids, f)
@@ -525,11 +536,11 @@ impl Builder {
         };
         self.lexicon.entries.push(Entry {
             lang,
-            word,
-            concept,
+            word: row.word,
+            concept: row.concept,
             field,
-            pos: pos.map(str::to_string),
-            weight: weight.unwrap_or(1.0),
+            pos: row.pos.map(str::to_string),
+            weight: row.weight.unwrap_or(1.0),
         });
         Ok(())
     }
