@@ -21,12 +21,17 @@ __all__ = [
     "LexiconCheck",
     "check_lexicon",
     "is_language_code",
+    "quote",
     "parse_concept",
     "parse_weight",
     "write_shard",
     "shard_count",
     "check_shard_compression",
     "DEFAULT_ZSTD_LEVEL",
+    "MANIFEST_FILE",
+    "STATE_DIR",
+    "RUN_FILE",
+    "LOCK_FILE",
     "corpus_manifest",
     "check_entry_path",
     "lock_output",
@@ -51,6 +56,10 @@ __version__: str
 ARROW_RS_VERSION: str
 FORMAT_VERSION: int
 DEFAULT_ZSTD_LEVEL: int
+MANIFEST_FILE: str
+STATE_DIR: str
+RUN_FILE: str
+LOCK_FILE: str
 LIMITS: dict[str, int]
 KIND_LIMITS: dict[str, int]
 
@@ -151,6 +160,7 @@ class LexiconCheck:
 
 def check_lexicon(data: bytes, lang: str | None = None) -> LexiconCheck: ...
 def is_language_code(code: str) -> bool: ...
+def quote(text: str) -> str: ...
 def parse_concept(text: str) -> int: ...
 def parse_weight(text: str) -> float: ...
 def _mark_forked() -> None: ...

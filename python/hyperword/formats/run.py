@@ -44,7 +44,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
-from hyperword._hyperword import OutputLock, check_entry_path, check_unlocked, lock_output
+from hyperword._hyperword import (
+    LOCK_FILE,
+    MANIFEST_FILE,
+    RUN_FILE,
+    STATE_DIR,
+    OutputLock,
+    check_entry_path,
+    check_unlocked,
+    lock_output,
+)
 from hyperword.errors import CorruptCorpusError, OutputExistsError
 from hyperword.formats.atomic import file_digest, sync_dir, write_atomic
 from hyperword.formats.identity import canonical_json, manifest_json
@@ -66,15 +75,12 @@ __all__ = [
     "run_json",
 ]
 
-#: Written last by every run: present means complete.
-MANIFEST_FILE = "manifest.json"
-#: The run state of an unfinished run (removed when its manifest is written).
-STATE_DIR = ".hyperword"
-#: ``STATE_DIR/RUN_FILE``: the fingerprint of the unfinished run.
-RUN_FILE = "run.json"
-#: The lock a writer holds in its output directory for the length of a run (the rule, flock on
-#: this file, lives in ``rust/core/src/corpus.rs``: ``lock_output``, ``check_unlocked``).
-LOCK_FILE = ".hyperword.lock"
+# The names of the layout are the Rust core's (``rust/core/src/{manifest,corpus}.rs``), which
+# writes the same directories: MANIFEST_FILE, written last by every run (present means
+# complete); STATE_DIR, the run state of an unfinished run (removed when its manifest is
+# written); RUN_FILE, in it, the fingerprint of that run; LOCK_FILE, the lock a writer holds in
+# its output directory for the length of a run (the rule, flock on this file, is
+# ``lock_output``/``check_unlocked`` there too).
 
 
 _T = TypeVar("_T")

@@ -22,7 +22,10 @@ use std::collections::HashMap;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-const STATE_DIR: &str = ".hyperword";
+/// The run state of an unfinished run (Python's writers read these names from here).
+pub const STATE_DIR: &str = ".hyperword";
+/// `STATE_DIR/RUN_FILE`: the fingerprint of the unfinished run.
+pub const RUN_FILE: &str = "run.json";
 /// The lock file a writer holds in its output directory for the length of a run.
 pub const LOCK_FILE: &str = ".hyperword.lock";
 
@@ -160,7 +163,7 @@ fn existing_run(dir: &Path, fp: &str, force: bool) -> Result<Existing> {
         };
     }
     let state = dir.join(STATE_DIR);
-    if let Ok(run) = std::fs::read_to_string(state.join("run.json")) {
+    if let Ok(run) = std::fs::read_to_string(state.join(RUN_FILE)) {
         let expected = serde_json::json!({ "fingerprint": fp }).to_string();
         if run.trim() != expected {
             return Err(other("an unfinished corpus"));
@@ -202,7 +205,7 @@ fn begin_run<'a>(dir: &Path, fp: &str, force: bool, keep: impl Iterator<Item = &
     }
     std::fs::create_dir_all(&state).at(&state)?;
     write_atomic(
-        &state.join("run.json"),
+        &state.join(RUN_FILE),
         serde_json::json!({ "fingerprint": fp }).to_string().as_bytes(),
     )?;
     for info in keep {

@@ -66,6 +66,10 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shard::shard_count, m)?)?;
     m.add_function(wrap_pyfunction!(shard::check_shard_compression, m)?)?;
     m.add("DEFAULT_ZSTD_LEVEL", hyperword_core::config::DEFAULT_ZSTD_LEVEL)?;
+    m.add("MANIFEST_FILE", hyperword_core::manifest::MANIFEST_FILE)?;
+    m.add("STATE_DIR", hyperword_core::corpus::STATE_DIR)?;
+    m.add("RUN_FILE", hyperword_core::corpus::RUN_FILE)?;
+    m.add("LOCK_FILE", hyperword_core::corpus::LOCK_FILE)?;
     m.add_function(wrap_pyfunction!(manifest::corpus_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(manifest::check_entry_path, m)?)?;
     m.add_function(wrap_pyfunction!(corpus::lock_output, m)?)?;
@@ -77,6 +81,7 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<lexicon::PyLexiconCheck>()?;
     m.add_function(wrap_pyfunction!(lexicon::check_lexicon, m)?)?;
     m.add_function(wrap_pyfunction!(lexicon::is_language_code, m)?)?;
+    m.add_function(wrap_pyfunction!(lexicon::quote, m)?)?;
     m.add_function(wrap_pyfunction!(lexicon::parse_concept, m)?)?;
     m.add_function(wrap_pyfunction!(lexicon::parse_weight, m)?)?;
     m.add_function(wrap_pyfunction!(_mark_forked, m)?)?;
