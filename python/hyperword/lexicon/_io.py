@@ -2,9 +2,9 @@
 
 The lexicon format's rules (language codes, words, ``concept`` and ``weight`` cells, the
 header) are the engine loader's alone: the tools call it (``_hyperword.check_lexicon``,
-``is_language_code``, ``parse_concept``, ``parse_weight``, ``validate_word``). What is kept
+``is_language_code``, ``parse_concept``, ``parse_weight``, ``validate_word``, ``quote``). What is kept
 here reads import sources the loader never sees the way it reads lexicons: lines split on
-``\n`` and cells trimmed of Unicode White_Space, and values quoted as its messages quote them.
+``\n`` and cells trimmed of Unicode White_Space.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Union
 
-import unicodedata2
-
-from hyperword._hyperword import Lexicon, LexiconCheck, check_lexicon
+from hyperword._hyperword import Lexicon, LexiconCheck, check_lexicon, quote
 from hyperword._hyperword import is_language_code as is_language_code
 from hyperword.errors import HyperwordError, LexiconError
 
@@ -49,24 +47,11 @@ def _format_number(value: float) -> str:
     return repr(value)
 
 
-_DEBUG_ESCAPES = {"\0": "\\0", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"'}
-
-
 def _q(value: object) -> str:
-    """A value quoted as the engine's messages quote it (Rust's ``{:?}``): ``"bad word"``, ``"a\\u{200b}b"``."""
+    """A value quoted as the engine's messages quote it (the loader's ``quote``): ``"bad word"``, ``"a\\u{200b}b"``."""
     if isinstance(value, list):
         return "[" + ", ".join(_q(v) for v in value) + "]"
-    if not isinstance(value, str):
-        return repr(value)
-    out = []
-    for c in value:
-        if c in _DEBUG_ESCAPES:
-            out.append(_DEBUG_ESCAPES[c])
-        elif unicodedata2.category(c) in ("Mn", "Me") or not (c.isprintable() or c == " "):
-            out.append(f"\\u{{{ord(c):x}}}")
-        else:
-            out.append(c)
-    return '"' + "".join(out) + '"'
+    return quote(value) if isinstance(value, str) else repr(value)
 
 
 def _fspath(path: PathArg) -> str:

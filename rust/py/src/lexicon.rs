@@ -122,6 +122,12 @@ pub fn validate_word(word: &str, strict_nfc: bool) -> PyResult<String> {
     Ok(valid.into_owned())
 }
 
+/// `text` quoted as the loader's messages quote values (Rust's `{:?}`): `"bad word"`, `"a\u{200b}b"`.
+#[pyfunction]
+pub fn quote(text: &str) -> String {
+    format!("{text:?}")
+}
+
 /// Whether the lexicon loader accepts `code` as a language: `en`, `yue`, `zh-Hant`.
 #[pyfunction]
 pub fn is_language_code(code: &str) -> bool {
