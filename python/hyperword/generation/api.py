@@ -249,7 +249,7 @@ def generate(
     manifest's ``run`` says how many shards this call wrote and how many it kept. Ctrl-C stops the
     run within a record batch, raising ``KeyboardInterrupt``. ``engine="ray"`` runs each shard
     as a Ray task (``address``: an existing cluster; ``out`` may be a URI such as
-    ``s3://bucket/corpus``); see :mod:`hyperword.ray_engine`. The bytes are the same.
+    ``s3://bucket/corpus``); see :mod:`hyperword.generation.ray`. The bytes are the same.
     """
     o = _options("generate", GenerateOptions, options, config)
     threads, progress = o["threads"], o["progress"]
@@ -264,7 +264,7 @@ def generate(
     lex, engine_config = _config("generate", words, config, o)
     text = json.dumps(engine_config)
     if o["engine"] == "ray":
-        from hyperword.ray_engine import generate_ray
+        from hyperword.generation.ray import generate_ray
 
         written, generated, reused = generate_ray(
             out, lex, text, lexicon_lang=o["lexicon_lang"], force=o["force"], address=o["address"], progress=progress
