@@ -46,9 +46,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from hyperword.batches.synthetic import random_documents, write_token_dir
 from hyperword.encode import read_token_manifest
 from hyperword.torch import TokenDataset, TokenLoader
-from hyperword.torch.synthetic import random_documents, write_token_dir
 
 VOCAB = 32_000
 EOS = 2

@@ -30,8 +30,8 @@ pytest.importorskip("sentencepiece")
 
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info  # noqa: E402
 
+from hyperword.batches.synthetic import random_documents, write_token_dir  # noqa: E402
 from hyperword.torch import BatchPlan, MixState, RankStream, TokenCorpus, TokenDataset, TokenLoader  # noqa: E402
-from hyperword.torch.synthetic import random_documents, write_token_dir  # noqa: E402
 
 torch.set_num_threads(1)
 

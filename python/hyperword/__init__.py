@@ -56,6 +56,7 @@ _SUBMODULES = frozenset(
         "encode",
         "experiment",
         "ingest",
+        "batches",
         "formats",
         "lexicon",
         "reader",

@@ -286,7 +286,7 @@ def _pieces(tokenizer: Path) -> Any:
 
 
 def _counts(path: Path, vocab_size: int) -> np.ndarray[Any, Any]:
-    from hyperword.torch.corpus import TokenCorpus
+    from hyperword.batches.corpus import TokenCorpus
 
     counts = np.zeros(vocab_size, dtype=np.int64)
     for tokens in TokenCorpus.open(path).arrays:

@@ -49,7 +49,7 @@ class Part:
 def _stream(path: Path) -> np.ndarray[Any, Any]:
     """The token directory's tokens, in order, after one eos (read through the one token-directory
     reader, :class:`hyperword.torch.TokenCorpus`)."""
-    from hyperword.torch.corpus import TokenCorpus
+    from hyperword.batches.corpus import TokenCorpus
 
     corpus = TokenCorpus.open(path)
     return np.concatenate(

@@ -1,5 +1,7 @@
 """hyperword.torch: token shards (``hyperword encode``) as packed, shuffled, mixed, resumable
-PyTorch batches, identical for any number of DataLoader workers.
+PyTorch batches, identical for any number of DataLoader workers. The torch-free parts (the
+token corpus reader, the batch plan, synthetic directories) live in :mod:`hyperword.batches`;
+this package is the PyTorch side: ``TokenDataset``, ``TokenLoader`` and the loader's state.
 
     >>> from hyperword.torch import TokenDataset, TokenLoader                  # doctest: +SKIP
     >>> ds = TokenDataset({"mnemo": "tokens/", "web": "web-tokens/"},           # doctest: +SKIP
@@ -33,7 +35,7 @@ remainder. Each corpus rolls into its next epoch on its own when its rank stream
 ``rank``/``world_size`` default to ``torch.distributed`` when it is initialised, else 0/1.
 
 **Mixing.** Batch ``j`` has ``batch_size`` slots, handed to corpora by the quota method on
-cumulative targets (:mod:`hyperword.torch.stream`), with the weights of step ``j``: fixed
+cumulative targets (:mod:`hyperword.batches.plan`), with the weights of step ``j``: fixed
 ``weights`` (default: proportional to each corpus's windows per rank, so all corpora finish
 their epochs together; a name left out weighs 0), or ``schedule(j)`` (a picklable callable
 step -> weights, called for every batch in every process: keep it cheap). With fixed weights
@@ -67,7 +69,7 @@ any number of workers.
 
 **Tools.** :meth:`TokenCorpus.window`, :meth:`TokenCorpus.gather` (many windows at once) and
 :meth:`TokenCorpus.span` read the flat array; :class:`TokenLoader` also reports
-``served_windows`` and ``epochs`` per corpus; :mod:`hyperword.torch.synthetic` writes valid
+``served_windows`` and ``epochs`` per corpus; :mod:`hyperword.batches.synthetic` writes valid
 token directories from arrays (tests, benchmarks).
 
 **Fork safety.** DataLoader workers fork; hyperword's own Rust work in a forked child runs on
@@ -76,10 +78,10 @@ the calling thread (``hyperword._fork``), and shards are opened lazily in each p
 
 from __future__ import annotations
 
-from hyperword.torch.corpus import TokenCorpus
+from hyperword.batches.corpus import TokenCorpus
+from hyperword.batches.plan import BatchPlan, MixState, RankStream
 from hyperword.torch.dataset import TokenDataset
 from hyperword.torch.loader import TokenLoader
 from hyperword.torch.state import STATE_VERSION
-from hyperword.torch.stream import BatchPlan, MixState, RankStream
 
 __all__ = ["STATE_VERSION", "BatchPlan", "MixState", "RankStream", "TokenCorpus", "TokenDataset", "TokenLoader"]

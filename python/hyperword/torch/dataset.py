@@ -4,7 +4,7 @@ or through :class:`hyperword.torch.TokenLoader`).
 
 Everything is checked on construction (``ConfigError``): parameters, that the corpora share a
 tokenizer, that every corpus with a positive weight fills at least one batch per rank. What
-batch ``j`` holds is :class:`hyperword.torch.stream.BatchPlan`'s business; this class builds
+batch ``j`` holds is :class:`hyperword.batches.plan.BatchPlan`'s business; this class builds
 the plan, and in each worker advances it through every batch, gathering tokens only for the
 batches ``j`` with ``(j - first) % num_workers == worker id``, the order in which a DataLoader
 asks its workers; so any number of workers yields the same batches.
@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from hyperword.batches.corpus import check_seq_len
+from hyperword.batches.plan import BatchPlan, MixState, RankStream, Schedule, normalize_weights
 from hyperword.errors import ConfigError
 from hyperword.formats.identity import fingerprint
-from hyperword.torch.corpus import check_seq_len
 from hyperword.torch.options import CorporaArg, check_schedule, open_corpora, positive, schedule_name, topology
-from hyperword.torch.stream import BatchPlan, MixState, RankStream, Schedule, normalize_weights
 
 __all__ = ["Batch", "TokenDataset"]
 

@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
+from hyperword.batches.corpus import TokenCorpus
+from hyperword.batches.plan import Schedule
 from hyperword.errors import ConfigError
-from hyperword.torch.corpus import TokenCorpus
-from hyperword.torch.stream import Schedule
 
 __all__ = ["CorporaArg", "CorpusArg", "check_schedule", "open_corpora", "positive", "schedule_name", "topology"]
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from hyperword.batches.plan import MixState
 from hyperword.errors import ConfigError
 from hyperword.torch.dataset import TokenDataset
-from hyperword.torch.stream import MixState
 
 __all__ = ["STATE_VERSION", "dump_state", "load_state"]
 
