@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine (Rust, Python 3.10+ and make present):
-#   make demo   generate a corpus from the shipped lexicon, print samples and throughput
+#   make demo   install the core only, print samples, generate a corpus, print throughput
 #   make test   build, then run every test: cargo test, pytest (slow ones included), stubtest
 # The virtual environment and the cargo target directory live outside the clone, so that
 # later runs (and CI) reuse them.
@@ -11,19 +11,26 @@ export CARGO_TARGET_DIR ?= $(CACHE)/target
 DEMO_WORDS ?= 100M
 DEMO_OUT   ?= $(CACHE)/demo-corpus
 
-.PHONY: setup build demo test lint test-rust test-python bench lexicon fuzz
+
+.PHONY: core setup build demo test lint test-rust test-python bench lexicon fuzz
 
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 
+# core: the package and what generation needs (numpy, pyarrow, sentencepiece, unicodedata2)
+core: $(PY)
+	$(PY) -m pip install "maturin>=1.7,<2"
+	$(PY) -m pip install --no-build-isolation -e .
+
+# setup: the development set on top (train and ray extras, test tools; several GB once)
 setup: $(PY)
 	$(PY) -m pip install "maturin>=1.7,<2" "setuptools>=70.1" wheel
 	$(PY) -m pip install --no-build-isolation -e ".[dev]"
 
 build: setup
 
-demo: setup
+demo: core
 	$(VENV)/bin/hyperword sample -n 3 --langs ru --seed 1
 	$(VENV)/bin/hyperword sample -n 3 --mix word --langs en,ru,es,fr --seed 1
 	$(VENV)/bin/hyperword sample -n 3 --langs zh,ar,he --joiner "·" --seed 1
