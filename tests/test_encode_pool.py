@@ -15,7 +15,7 @@ import pytest
 
 import hyperword
 from hyperword.encode import encode, workers
-from hyperword.encode.source import open_source, shard_tasks
+from hyperword.encode.input_corpus import open_source, shard_tasks
 from hyperword.tokenizer import TrainOptions, train_tokenizer
 
 spm = pytest.importorskip("sentencepiece")

@@ -265,7 +265,7 @@ def test_readers_of_one_corpus_name_both_sides_of_a_split_one(split_corpus: Path
     with pytest.raises(hyperword.ConfigError) as e:
         hyperword.open_corpus(split_corpus)
     assert str(e.value) == line
-    from hyperword.encode.source import open_source  # what encode reads its corpus with
+    from hyperword.encode.input_corpus import open_source  # what encode reads its corpus with
 
     with pytest.raises(hyperword.ConfigError) as e:
         open_source(split_corpus)

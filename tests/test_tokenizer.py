@@ -17,7 +17,7 @@ import hyperword  # noqa: E402
 from hyperword import ConfigError, OutputExistsError  # noqa: E402
 from hyperword.cli import main  # noqa: E402
 from hyperword.tokenizer import META_FILE, TrainOptions, tokenizer_report, train_tokenizer  # noqa: E402
-from hyperword.tokenizer.sources import allocate  # noqa: E402
+from hyperword.tokenizer.sample import allocate  # noqa: E402
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -334,7 +334,7 @@ def test_bad_report_input(trained: Path, corpora: dict[str, Path], tmp_path: Pat
 
 
 def test_parquet_corpus_sampled_rows_are_real_rows(tmp_path: Path) -> None:
-    from hyperword.tokenizer.sources import choose_indices, open_source, sample_rows
+    from hyperword.tokenizer.sample import choose_indices, open_source, sample_rows
 
     hyperword.generate(tmp_path / "pq", 5000, langs="ru", format="parquet", shard_words=1000, seed=4)
     src = open_source(f"{tmp_path / 'pq'}:2", weighted=True)

@@ -24,7 +24,7 @@ import sentencepiece as spm
 from sentencepiece import sentencepiece_model_pb2 as sp_pb2
 
 from hyperword._hyperword import Lexicon, aligned_words, sample
-from hyperword.encode.source import Source
+from hyperword.encode.input_corpus import Source
 from hyperword.errors import ConfigError, CorruptCorpusError
 
 __all__ = ["AGREEMENT_DOCUMENTS", "TokenTable", "agreement", "corpus_lexicon", "token_table"]

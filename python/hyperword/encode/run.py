@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from hyperword._hyperword import Lexicon, __version__, encode_aligned
 from hyperword.encode.aligned import agreement, corpus_lexicon, token_table, words_and_joiner
-from hyperword.encode.source import Source, open_source, shard_tasks
+from hyperword.encode.input_corpus import Source, open_source, shard_tasks
 from hyperword.encode.tokenizer import TokenizerInfo, load_tokenizer
 from hyperword.encode.workers import WorkerPool
 from hyperword.errors import ConfigError, CorruptCorpusError

@@ -55,7 +55,7 @@ import numpy as np
 import numpy.typing as npt
 import sentencepiece as spm
 
-from hyperword.encode.source import Task, TaskReader
+from hyperword.encode.input_corpus import Task, TaskReader
 
 __all__ = ["Encoded", "WorkerPool", "encode_chunk", "pools_started", "shutdown"]
 

@@ -25,8 +25,8 @@ import pyarrow.parquet as pq
 # The package, for the constants tests patch on it (``READ_BLOCK``), read at call time.
 import hyperword.ingest as _package
 from hyperword.errors import ConfigError
+from hyperword.ingest.inputs import _Source
 from hyperword.ingest.options import MAX_DOC_BYTES, _Options
-from hyperword.ingest.sources import _Source
 
 #: Bytes of input read at a time (text and JSONL), cut at the last line break.
 READ_BLOCK = 8 << 20

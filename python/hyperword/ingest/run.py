@@ -17,9 +17,9 @@ from hyperword.errors import ConfigError, OutputExistsError
 from hyperword.formats.atomic import file_digest
 from hyperword.formats.corpus import FORMAT_VERSION, CorpusRun, Manifest, remove_corpus_files
 from hyperword.formats.identity import fingerprint
+from hyperword.ingest.inputs import _Source, _sources
 from hyperword.ingest.options import DEFAULT_SHARD_DOCS, KIND, SPLIT_SIDES, PathArg, Progress, _options
 from hyperword.ingest.readers import _chunks
-from hyperword.ingest.sources import _Source, _sources
 from hyperword.ingest.split import _partition
 from hyperword.ingest.writer import _SideWriter
 

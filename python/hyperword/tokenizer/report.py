@@ -32,7 +32,7 @@ from hyperword import _hyperword
 from hyperword._hyperword import Lexicon
 from hyperword.errors import ConfigError, LexiconError
 from hyperword.lexicon.scripts import char_script
-from hyperword.tokenizer.sources import CorpusSource, open_source
+from hyperword.tokenizer.sample import CorpusSource, open_source
 
 __all__ = ["CorpusReport", "LexiconReport", "TokenizerReport", "load_processor", "piece_script", "tokenizer_report"]
 

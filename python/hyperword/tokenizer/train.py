@@ -1,6 +1,6 @@
 """``train_tokenizer``: sentencepiece trained straight from corpus shards (no text dump).
 
-Rows are sampled by :mod:`hyperword.tokenizer.sources` and fed through
+Rows are sampled by :mod:`hyperword.tokenizer.sample` and fed through
 ``SentencePieceTrainer.train(sentence_iterator=..., model_writer=...)``. Fixed choices, for
 exact round-trips: ``normalization_rule_name="identity"`` and
 ``remove_extra_whitespaces=False`` (decode(encode(s)) == s for every string whose
@@ -51,7 +51,7 @@ from hyperword._hyperword import dyck_symbols
 from hyperword.errors import ConfigError, OutputExistsError
 from hyperword.formats.corpus import Manifest
 from hyperword.tokenizer.hf import export_hf
-from hyperword.tokenizer.sources import allocate, choose_indices, open_source, sample_rows
+from hyperword.tokenizer.sample import allocate, choose_indices, open_source, sample_rows
 
 __all__ = ["CorpusSample", "TrainOptions", "TrainResult", "train_tokenizer", "META_FILE"]
 
