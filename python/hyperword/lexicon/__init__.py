@@ -46,6 +46,7 @@ from hyperword.lexicon._io import COLUMNS as COLUMNS
 from hyperword.lexicon._io import PathArg as PathArg
 from hyperword.lexicon._io import is_language_code
 from hyperword.lexicon.check import check_lexicon, lexicon_info
+from hyperword.lexicon.import_readers import FORMATS as FORMATS
 from hyperword.lexicon.importing import import_lexicon
 from hyperword.lexicon.reports import (
     BuildReport,
@@ -59,7 +60,6 @@ from hyperword.lexicon.reports import (
     WeightsReport,
 )
 from hyperword.lexicon.scripts import char_script, word_scripts
-from hyperword.lexicon.sources import FORMATS as FORMATS
 from hyperword.lexicon.wordfreq import WORDLISTS as WORDLISTS
 from hyperword.lexicon.wordfreq import add_wordfreq_weights, build_wordfreq, wordfreq_language
 

@@ -28,8 +28,7 @@ from hyperword.lexicon._io import (
     _write_lexicon,
     is_language_code,
 )
-from hyperword.lexicon.reports import ImportReport
-from hyperword.lexicon.sources import (
+from hyperword.lexicon.import_readers import (
     _delimited_source,
     _detect_format,
     _resolve_columns,
@@ -37,6 +36,7 @@ from hyperword.lexicon.sources import (
     _table_source,
     _word_list_source,
 )
+from hyperword.lexicon.reports import ImportReport
 
 __all__ = ["import_lexicon"]
 
