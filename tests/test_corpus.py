@@ -24,7 +24,7 @@ from _helpers import ALL_COLUMNS, LEXICON_ROWS, REPO, dir_bytes, sha256_file, sn
 
 import hyperword
 from hyperword import ConfigError, Lexicon, OutputExistsError, RunStats, _hyperword
-from hyperword.reader import open_corpus
+from hyperword.formats.reader import open_corpus
 
 # A small corpus: 4 shards of 5,000 words, 5 record batches each.
 SMALL: dict[str, Any] = dict(words=20_000, shard_words=5_000, batch_words=1_000, seed=3, columns=ALL_COLUMNS)

@@ -31,8 +31,8 @@ from hyperword import cli
 from hyperword import ingest as ingest_mod
 from hyperword.cli import ingest as cli_ingest
 from hyperword.formats import corpus as shards
+from hyperword.formats.reader import open_corpus
 from hyperword.ingest import ingest, ingest_all, split_side
-from hyperword.reader import open_corpus
 
 NATURAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "natural"
 INGEST_FIXTURES = FIXTURES / "ingest"

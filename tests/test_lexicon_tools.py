@@ -29,6 +29,7 @@ import hyperword
 from hyperword import ConfigError, Lexicon, LexiconError
 from hyperword._hyperword import validate_word
 from hyperword.cli import lexicon as cli_lexicon
+from hyperword.formats.reader import open_corpus
 from hyperword.lexicon import (
     add_wordfreq_weights,
     build_wordfreq,
@@ -38,7 +39,6 @@ from hyperword.lexicon import (
     lexicon_info,
     word_scripts,
 )
-from hyperword.reader import open_corpus
 
 TOOLS = FIXTURES / "lexicon_tools"
 wordfreq = pytest.importorskip("wordfreq")

@@ -20,9 +20,9 @@ from hyperword.errors import (
     OutputLockedError,
 )
 from hyperword.formats.corpus import Manifest, RunStats, ShardInfo, read_manifest
+from hyperword.formats.reader import Corpus, open_corpus
 from hyperword.generation.api import generate, sample, stream
 from hyperword.generation.config import parse_count
-from hyperword.reader import Corpus, open_corpus
 
 __all__ = [
     "ArrowWriteError",
@@ -59,7 +59,6 @@ _SUBMODULES = frozenset(
         "batches",
         "formats",
         "lexicon",
-        "reader",
         "tokenizer",
         "torch",
         "train",

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from hyperword.cli.args import Subparsers, add_json
-from hyperword.reader import Corpus, open_corpus, split_sides
+from hyperword.formats.reader import Corpus, open_corpus, split_sides
 
 __all__ = ["register"]
 

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from hyperword.cli.args import Subparsers
-from hyperword.reader import split_sides
+from hyperword.formats.reader import split_sides
 from hyperword.verify import verify
 
 __all__ = ["register"]

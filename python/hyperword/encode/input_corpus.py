@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from hyperword.errors import ConfigError, CorruptCorpusError
 from hyperword.formats.atomic import file_digest
 from hyperword.formats.corpus import MANIFEST_FILE, ShardInfo, verify_shards
-from hyperword.reader import Corpus, refuse_split
+from hyperword.formats.reader import Corpus, refuse_split
 
 __all__ = ["Source", "Task", "TaskReader", "open_source", "shard_tasks"]
 

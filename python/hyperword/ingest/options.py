@@ -17,7 +17,7 @@ import pyarrow as pa
 import hyperword.ingest as _package
 from hyperword.errors import ConfigError
 from hyperword.formats.corpus import ShardOptions
-from hyperword.reader import SPLIT_SIDES as SPLIT_SIDES
+from hyperword.formats.reader import SPLIT_SIDES as SPLIT_SIDES
 
 KIND = "natural"
 INPUT_FORMATS = ("text", "jsonl", "parquet", "arrow", "hf")

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from hyperword.errors import ConfigError, CorruptCorpusError
 from hyperword.formats.corpus import MANIFEST_FILE
-from hyperword.reader import Corpus, refuse_split
+from hyperword.formats.reader import Corpus, refuse_split
 
 __all__ = ["CorpusSource", "allocate", "open_source", "parse_spec", "sample_rows"]
 
