@@ -343,7 +343,7 @@ def test_twin_controls_keep_the_documents_and_the_unigram_counts(data: Data, tmp
     import numpy as np
 
     from hyperword.encode import read_token_manifest
-    from hyperword.train.corpora import describe, twin
+    from hyperword.train.data import describe, twin
 
     like = describe("mnemo", data.corpora["mnemo"])
 

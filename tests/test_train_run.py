@@ -20,7 +20,7 @@ from hyperword.encode import read_token_manifest  # noqa: E402
 from hyperword.train import PRESETS, RunResult, adapter_view, load_model, read_run, run_plan  # noqa: E402
 from hyperword.train.__main__ import main as cli_main  # noqa: E402
 from hyperword.train.adapters import adapter_tokens, base_state_dict, owner_of  # noqa: E402
-from hyperword.train.corpora import describe, random_twin, special_ids  # noqa: E402
+from hyperword.train.data import describe, random_twin, special_ids  # noqa: E402
 from hyperword.train.plans import build_arm  # noqa: E402
 from hyperword.train.state import read_trainer_state  # noqa: E402
 from hyperword.verify import verify  # noqa: E402

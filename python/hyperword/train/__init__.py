@@ -14,8 +14,8 @@ Modules, each with one job:
 - :mod:`~hyperword.train.presets`: run settings and the learning-rate schedule;
 - :mod:`~hyperword.train.model`: the Llama-style model at named sizes, and the loss;
 - :mod:`~hyperword.train.adapters`: LoRA adapters (peft), and saving and loading models;
-- :mod:`~hyperword.train.corpora`: token directories and the twin control corpora;
-- :mod:`~hyperword.train.data`: batches of a stage and the fixed validation batches;
+- :mod:`~hyperword.train.data`: token directories, the twin control corpora, a stage's batches
+  and the fixed validation batches;
 - :mod:`~hyperword.train.state`: the checked set-up, where the run stands, checkpoints;
 - :mod:`~hyperword.train.distributed`: many processes under ``torchrun``, and a per-rank trace;
 - :mod:`~hyperword.train.results`: what a run reports (``run.json``);

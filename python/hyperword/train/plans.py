@@ -83,7 +83,7 @@ arm                      stages
 ``unfused-first``        control: ``unfused`` (the same lexicon words with spaces) k, then
                          ``natural`` n
 ``random-first``         control: ``random`` k (uniformly random token ids, same document
-                         lengths as ``mnemo``; see :mod:`hyperword.train.corpora`), then
+                         lengths as ``mnemo``; see :mod:`hyperword.train.data`), then
                          ``natural`` n
 ``shuffled-first``       control: ``shuffled`` k (the ``mnemo`` corpus's own tokens permuted
                          across the corpus: same unigram counts, no word structure), then

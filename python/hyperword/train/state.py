@@ -47,8 +47,7 @@ from hyperword.formats.identity import fingerprint
 from hyperword.torch import TokenLoader
 from hyperword.train import distributed
 from hyperword.train.adapters import model_config, save_model, view_name
-from hyperword.train.corpora import TWINS, TokenDir, check_tokenizer, describe, twin
-from hyperword.train.data import make_loader, stage_loader
+from hyperword.train.data import TWINS, TokenDir, check_tokenizer, describe, make_loader, stage_loader, twin
 from hyperword.train.distributed import SINGLE, World
 from hyperword.train.model import describe_config, get_size, parameter_count, size_of
 from hyperword.train.plans import Plan, Stage, resolve_plan
