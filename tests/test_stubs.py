@@ -48,7 +48,7 @@ def test_stub_names_exist_at_runtime() -> None:
             names.add(node.name)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)
-    assert {"Lexicon", "BatchStream", "generate", "stream", "sample", "__version__", "LexiconError"} <= names
+    assert {"Lexicon", "BatchStream", "CorpusPlan", "stream", "sample", "__version__", "LexiconError"} <= names
     missing = sorted(n for n in names if not hasattr(_hyperword, n))
     assert not missing, missing
     assert "requested_schema" in inspect.signature(_hyperword.BatchStream.__arrow_c_stream__).parameters

@@ -14,7 +14,7 @@ __all__ = [
     "KIND_LIMITS",
     "Lexicon",
     "BatchStream",
-    "generate",
+    "CorpusPlan",
     "stream",
     "sample",
     "validate_word",
@@ -96,14 +96,26 @@ class Lexicon:
 class BatchStream:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> CapsuleType: ...
 
-def generate(
-    out: str | PathLike[str],
-    lexicon: Lexicon,
-    config: str,
-    threads: int | None = None,
-    force: bool = False,
-    progress: Callable[[int], object] | None = None,
-) -> tuple[str, int, int]: ...
+@final
+class CorpusPlan:
+    """A corpus to write: its configuration compiled once; the directory run decides which
+    shards ``write_shards`` writes (``hyperword.generation.local``)."""
+
+    def __new__(cls, lexicon: Lexicon, config: str) -> CorpusPlan: ...
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def shard_count(self) -> int: ...
+    def manifest(self, shards: str) -> str: ...
+    def write_shards(
+        self,
+        out: str | PathLike[str],
+        indices: Sequence[int],
+        on_written: Callable[[str], object],
+        threads: int | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> None: ...
+
 def stream(lexicon: Lexicon, config: str) -> BatchStream: ...
 def sample(lexicon: Lexicon, fusion: str, seed: int, n: int) -> list[str]: ...
 def write_shard(dir: str | PathLike[str], lexicon: Lexicon, config: str, index: int) -> str: ...

@@ -4,9 +4,9 @@ writer, and the run that writes a corpus directory from Python.
 A corpus directory holds ``shard-00000.arrow`` ... (or ``.parquet``), complete shards only,
 each written as ``.shard-00000.arrow.tmp``, fsynced, then renamed into place; ``manifest.json``
 written last; ``.hyperword/`` while a run is unfinished (see :mod:`hyperword.formats.run`).
-The generator (``rust/core/src/{shard,corpus,manifest}.rs``) writes the same layout for the
-kinds it draws; :class:`CorpusRun` writes it for corpus kinds whose rows come from Python
-(``ingest``), indistinguishably.
+The generator (``rust/core/src/{shard,corpus,manifest}.rs``) writes the shards and manifest
+of the kinds it draws, in a :class:`GeneratedCorpusRun`; :class:`CorpusRun` writes corpus kinds
+whose rows come from Python (``ingest``), indistinguishably.
 
 A run is two steps, so that a caller writing several corpora (a train and a validation side)
 can refuse before touching any of them: :meth:`CorpusRun.check` looks at the directory and
@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -214,7 +214,8 @@ def checked_shard(info: ShardInfo, where: Path = Path(STATE_DIR)) -> ShardInfo:
 
 def shard_record(info: ShardInfo) -> bytes:
     """A shard's manifest record as compact JSON (the ``.hyperword/*.json`` files)."""
-    return json.dumps(dataclasses.asdict(info), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # vars(): the fields in order (flat, so no deep copy as asdict() makes: one per shard)
+    return json.dumps(vars(info), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 # --- writing one shard --------------------------------------------------------------------------
@@ -440,10 +441,37 @@ def build_manifest(
 
 
 class GeneratedCorpusRun(CorpusRun):
-    """A corpus the generator draws, its shards written by the Rust core one at a time and
-    recorded here (the Ray engine): the same rules, refused as the local generator refuses."""
+    """A corpus the generator draws, its shards written by the Rust core and recorded here as
+    each lands (both engines: the local one's threads, the Ray engine's tasks)."""
 
     differs: ClassVar[str] = "with a different configuration or lexicon"
+
+    def generate(
+        self,
+        shard_count: int,
+        write: Callable[[list[int], Callable[[str], None], int], None],
+        manifest: Callable[[str], str],
+    ) -> tuple[str, int, int]:
+        """The whole run, for an engine: nothing to write when :meth:`check` found the corpus
+        complete; else :meth:`begin`, keep every shard left intact, and have
+        ``write(missing, record, kept_words)`` write the missing shards, calling
+        ``record(shard_json)`` as each lands; then the manifest (``manifest(shards_json)``: its
+        text, from the generator) last. Returns (manifest text, shards written, shards kept)."""
+        if self.complete is not None:
+            text = (self.folder.read(MANIFEST_FILE) or b"").decode("utf-8")
+            return text, 0, len(self.finish().shards)
+        self.begin()
+        try:
+            kept = [r for i in range(shard_count) if (r := self.kept(i)) is not None]
+            done = {r.index for r in kept}
+            missing = [i for i in range(shard_count) if i not in done]
+            write(missing, lambda record: self.record(ShardInfo(**json.loads(record))), sum(r.words for r in kept))
+        except BaseException:
+            self.remove_temporaries()
+            raise
+        text = manifest(json.dumps([vars(s) for s in self.shards]))
+        self.finish(text)
+        return text, self.generated, self.reused
 
 
 def remove_corpus_files(directory: Path) -> None:

@@ -1,6 +1,7 @@
 """One directory run: the refusal, resume and state rules every writer of an output directory
-follows (a corpus written from Python, token shards; the generator's ``rust/core/src/corpus.rs``
-keeps the same rules for the shards it writes itself).
+follows (a corpus written from Python, token shards, and the generator's corpora, whose shards
+the Rust core writes and this run records: ``hyperword.generation.local`` and ``.ray``). The
+rules are kept here only.
 
 A directory of a run holds:
 

@@ -72,6 +72,7 @@ from hyperword.generation.config import (
     parse_count,
     resolve_lexicon,
 )
+from hyperword.generation.local import generate_local
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -270,8 +271,8 @@ def generate(
             out, lex, text, lexicon_lang=o["lexicon_lang"], force=o["force"], address=o["address"], progress=progress
         )
     elif o["engine"] == "local":
-        written, generated, reused = _hyperword.generate(
-            os.fspath(out), lex, text, threads=threads, force=o["force"], progress=progress
+        written, generated, reused = generate_local(
+            out, lex, text, threads=threads, force=o["force"], progress=progress
         )
     else:
         raise _hyperword.ConfigError(f"unknown engine {o['engine']!r}: expected local or ray")

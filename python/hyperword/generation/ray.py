@@ -17,7 +17,6 @@ and manifest are byte-identical to local generation of the same configuration an
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import tempfile
@@ -27,7 +26,7 @@ from typing import Any
 
 from hyperword._hyperword import Lexicon, corpus_manifest, shard_count, write_shard
 from hyperword.errors import ConfigError, CorruptCorpusError
-from hyperword.formats.corpus import MANIFEST_FILE, GeneratedCorpusRun, ShardInfo
+from hyperword.formats.corpus import GeneratedCorpusRun
 from hyperword.formats.run import ArrowFolder
 
 __all__ = ["generate_ray"]
@@ -95,38 +94,29 @@ def generate_ray(
     except ImportError:
         raise ConfigError("engine ray needs Ray: pip install 'hyperword[ray]'") from None
     fs, root = _filesystem(os.fspath(out))
-    folder = ArrowFolder(fs, root)
     fingerprint = json.loads(corpus_manifest(lex, config, "[]"))["fingerprint"]
-    run = GeneratedCorpusRun.check(folder, fingerprint, force=force)
-    if run.complete is not None:
-        complete = (folder.read(MANIFEST_FILE) or b"").decode("utf-8")
-        m = run.finish()
-        return complete, 0, len(m.shards)
-    payload = _lexicon_payload(lex, lexicon_lang)
-    run.begin()
-    count = shard_count(config)
-    kept = [r for i in range(count) if (r := run.kept(i)) is not None]
-    if not ray.is_initialized():
-        ray.init(address=address, log_to_driver=False)
-    task = ray.remote(_task)
-    done = {r.index for r in kept}
-    pending = {task.remote(root, fs, payload, config, i): i for i in range(count) if i not in done}
-    words = sum(r.words for r in kept)
-    try:
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for ref in ready:
-                record = ShardInfo(**json.loads(ray.get(ref)))
-                pending.pop(ref)
-                run.record(record)
-                words += record.words
-                if progress is not None:
-                    progress(words)
-    except BaseException:
-        for ref in pending:
-            ray.cancel(ref, force=True)
-        run.remove_temporaries()
-        raise
-    manifest = corpus_manifest(lex, config, json.dumps([dataclasses.asdict(s) for s in run.shards]))
-    run.finish(manifest)
-    return manifest, run.generated, run.reused
+    run = GeneratedCorpusRun.check(ArrowFolder(fs, root), fingerprint, force=force)
+    payload = None if run.complete is not None else _lexicon_payload(lex, lexicon_lang)
+
+    def write(missing: list[int], record: Callable[[str], None], words: int) -> None:
+        assert payload is not None  # the corpus is not complete
+        if not ray.is_initialized():
+            ray.init(address=address, log_to_driver=False)
+        task = ray.remote(_task)
+        pending = {task.remote(root, fs, payload, config, i): i for i in missing}
+        try:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                for ref in ready:
+                    shard = ray.get(ref)
+                    pending.pop(ref)
+                    record(shard)
+                    words += json.loads(shard)["words"]
+                    if progress is not None:
+                        progress(words)
+        except BaseException:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            raise
+
+    return run.generate(shard_count(config), write, lambda shards: corpus_manifest(lex, config, shards))

@@ -190,12 +190,7 @@ pub fn encode_shards(
             cfg.kind()
         )));
     }
-    if let Some(&i) = indices.iter().find(|&&i| i >= cfg.shard_count()) {
-        return Err(Error::config(format!(
-            "shard {i} does not exist: the corpus has {} shards",
-            cfg.shard_count()
-        )));
-    }
+    crate::shard::check_indices(cfg, indices)?;
     let fuser = Fuser::new(lexicon, &cfg.fusion)?;
     table.check(fuser.entries())?;
     let threads = effective_threads(threads).min(indices.len().max(1));

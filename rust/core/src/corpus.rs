@@ -1,4 +1,5 @@
-//! A whole corpus: shards generated in parallel, resumable, finished by the manifest.
+//! A whole corpus: its shards written in parallel, the output directory's lock, and the
+//! corpus as a stream.
 //!
 //! Layout of a corpus directory:
 //! - `shard-00000.arrow` ... — complete shards only (written under a hidden temporary name,
@@ -6,6 +7,10 @@
 //! - `manifest.json` — written last: present means complete;
 //! - `.hyperword/` — while a run is unfinished: `run.json` (the fingerprint) and one record
 //!   per finished shard, so a rerun keeps every shard whose checksum still verifies.
+//!
+//! Which shards a run writes, what it keeps, what it refuses and how it records them are the
+//! rules of one directory run, kept once, in Python (`python/hyperword/formats/run.py`); they
+//! drive [`write_shards`] here, which writes the missing shards and reports each as it lands.
 
 use crate::batch::{schema, ShardBatches};
 use crate::config::{CorpusConfig, FusionConfig};
@@ -14,11 +19,10 @@ use crate::error::{Error, IoContext, Result};
 use crate::fusion::{shard_rng, Fuser};
 use crate::generator::Generator;
 use crate::lexicon::Lexicon;
-use crate::manifest::{fingerprint, write_atomic, Manifest, MANIFEST_FILE};
-use crate::shard::{file_digest, shard_file_name, write_shard, ShardInfo};
+use crate::manifest::Manifest;
+use crate::shard::{check_indices, file_digest, write_shard, ShardInfo};
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
-use std::collections::HashMap;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -29,223 +33,52 @@ pub const RUN_FILE: &str = "run.json";
 /// The lock file a writer holds in its output directory for the length of a run.
 pub const LOCK_FILE: &str = ".hyperword.lock";
 
-/// How to run (none of this changes the output).
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    /// Worker threads; `None` uses every core.
-    pub threads: Option<usize>,
-    /// Overwrite whatever corpus the directory holds.
-    pub force: bool,
-}
-
-/// What a run did: shards written now, and shards kept from an earlier run (checksum verified).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RunStats {
-    pub generated: u64,
-    pub reused: u64,
-}
-
-/// Generate (or finish, or confirm) the corpus in `dir`.
-pub fn generate(
+/// Write shards `indices` of the corpus `cfg` into the directory `dir` on `threads` threads
+/// (`None`: every core; one in a fork child), each as [`write_shard`] writes it. `on_written`
+/// is called, on the thread that wrote it, with each shard's record as soon as the shard is in
+/// place, so that the caller can record it while the others are being written. Returns the
+/// records in the order of `indices`; stops at the first error or when `control` is cancelled,
+/// leaving only complete shards.
+pub fn write_shards<F>(
     dir: &Path,
-    lexicon: &Lexicon,
+    generator: &Generator,
     cfg: &CorpusConfig,
-    opts: &RunOptions,
+    indices: &[u64],
+    threads: Option<usize>,
     control: &Control,
-) -> Result<Manifest> {
-    generate_with_stats(dir, lexicon, cfg, opts, control).map(|(m, _)| m)
-}
-
-/// [`generate`], also saying how many shards were written and how many kept.
-pub fn generate_with_stats(
-    dir: &Path,
-    lexicon: &Lexicon,
-    cfg: &CorpusConfig,
-    opts: &RunOptions,
-    control: &Control,
-) -> Result<(Manifest, RunStats)> {
-    let generator = Generator::new(lexicon, cfg)?;
-    let content = generator.content(lexicon);
-    let fp = fingerprint(cfg, &content);
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::OutputExists(format!(
-            "{} exists and is not a directory",
-            dir.display()
-        )));
-    }
-    let _lock = lock_output(dir)?;
-    let known = match existing_run(dir, &fp, opts.force)? {
-        Existing::Complete(m) if verify_shards(dir, &m.shards).is_ok() => {
-            // A run killed between writing the manifest and removing its state left the state.
-            let state = dir.join(STATE_DIR);
-            if state.is_dir() {
-                std::fs::remove_dir_all(&state).at(&state)?;
-                sync_dir(dir)?;
-            }
-            let reused = m.shards.len() as u64;
-            return Ok((*m, RunStats { generated: 0, reused }));
-        }
-        Existing::Complete(m) => m.shards,
-        Existing::Partial(shards) => shards,
-        Existing::None => vec![],
-    }
-    .into_iter()
-    .map(|s| (s.index, s))
-    .collect::<HashMap<_, _>>();
-
-    begin_run(dir, &fp, opts.force, known.values())?;
-    let run_shard = |index: u64| -> Result<(ShardInfo, bool)> {
+    on_written: F,
+) -> Result<Vec<ShardInfo>>
+where
+    F: Fn(&ShardInfo) + Sync,
+{
+    check_indices(cfg, indices)?;
+    run_indexed(effective_threads(threads), indices, control, |index| {
         if control.is_cancelled() {
             return Err(Error::Interrupted);
         }
-        if let Some(info) = known
-            .get(&index)
-            .filter(|s| s.path == shard_file_name(index, cfg.format))
-        {
-            if verify_shards(dir, std::slice::from_ref(info)).is_ok() {
-                control.add_words(info.words);
-                return Ok((info.clone(), true));
-            }
-        }
-        let info = write_shard(dir, &generator, cfg, index, control)?;
-        sync_dir(dir)?;
-        let record = serde_json::to_vec(&info).expect("shard info serialises");
-        write_atomic(&dir.join(STATE_DIR).join(format!("{}.json", info.path)), &record)?;
-        Ok((info, false))
-    };
-    let indices: Vec<u64> = (0..cfg.shard_count()).collect();
-    let results = run_indexed(effective_threads(opts.threads), &indices, control, run_shard)?;
-    let reused = results.iter().filter(|(_, kept)| *kept).count() as u64;
-    let shards: Vec<ShardInfo> = results.into_iter().map(|(s, _)| s).collect();
-    let generated = shards.len() as u64 - reused;
-    let manifest = Manifest::new(cfg, content, shards);
-    manifest.write(dir)?;
-    std::fs::remove_dir_all(dir.join(STATE_DIR)).at(&dir.join(STATE_DIR))?;
-    sync_dir(dir)?;
-    Ok((manifest, RunStats { generated, reused }))
+        let info = write_shard(dir, generator, cfg, index, control)?;
+        on_written(&info);
+        Ok(info)
+    })
 }
 
-enum Existing {
-    None,
-    Complete(Box<Manifest>),
-    Partial(Vec<ShardInfo>),
-}
-
-/// What `dir` already holds, refusing anything that must not be touched without `force`.
-fn existing_run(dir: &Path, fp: &str, force: bool) -> Result<Existing> {
-    if !dir.exists() || force {
-        if dir.exists() && !dir.is_dir() {
-            return Err(Error::OutputExists(format!(
-                "{} exists and is not a directory",
-                dir.display()
-            )));
-        }
-        return Ok(Existing::None);
-    }
-    if !dir.is_dir() {
-        return Err(Error::OutputExists(format!(
-            "{} exists and is not a directory",
-            dir.display()
-        )));
-    }
-    let other = |what: &str| {
-        Error::OutputExists(format!(
-            "{} already holds {what} with a different configuration or lexicon; pass --force (force=True) to overwrite it",
-            dir.display()
-        ))
-    };
-    if dir.join(MANIFEST_FILE).exists() {
-        let m = Manifest::read(dir)?;
-        return if m.fingerprint == fp {
-            Ok(Existing::Complete(Box::new(m)))
-        } else {
-            Err(other("a complete corpus"))
-        };
-    }
-    let state = dir.join(STATE_DIR);
-    if let Ok(run) = std::fs::read_to_string(state.join(RUN_FILE)) {
-        let expected = serde_json::json!({ "fingerprint": fp }).to_string();
-        if run.trim() != expected {
-            return Err(other("an unfinished corpus"));
-        }
-        let mut shards = Vec::new();
-        for entry in std::fs::read_dir(&state).at(&state)? {
-            let path = entry.at(&state)?.path();
-            if path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("shard-"))
-            {
-                // A record that does not parse is treated as absent: its shard is regenerated.
-                if let Ok(info) = serde_json::from_slice::<ShardInfo>(&std::fs::read(&path).at(&path)?) {
-                    if crate::manifest::is_entry_name(&info.path) {
-                        shards.push(info);
-                    }
-                }
-            }
-        }
-        return Ok(Existing::Partial(shards));
-    }
-    let mut entries = std::fs::read_dir(dir).at(dir)?;
-    if entries.any(|e| e.map_or(true, |e| e.file_name() != LOCK_FILE)) {
-        return Err(Error::OutputExists(format!(
-            "{} is not empty and holds no hyperword corpus; choose another directory or pass --force (force=True)",
-            dir.display()
-        )));
-    }
-    Ok(Existing::None)
-}
-
-/// Prepare `dir` for writing: with `force`, remove what an earlier corpus left; record the
-/// fingerprint and the shards being kept; drop the manifest, which is rewritten last.
-fn begin_run<'a>(dir: &Path, fp: &str, force: bool, keep: impl Iterator<Item = &'a ShardInfo>) -> Result<()> {
+/// A whole corpus written afresh into `dir` (created if missing): every shard, then the
+/// manifest. No resume, no refusal and no run state (those are the directory run's, in
+/// Python): for tests and benchmarks.
+pub fn write_corpus(
+    dir: &Path,
+    lexicon: &Lexicon,
+    cfg: &CorpusConfig,
+    threads: Option<usize>,
+    control: &Control,
+) -> Result<Manifest> {
+    let generator = Generator::new(lexicon, cfg)?;
     std::fs::create_dir_all(dir).at(dir)?;
-    let state = dir.join(STATE_DIR);
-    if force {
-        remove_corpus_files(dir)?;
-    }
-    std::fs::create_dir_all(&state).at(&state)?;
-    write_atomic(
-        &state.join(RUN_FILE),
-        serde_json::json!({ "fingerprint": fp }).to_string().as_bytes(),
-    )?;
-    for info in keep {
-        let record = serde_json::to_vec(info).expect("shard info serialises");
-        write_atomic(&state.join(format!("{}.json", info.path)), &record)?;
-    }
-    let manifest = dir.join(MANIFEST_FILE);
-    if manifest.exists() {
-        std::fs::remove_file(&manifest).at(&manifest)?;
-    }
-    for entry in std::fs::read_dir(dir).at(dir)? {
-        let path = entry.at(dir)?.path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.starts_with(".shard-") && name.ends_with(".tmp") {
-            std::fs::remove_file(&path).at(&path)?; // left by an interrupted run
-        }
-    }
-    Ok(())
-}
-
-/// Remove every file a hyperword corpus consists of (and nothing else).
-fn remove_corpus_files(dir: &Path) -> Result<()> {
-    for entry in std::fs::read_dir(dir).at(dir)? {
-        let path = entry.at(dir)?.path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let is_shard = name.starts_with("shard-") && (name.ends_with(".arrow") || name.ends_with(".parquet"));
-        let is_temp = name.starts_with('.') && name.ends_with(".tmp");
-        if name == STATE_DIR {
-            std::fs::remove_dir_all(&path).at(&path)?;
-        } else if is_shard || is_temp || name == MANIFEST_FILE {
-            std::fs::remove_file(&path).at(&path)?;
-        }
-    }
-    Ok(())
+    let indices: Vec<u64> = (0..cfg.shard_count()).collect();
+    let shards = write_shards(dir, &generator, cfg, &indices, threads, control, |_| {})?;
+    let manifest = Manifest::new(cfg, generator.content(lexicon), shards);
+    manifest.write(dir)?;
+    Ok(manifest)
 }
 
 /// A held lock on an output directory: one writer at a time, for the length of a run.
@@ -404,10 +237,6 @@ pub fn verify_shards(dir: &Path, shards: &[ShardInfo]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).at(dir)
 }
 
 /// The corpus as a stream of record batches, generated on demand: the same rows, in the same

@@ -47,6 +47,17 @@ pub fn temp_file_name(index: u64, format: Format) -> String {
     format!(".{}.tmp", shard_file_name(index, format))
 }
 
+/// A configuration error naming the first of `indices` that is not a shard of `cfg`.
+pub fn check_indices(cfg: &CorpusConfig, indices: &[u64]) -> Result<()> {
+    match indices.iter().find(|&&i| i >= cfg.shard_count()) {
+        Some(i) => Err(Error::config(format!(
+            "shard {i} does not exist: the corpus has {} shards",
+            cfg.shard_count()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Generate shard `index` of the corpus into `dir` with `generator` (a [`Generator`], or the
 /// `&Arc<Fuser>` of a mnemophrase or bridge corpus).
 pub fn write_shard(

@@ -6,7 +6,7 @@ use arrow_ipc::reader::FileReader;
 use hyperword_core::aligned::{encode_shards, EntryTokens, TokenTable};
 use hyperword_core::bridge::{BridgeConfig, BridgeMode};
 use hyperword_core::config::CorpusConfig;
-use hyperword_core::corpus::{generate, RunOptions};
+use hyperword_core::corpus::write_corpus;
 use hyperword_core::npy::{header, Dtype};
 use hyperword_core::{Control, Error, Fuser, Lexicon, LoadOptions};
 use std::path::Path;
@@ -93,17 +93,7 @@ fn shard_texts(path: &Path) -> Vec<String> {
 fn aligned_documents_spell_the_corpus_rows_shard_by_shard() {
     let (corpus, tokens) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let cfg = config();
-    let manifest = generate(
-        corpus.path(),
-        &lexicon(),
-        &cfg,
-        &RunOptions {
-            threads: Some(1),
-            force: false,
-        },
-        &Control::new(),
-    )
-    .unwrap();
+    let manifest = write_corpus(corpus.path(), &lexicon(), &cfg, Some(1), &Control::new()).unwrap();
     let table = byte_table(&cfg);
     let shards = encode_shards(
         tokens.path(),

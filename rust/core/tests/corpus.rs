@@ -1,5 +1,6 @@
-//! End-to-end properties of the engine: determinism, resume, refusal to overwrite, and the
-//! shape of every phrase (property-based, with proptest).
+//! End-to-end properties of the engine: determinism, a shard rewritten alone, and the shape
+//! of every phrase (property-based, with proptest). Resume and refusal are the directory
+//! run's, tested from Python (tests/test_corpus.py, test_formats_run.py, test_faults.py).
 
 mod common;
 
@@ -9,8 +10,8 @@ use common::files;
 use hyperword_core::batch::ShardBatches;
 use hyperword_core::bridge::{BridgeConfig, BridgeMode};
 use hyperword_core::config::{Column, CorpusConfig, FusionConfig, LangWeight, Mix, PhraseLength};
-use hyperword_core::corpus::{generate, RunOptions};
-use hyperword_core::{Control, Error, Fuser, Lexicon, LoadOptions};
+use hyperword_core::corpus::{write_corpus, write_shards};
+use hyperword_core::{Control, Error, Fuser, Generator, Lexicon, LoadOptions};
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
@@ -34,30 +35,16 @@ fn config(words: u64) -> CorpusConfig {
     }
 }
 
-fn run(
-    dir: &Path,
-    cfg: &CorpusConfig,
-    threads: usize,
-    force: bool,
-) -> hyperword_core::Result<hyperword_core::Manifest> {
-    generate(
-        dir,
-        &lexicon(),
-        cfg,
-        &RunOptions {
-            threads: Some(threads),
-            force,
-        },
-        &Control::new(),
-    )
+fn run(dir: &Path, cfg: &CorpusConfig, threads: usize) -> hyperword_core::Result<hyperword_core::Manifest> {
+    write_corpus(dir, &lexicon(), cfg, Some(threads), &Control::new())
 }
 
 #[test]
 fn identical_bytes_whatever_the_thread_count() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let cfg = config(23_000);
-    let m1 = run(a.path(), &cfg, 1, false).unwrap();
-    let m2 = run(b.path(), &cfg, 2, false).unwrap();
+    let m1 = run(a.path(), &cfg, 1).unwrap();
+    let m2 = run(b.path(), &cfg, 2).unwrap();
     assert_eq!(m1.shards.len(), 5);
     assert_eq!(m1, m2);
     assert_eq!(files(a.path()), files(b.path()));
@@ -65,10 +52,10 @@ fn identical_bytes_whatever_the_thread_count() {
 }
 
 #[test]
-fn resume_regenerates_deleted_and_truncated_shards_byte_identically() {
+fn shards_written_alone_are_byte_identical_and_reported_as_they_land() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(20_000);
-    run(dir.path(), &cfg, 2, false).unwrap();
+    let m = run(dir.path(), &cfg, 2).unwrap();
     let before = files(dir.path());
     std::fs::remove_file(dir.path().join("shard-00001.arrow")).unwrap();
     let f = std::fs::OpenOptions::new()
@@ -76,53 +63,28 @@ fn resume_regenerates_deleted_and_truncated_shards_byte_identically() {
         .open(dir.path().join("shard-00002.arrow"))
         .unwrap();
     f.set_len(100).unwrap();
-    run(dir.path(), &cfg, 2, false).unwrap();
+    let generator = Generator::new(&lexicon(), &cfg).unwrap();
+    let landed = std::sync::Mutex::new(Vec::new());
+    let written = write_shards(
+        dir.path(),
+        &generator,
+        &cfg,
+        &[2, 1],
+        Some(2),
+        &Control::new(),
+        |info| {
+            assert!(dir.path().join(&info.path).is_file(), "reported before it is in place");
+            landed.lock().unwrap().push(info.clone());
+        },
+    )
+    .unwrap();
+    assert_eq!(written, vec![m.shards[2].clone(), m.shards[1].clone()]);
+    let mut landed = landed.into_inner().unwrap();
+    landed.sort_by_key(|s| s.index);
+    assert_eq!(landed, m.shards[1..3]);
     assert_eq!(files(dir.path()), before);
-}
-
-#[test]
-fn an_unfinished_run_resumes() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(20_000);
-    run(dir.path(), &cfg, 1, false).unwrap();
-    let before = files(dir.path());
-    // Make it look interrupted: no manifest, a stale temporary file, one shard missing.
-    std::fs::remove_file(dir.path().join("manifest.json")).unwrap();
-    std::fs::create_dir(dir.path().join(".hyperword")).unwrap();
-    let fp = serde_json::json!({ "fingerprint": before_fingerprint(&before) }).to_string();
-    std::fs::write(dir.path().join(".hyperword/run.json"), fp).unwrap();
-    std::fs::remove_file(dir.path().join("shard-00003.arrow")).unwrap();
-    std::fs::write(dir.path().join(".shard-00003.arrow.tmp"), b"half").unwrap();
-    run(dir.path(), &cfg, 2, false).unwrap();
-    assert_eq!(files(dir.path()), before);
-}
-
-fn before_fingerprint(files: &[(String, Vec<u8>)]) -> String {
-    let manifest = &files.iter().find(|(n, _)| n == "manifest.json").unwrap().1;
-    serde_json::from_slice::<serde_json::Value>(manifest).unwrap()["fingerprint"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-#[test]
-fn refuses_to_overwrite_without_force() {
-    let dir = tempfile::tempdir().unwrap();
-    run(dir.path(), &config(10_000), 1, false).unwrap();
-    let other = CorpusConfig {
-        seed: 7,
-        ..config(10_000)
-    };
-    assert!(matches!(run(dir.path(), &other, 1, false), Err(Error::OutputExists(_))));
-    let m = run(dir.path(), &other, 1, true).unwrap();
-    assert_eq!(m.seed, Some(7));
-
-    let foreign = tempfile::tempdir().unwrap();
-    std::fs::write(foreign.path().join("notes.txt"), "mine").unwrap();
-    assert!(matches!(
-        run(foreign.path(), &config(10), 1, false),
-        Err(Error::OutputExists(_))
-    ));
+    let err = write_shards(dir.path(), &generator, &cfg, &[4], None, &Control::new(), |_| {}).unwrap_err();
+    assert_eq!(err.to_string(), "shard 4 does not exist: the corpus has 4 shards");
 }
 
 #[test]
@@ -134,7 +96,7 @@ fn bad_configuration_writes_nothing() {
         lang: "xx".into(),
         weight: 1.0,
     }];
-    let err = run(&out, &cfg, 1, false).unwrap_err().to_string();
+    let err = run(&out, &cfg, 1).unwrap_err().to_string();
     assert!(err.contains("unknown language \"xx\""), "{err}");
     assert!(!out.exists());
 }
@@ -144,13 +106,7 @@ fn cancelled_run_leaves_no_partial_shard() {
     let dir = tempfile::tempdir().unwrap();
     let control = Control::new();
     control.cancel();
-    let r = generate(
-        dir.path(),
-        &lexicon(),
-        &config(20_000),
-        &RunOptions::default(),
-        &control,
-    );
+    let r = write_corpus(dir.path(), &lexicon(), &config(20_000), None, &control);
     assert!(matches!(r, Err(Error::Interrupted)));
     let names: Vec<String> = files(dir.path()).into_iter().map(|(n, _)| n).collect();
     assert!(

@@ -1,5 +1,5 @@
 //! The kinds that draw no lexicon words, end to end: Dyck corpora (every sequence balanced,
-//! identical bytes for any thread count, resume) and n-gram corpora (only n-grams of their
+//! identical bytes for any thread count, a shard rewritten alone) and n-gram corpora (only n-grams of their
 //! source, identical bytes, the source's content as identity).
 
 mod common;
@@ -8,10 +8,10 @@ use arrow_array::cast::AsArray;
 use common::files;
 use hyperword_core::bridge::{BridgeConfig, BridgeMode};
 use hyperword_core::config::{Column, CorpusConfig, FusionConfig};
-use hyperword_core::corpus::{generate_with_stats, RunOptions, RunStats};
+use hyperword_core::corpus::{write_corpus, write_shards};
 use hyperword_core::dyck::{check_sequence, DyckConfig};
 use hyperword_core::ngram::NgramConfig;
-use hyperword_core::{Control, Error, Lexicon, LoadOptions, Manifest};
+use hyperword_core::{Control, Error, Generator, Lexicon, LoadOptions, Manifest};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -22,18 +22,8 @@ fn lexicon() -> Lexicon {
     Lexicon::parse(LEXICON.as_bytes(), Path::new("test.tsv"), &LoadOptions::default()).unwrap()
 }
 
-fn run(dir: &Path, cfg: &CorpusConfig, threads: usize) -> (Manifest, RunStats) {
-    generate_with_stats(
-        dir,
-        &lexicon(),
-        cfg,
-        &RunOptions {
-            threads: Some(threads),
-            force: false,
-        },
-        &Control::new(),
-    )
-    .unwrap()
+fn run(dir: &Path, cfg: &CorpusConfig, threads: usize) -> Manifest {
+    write_corpus(dir, &lexicon(), cfg, Some(threads), &Control::new()).unwrap()
 }
 
 fn texts(dir: &Path, m: &Manifest) -> Vec<String> {
@@ -66,7 +56,7 @@ fn dyck(cfg: DyckConfig, words: u64) -> CorpusConfig {
 }
 
 #[test]
-fn dyck_corpora_are_balanced_identical_for_any_thread_count_and_resume() {
+fn dyck_corpora_are_balanced_identical_for_any_thread_count_and_a_shard_is_rewritten_alone() {
     let lang = DyckConfig {
         k: 5,
         p_open: 0.7,
@@ -75,7 +65,7 @@ fn dyck_corpora_are_balanced_identical_for_any_thread_count_and_resume() {
     };
     let cfg = dyck(lang.clone(), 9_000);
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (m, _) = run(a.path(), &cfg, 1);
+    let m = run(a.path(), &cfg, 1);
     assert_eq!(m.kind, "dyck");
     assert!(m.lexicon.is_none() && m.source.is_none());
     assert_eq!(m.shards.len(), 5);
@@ -90,15 +80,9 @@ fn dyck_corpora_are_balanced_identical_for_any_thread_count_and_resume() {
     assert_eq!(files(a.path()), files(b.path()));
     // A deleted shard is regenerated alone, byte for byte.
     std::fs::remove_file(a.path().join("shard-00003.arrow")).unwrap();
-    let (again, stats) = run(a.path(), &cfg, 2);
-    assert_eq!(
-        stats,
-        RunStats {
-            generated: 1,
-            reused: 4
-        }
-    );
-    assert_eq!(again, m);
+    let generator = Generator::new(&lexicon(), &cfg).unwrap();
+    let again = write_shards(a.path(), &generator, &cfg, &[3], Some(2), &Control::new(), |_| {}).unwrap();
+    assert_eq!(again, m.shards[3..4]);
     assert_eq!(files(a.path()), files(b.path()));
 }
 
@@ -191,7 +175,7 @@ fn source(dir: &Path) -> Manifest {
         fusion,
         ..Default::default()
     };
-    run(dir, &cfg, 1).0
+    run(dir, &cfg, 1)
 }
 
 fn ngram(n: u32, source: &Path) -> CorpusConfig {
@@ -228,7 +212,7 @@ fn ngram_corpora_hold_only_source_n_grams_and_are_identical_for_any_thread_count
             .collect();
         let cfg = ngram(n, src.path());
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let (m, _) = run(a.path(), &cfg, 1);
+        let m = run(a.path(), &cfg, 1);
         run(b.path(), &cfg, 2);
         assert_eq!(files(a.path()), files(b.path()));
         assert_eq!(m.kind, "ngram");
@@ -265,25 +249,15 @@ fn an_ngram_source_is_its_content_not_its_path() {
     for (name, bytes) in files(src.path()) {
         std::fs::write(copy.path().join(name), bytes).unwrap();
     }
-    let out = tempfile::tempdir().unwrap();
-    let (first, _) = run(out.path(), &ngram(2, src.path()), 1);
-    let (again, stats) = run(out.path(), &ngram(2, copy.path()), 1);
-    assert_eq!(
-        stats,
-        RunStats {
-            generated: 0,
-            reused: first.shards.len() as u64
-        }
-    );
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = run(a.path(), &ngram(2, src.path()), 1);
+    let again = run(b.path(), &ngram(2, copy.path()), 1);
     assert_eq!(again.fingerprint, first.fingerprint);
+    assert_eq!(again.shards, first.shards);
     // A directory that is not a corpus is a configuration error, and nothing is written.
     let (empty, target) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let dest = target.path().join("out");
-    let opts = RunOptions {
-        threads: Some(1),
-        force: false,
-    };
-    let err = generate_with_stats(&dest, &lexicon(), &ngram(2, empty.path()), &opts, &Control::new()).unwrap_err();
+    let err = write_corpus(&dest, &lexicon(), &ngram(2, empty.path()), Some(1), &Control::new()).unwrap_err();
     assert!(
         matches!(err, Error::Config(_)) && err.to_string().contains("not a hyperword corpus"),
         "{err}"

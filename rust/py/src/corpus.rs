@@ -1,36 +1,84 @@
-//! `generate` (write a corpus) and `stream` (the same rows as Arrow batches, no disk).
+//! `CorpusPlan` (a corpus to write: its identity, its manifest, and its shards written in
+//! parallel for the directory run that decides which) and `stream` (the same rows as Arrow
+//! batches, no disk).
 
 use crate::error::to_py;
-use crate::gil::enter;
+use crate::gil::enter_reporting;
 use crate::lexicon::PyLexicon;
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use hyperword_core::corpus::{self, CorpusStream, RunOptions};
-use hyperword_core::CorpusConfig;
+use hyperword_core::corpus::{self, CorpusStream};
+use hyperword_core::error::Error;
+use hyperword_core::manifest::{fingerprint, Content, Manifest};
+use hyperword_core::shard::ShardInfo;
+use hyperword_core::{CorpusConfig, Generator};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-/// Write the corpus described by `config` (JSON) into `out`; returns the manifest as JSON and
-/// the number of shards generated and reused by this run.
-#[pyfunction]
-#[pyo3(signature = (out, lexicon, config, threads=None, force=false, progress=None))]
-pub fn generate(
-    py: Python<'_>,
-    out: PathBuf,
-    lexicon: &PyLexicon,
-    config: &str,
-    threads: Option<usize>,
-    force: bool,
-    progress: Option<Bound<'_, PyAny>>,
-) -> PyResult<(String, u64, u64)> {
-    let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
-    let lexicon = lexicon.inner.clone();
-    let opts = RunOptions { threads, force };
-    enter(py, progress.as_ref(), move |control| {
-        let (manifest, stats) = corpus::generate_with_stats(&out, &lexicon, &cfg, &opts, control)?;
-        Ok((manifest.to_json(), stats.generated, stats.reused))
-    })
+/// The corpus `config` (JSON) of `lexicon`, compiled once (validated; an n-gram model
+/// estimated): its fingerprint, its shard count, its manifest, and its shards.
+#[pyclass(name = "CorpusPlan", module = "hyperword._hyperword", frozen)]
+pub struct PyCorpusPlan {
+    cfg: CorpusConfig,
+    generator: Generator,
+    content: Content,
+}
+
+#[pymethods]
+impl PyCorpusPlan {
+    #[new]
+    fn new(lexicon: &PyLexicon, config: &str) -> PyResult<Self> {
+        let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
+        let generator = Generator::new(&lexicon.inner, &cfg).map_err(to_py)?;
+        let content = generator.content(&lexicon.inner);
+        Ok(PyCorpusPlan {
+            cfg,
+            generator,
+            content,
+        })
+    }
+
+    /// The corpus's identity (the manifest's `fingerprint`).
+    #[getter]
+    fn fingerprint(&self) -> String {
+        fingerprint(&self.cfg, &self.content)
+    }
+
+    /// How many shards the corpus has.
+    #[getter]
+    fn shard_count(&self) -> u64 {
+        self.cfg.shard_count()
+    }
+
+    /// `manifest.json` of the corpus made of `shards` (a JSON list of shard records).
+    fn manifest(&self, shards: &str) -> PyResult<String> {
+        let shards: Vec<ShardInfo> =
+            serde_json::from_str(shards).map_err(|e| to_py(Error::Corrupt(format!("invalid shard records: {e}"))))?;
+        Ok(Manifest::new(&self.cfg, self.content.clone(), shards).to_json())
+    }
+
+    /// Write the shards `indices` into the existing directory `out` on `threads` threads, the
+    /// GIL released; `on_written` is called with each shard's record (JSON) as soon as the
+    /// shard is in place, and `progress` with the words written so far, on this thread.
+    #[pyo3(signature = (out, indices, on_written, threads=None, progress=None))]
+    fn write_shards(
+        &self,
+        py: Python<'_>,
+        out: PathBuf,
+        indices: Vec<u64>,
+        on_written: Bound<'_, PyAny>,
+        threads: Option<usize>,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let on_item = |record: &String| on_written.call1((record,)).map(drop);
+        enter_reporting(py, progress.as_ref(), on_item, |control, report| {
+            corpus::write_shards(&out, &self.generator, &self.cfg, &indices, threads, control, |info| {
+                report(serde_json::to_string(info).expect("shard info serialises"))
+            })
+            .map(drop)
+        })
+    }
 }
 
 /// A corpus as an Arrow C stream (`__arrow_c_stream__`), read by `pyarrow.RecordBatchReader.from_stream`.

@@ -59,7 +59,7 @@ fn _hyperword(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<lexicon::PyLexicon>()?;
     m.add_class::<corpus::PyBatchStream>()?;
     m.add_class::<corpus::PyOutputLock>()?;
-    m.add_function(wrap_pyfunction!(corpus::generate, m)?)?;
+    m.add_class::<corpus::PyCorpusPlan>()?;
     m.add_function(wrap_pyfunction!(corpus::stream, m)?)?;
     m.add_function(wrap_pyfunction!(fusion::sample, m)?)?;
     m.add_function(wrap_pyfunction!(shard::write_shard, m)?)?;

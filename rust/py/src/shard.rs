@@ -17,12 +17,7 @@ use std::path::PathBuf;
 #[pyfunction]
 pub fn write_shard(py: Python<'_>, dir: PathBuf, lexicon: &PyLexicon, config: &str, index: u64) -> PyResult<String> {
     let cfg = CorpusConfig::from_json(config).map_err(to_py)?;
-    if index >= cfg.shard_count() {
-        return Err(to_py(hyperword_core::Error::config(format!(
-            "shard {index} does not exist: the corpus has {} shards",
-            cfg.shard_count()
-        ))));
-    }
+    shard::check_indices(&cfg, &[index]).map_err(to_py)?;
     let lexicon = lexicon.inner.clone();
     enter(py, None, move |control| {
         let generator = Generator::new(&lexicon, &cfg)?;
