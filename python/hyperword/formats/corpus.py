@@ -451,9 +451,11 @@ class GeneratedCorpusRun(CorpusRun):
         shard_count: int,
         write: Callable[[list[int], Callable[[str], None], int], None],
         manifest: Callable[[str], str],
+        threads: int | None = None,
     ) -> tuple[str, int, int]:
         """The whole run, for an engine: nothing to write when :meth:`check` found the corpus
-        complete; else :meth:`begin`, keep every shard left intact, and have
+        complete; else :meth:`begin`, keep every shard left intact (checked on ``threads``
+        threads), and have
         ``write(missing, record, kept_words)`` write the missing shards, calling
         ``record(shard_json)`` as each lands; then the manifest (``manifest(shards_json)``: its
         text, from the generator) last. Returns (manifest text, shards written, shards kept)."""
@@ -462,7 +464,8 @@ class GeneratedCorpusRun(CorpusRun):
             return text, 0, len(self.finish().shards)
         self.begin()
         try:
-            kept = [r for i in range(shard_count) if (r := self.kept(i)) is not None]
+            intact = self.check_intact(range(shard_count), threads)
+            kept = [r for i in range(shard_count) if (r := self.kept(i, intact=intact.get(i))) is not None]
             done = {r.index for r in kept}
             missing = [i for i in range(shard_count) if i not in done]
             write(missing, lambda record: self.record(ShardInfo(**json.loads(record))), sum(r.words for r in kept))

@@ -41,6 +41,7 @@ import re
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
@@ -508,14 +509,26 @@ class DirectoryRun(ABC, Generic[M, R]):
         self._drop_temporaries()  # left by an interrupted run
         d.sync()
 
-    def kept(self, index: int) -> R | None:
-        """The record of shard ``index`` when an earlier run left it intact (it is then kept)."""
+    def kept(self, index: int, *, intact: bool | None = None) -> R | None:
+        """The record of shard ``index`` when an earlier run left it intact (it is then kept);
+        ``intact``: what :meth:`check_intact` already found of it."""
         r = self._known.get(index)
-        if r is None or not self.expected(index, r) or not self.intact(self.folder, r):
+        if r is None or not self.expected(index, r):
+            return None
+        if not (self.intact(self.folder, r) if intact is None else intact):
             return None
         self._shards[index] = r
         self.reused += 1
         return r
+
+    def check_intact(self, indices: Iterable[int], threads: int | None = None) -> dict[int, bool]:
+        """Whether the files of each shard of ``indices`` that an earlier run recorded are
+        intact, checked on ``threads`` threads (default: one a core), for :meth:`kept`."""
+        known = {i: r for i in indices if (r := self._known.get(i)) is not None}
+        if not known:
+            return {}
+        with ThreadPoolExecutor(min(len(known), threads or os.cpu_count() or 1)) as pool:
+            return dict(zip(known, pool.map(lambda r: self.intact(self.folder, r), known.values())))
 
     def record(self, record: R) -> None:
         """Record a shard just written (renamed into place): durable, and kept by a rerun."""

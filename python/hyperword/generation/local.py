@@ -42,7 +42,7 @@ def generate_local(
 
         plan.write_shards(os.fspath(out), missing, record, threads=threads, progress=counted if progress else None)
 
-    written = run.generate(plan.shard_count, write, plan.manifest)
+    written = run.generate(plan.shard_count, write, plan.manifest, threads)
     if progress is not None and run.complete is not None:
         progress(0)  # the one count a run with nothing to do reports, as it always has
     return written
