@@ -15,6 +15,8 @@ import hyperword
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: the data shared beside the repository (`../shared/data`: lexicon, natural text), when present
+SHARED_DATA = REPO.parent / "shared" / "data"
 ALL_COLUMNS = "text,words,langs,concepts,field"
 
 # The tiny multilingual fixture lexicon: (lang, word, concept, field, pos, weight, gloss).

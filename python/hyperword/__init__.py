@@ -9,35 +9,20 @@
 
 from hyperword import _fork  # noqa: F401  (registers the fork hook)
 from hyperword._hyperword import LIMITS, Lexicon, __version__
-from hyperword.errors import (
-    ArrowWriteError,
-    ConfigError,
-    CorruptCorpusError,
-    HyperwordError,
-    InternalError,
-    LexiconError,
-    OutputExistsError,
-    OutputLockedError,
-)
+from hyperword.errors import *  # noqa: F403  (the exception tree, listed once in errors.__all__)
+from hyperword.errors import __all__ as _errors
 from hyperword.formats.corpus import Manifest, RunStats, ShardInfo, read_manifest
 from hyperword.formats.reader import Corpus, open_corpus
 from hyperword.generation.api import generate, sample, stream
 from hyperword.generation.config import parse_count
 
 __all__ = [
-    "ArrowWriteError",
-    "ConfigError",
+    *_errors,
     "Corpus",
-    "CorruptCorpusError",
-    "HyperwordError",
-    "InternalError",
     "LIMITS",
     "Lexicon",
-    "LexiconError",
     "Manifest",
     "RunStats",
-    "OutputExistsError",
-    "OutputLockedError",
     "ShardInfo",
     "__version__",
     "generate",

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
-from _helpers import FIXTURES, LEXICON_LANGS, write_tsv
+from _helpers import FIXTURES, LEXICON_LANGS, REPO, write_tsv
 
 import hyperword
 from hyperword import ConfigError, Lexicon, LexiconError
@@ -860,7 +860,7 @@ def test_cli_usage_errors() -> None:
 
 
 def test_shipped_lexicon_checks_clean() -> None:
-    shipped = Path(__file__).resolve().parent.parent / "lexicons" / "multisimlex.tsv"
+    shipped = REPO / "lexicons" / "multisimlex.tsv"
     if not shipped.exists():
         pytest.skip("no shipped lexicon in this checkout")
     report = check_lexicon(shipped)

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 import pytest
+from _helpers import FIXTURES
 
 pytest.importorskip("torch")
 pytest.importorskip("peft")
@@ -21,7 +22,7 @@ from hyperword.experiment import Experiment, run_experiment
 from hyperword.experiment.results import CurvePoint, RunRecord, loss_at, summarize, to_markdown, tokens_to_reach
 from hyperword.experiment.stats import effective_tokens, t_interval
 
-FIXTURE = Path(__file__).parent / "fixtures" / "natural"
+FIXTURE = FIXTURES / "natural"
 NATURAL = (str(FIXTURE / "en.txt"), str(FIXTURE / "ru.txt"))
 ARMS = ("mnemo-first", "shuffled-first@0.25", "natural-only", "mnemo-adapter@0.5")
 FRACTIONS = (0.25, 0.5)

@@ -24,7 +24,7 @@ import pyarrow.feather as feather
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
-from _helpers import FIXTURES, dir_bytes, snapshot
+from _helpers import FIXTURES, SHARED_DATA, dir_bytes, snapshot
 
 import hyperword
 from hyperword import cli
@@ -34,7 +34,7 @@ from hyperword.formats import corpus as shards
 from hyperword.formats.reader import open_corpus
 from hyperword.ingest import ingest, ingest_all, split_side
 
-NATURAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "natural"
+NATURAL = SHARED_DATA / "natural"
 INGEST_FIXTURES = FIXTURES / "ingest"
 
 DOCS = [

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import SHARED_DATA
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -21,7 +22,7 @@ from hyperword.tokenizer.sample import allocate  # noqa: E402
 
 spm = pytest.importorskip("sentencepiece")
 
-NATURAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "natural" / "en.txt"
+NATURAL = SHARED_DATA / "natural" / "en.txt"
 LANGS = "en,ru,ar,es"
 FUSED = [
     "водагрустьплавностьсвет",

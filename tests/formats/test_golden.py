@@ -269,11 +269,11 @@ def test_the_pins_cover_every_step(written: dict[str, Any]) -> None:
     assert set(written) == set(PINNED)
 
 
-if __name__ == "__main__":  # regenerate the pins: python tests/test_golden.py
+if __name__ == "__main__":  # regenerate the pins: python tests/formats/test_golden.py
     import sys
     import tempfile
 
-    sys.path.insert(0, str(Path(__file__).parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from _helpers import lexicon_tsv_text
     from conftest import _run_cli
 

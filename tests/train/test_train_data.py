@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import SHARED_DATA
 
 torch = pytest.importorskip("torch")
 
@@ -23,7 +24,7 @@ from hyperword.torch import TokenDataset, TokenLoader  # noqa: E402
 
 torch.set_num_threads(1)
 
-NATURAL_TEXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "natural" / "en.txt"
+NATURAL_TEXT = SHARED_DATA / "natural" / "en.txt"
 
 
 # --------------------------------------------------------------------------------------------
