@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,16 @@ def digests(directory: Path, base: Path) -> dict[str, str]:
     }
 
 
+def prepare(base: Path) -> None:
+    """The inputs the steps read, copied into the run directory (relative paths in every manifest)."""
+    (base / "texts").mkdir()
+    for name in ("en.txt", "ru.txt"):
+        shutil.copyfile(FIXTURES / "natural" / name, base / "texts" / name)
+
+
 def steps(lexicon: Path) -> list[tuple[str, list[object]]]:
     """(name, CLI arguments) in order, run in one directory; each writes the directory ``name``."""
-    natural = FIXTURES / "natural"
+    natural = Path("texts")  # copies of tests/fixtures/natural (ingest records its inputs' paths)
     out = {
         name: Path(name)
         for name in (
@@ -262,6 +270,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str
     base = tmp_path_factory.mktemp("golden")
     lexicon = base / "lexicon.tsv"
     lexicon.write_text(lexicon_tsv_text(), encoding="utf-8")
+    prepare(base)
     result: dict[str, dict[str, str]] = {}
     for name, args in steps(Path("lexicon.tsv")):
         rc, _, err = _run_cli(*args, "--no-progress", timeout=300, cwd=base)
@@ -289,6 +298,7 @@ if __name__ == "__main__":  # regenerate the pins: PYTHONPATH=tests python tests
         base = Path(tmp)
         lexicon = base / "lexicon.tsv"
         lexicon.write_text(lexicon_tsv_text(), encoding="utf-8")
+        prepare(base)
         pins = {}
         for name, args in steps(Path("lexicon.tsv")):
             rc, _, err = _run_cli(*args, "--no-progress", timeout=300, cwd=base)
